@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/committer.h"
+
+namespace preceptor::hub {
+
+// One live, authenticated connection as the hub sees it. Implemented by the
+// network layer; every method is thread-safe and must not block (post to the
+// connection's strand).
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  // Queues one encoded ServerFrame for sending.
+  virtual void deliver(std::shared_ptr<const std::string> frame) = 0;
+  // The session's token ended: tell the client (SessionEnded event) and close.
+  virtual void end_session(const std::string& reason) = 0;
+};
+
+// Who is connected where, and fan-out of committed events to them.
+// Thread-safe: network threads attach/detach, the committer thread publishes.
+class Hub {
+ public:
+  // Registers an authenticated session; returns an id for detach().
+  uint64_t attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink);
+  void detach(uint64_t registration);
+
+  // Ends every live session using this token / of this user.
+  void end_token(const std::string& token_hash, const std::string& reason);
+  void end_user(uint64_t user_id, const std::string& reason);
+
+  // The committer's event sink: encodes each event once as a ServerFrame and
+  // delivers it to every live session of its audience, in position order.
+  void publish(const std::vector<storage::CommittedEvent>& events);
+
+  size_t session_count() const;
+  size_t user_count() const;
+
+ private:
+  struct Entry {
+    uint64_t user_id;
+    std::string token_hash;
+    std::weak_ptr<SessionSink> sink;
+  };
+  std::vector<std::shared_ptr<SessionSink>> sinks_of_user(uint64_t user_id) const;  // REQUIRES: mu_ held
+
+  mutable std::mutex mu_;
+  uint64_t next_id_ = 1;
+  std::unordered_map<uint64_t, Entry> entries_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> by_user_;  // user -> registrations
+};
+
+}  // namespace preceptor::hub

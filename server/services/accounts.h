@@ -1,0 +1,125 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/executor.h"
+#include "common/status.h"
+#include "preceptor/v1/accounts.pb.h"
+#include "preceptor/v1/records.pb.h"
+#include "storage/committer.h"
+#include "storage/store.h"
+
+namespace preceptor::hub {
+class Hub;
+}
+
+namespace preceptor::services {
+
+struct AccountsOptions {
+  int64_t token_idle_timeout_ms = 7LL * 24 * 3600 * 1000;   // default 7 days without use ends a token
+  int64_t token_lifetime_ms = 30LL * 24 * 3600 * 1000;      // default 30 days after login, whatever the use
+  int64_t token_touch_interval_ms = 60 * 1000;              // last-used is persisted at most this often (default 1 min)
+  // argon2id cost (libsodium crypto_pwhash). Defaults: libsodium's INTERACTIVE
+  // (2 passes, 64 MiB). Tests use the minimum so they stay fast.
+  uint64_t pwhash_opslimit = 2;
+  size_t pwhash_memlimit_bytes = 64u << 20;
+  // Failed-login limits, as token buckets: `burst` failures at once, then one
+  // more per `refill_ms`. Over either: RESOURCE_EXHAUSTED with retry_after_ms.
+  int login_failures_per_username_burst = 5;      // default 5
+  int64_t login_failures_per_username_refill_ms = 60 * 1000;  // default 1 per minute
+  int login_failures_per_address_burst = 20;      // default 20
+  int64_t login_failures_per_address_refill_ms = 10 * 1000;   // default 1 per 10 s
+};
+
+// A user to create (admin tool, roster import, demo, tests).
+struct NewUser {
+  std::string username;      // 3-64 chars: letters, digits, '.', '_', '-', '@'; unique case-insensitively
+  std::string password;      // 10-1024 bytes
+  std::string display_name;  // 1-200 bytes UTF-8
+  v1::Role role = v1::ROLE_UNSPECIFIED;  // required
+  std::string specialty;
+  std::string training_level;
+  std::string time_zone = "UTC";  // IANA name
+};
+
+// What a connection holds once it is logged in or authenticated.
+struct AuthSession {
+  v1::User user;
+  std::string token_hash;  // SHA-256 of the token, 32 raw bytes; the token itself is never stored
+  std::string device_name;
+  int64_t idle_expires_at_ms = 0;
+  int64_t expires_at_ms = 0;
+};
+
+struct LoginOutcome {
+  std::string token;  // what the client keeps (64 lowercase hex chars = 256 random bits)
+  AuthSession session;
+};
+
+// Users, passwords and tokens. Thread-safe. Writes go through the Committer;
+// slow password hashing runs on `blocking`; callbacks run on the committer
+// thread or a `blocking` thread, so keep them short (post to a strand).
+class Accounts {
+ public:
+  Accounts(storage::Store& store, storage::Committer& committer, const Clock& clock, Executor& blocking,
+           AccountsOptions options = {}, hub::Hub* hub = nullptr);
+
+  // Checks the password and creates a token. A wrong password and an unknown
+  // username give the same UNAUTHENTICATED error ("Wrong username or
+  // password."), in about the same time. Failed attempts are limited per
+  // username and per `peer_address` (RESOURCE_EXHAUSTED with retry_after_ms).
+  void login(const v1::Login& request, const std::string& peer_address,
+             std::function<void(Result<LoginOutcome>)> done);
+
+  // Checks a token (read only, fast). UNAUTHENTICATED with a sentence saying
+  // whether it is unknown/revoked or expired. Refreshes last-used (through
+  // the committer, at most every token_touch_interval_ms).
+  Result<AuthSession> authenticate(std::string_view token);
+
+  // Re-checks a session already bound to a connection (expiry, revocation);
+  // used on each request. Read only.
+  Status check_session(const AuthSession& session);
+
+  // Ends one token now; live connections using it are ended through the hub
+  // after the write is durable.
+  void logout(const std::string& token_hash, std::function<void(const Status&)> done);
+
+  // Ends every token of a user; `done` gets how many were ended.
+  void revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done);
+
+  // Validates without writing (used by roster dry-run). Checks format only,
+  // plus whether the username is taken in the store.
+  Status validate_new_user(const NewUser& user) const;
+  // Hashes the password on the calling thread, then commits. ALREADY_EXISTS
+  // when the username is taken.
+  void create_user(const NewUser& user, std::function<void(Result<v1::User>)> done);
+  // Creates all or none, in one write (roster import).
+  void create_users(const std::vector<NewUser>& users, std::function<void(Result<std::vector<v1::User>>)> done);
+  void set_password(uint64_t user_id, const std::string& password, std::function<void(const Status&)> done);
+
+  Result<v1::User> get_user(uint64_t user_id) const;
+  Result<v1::User> find_user(std::string_view username) const;
+  Result<std::vector<v1::User>> list_users() const;
+
+ private:
+  // (implementation's choice)
+  storage::Store& store_;
+  storage::Committer& committer_;
+  const Clock& clock_;
+  Executor& blocking_;
+  AccountsOptions options_;
+  hub::Hub* hub_;
+};
+
+// Blocking helpers for tools and tests: submit and wait for `done`.
+Result<v1::User> create_user_sync(Accounts& accounts, const NewUser& user);
+
+}  // namespace preceptor::services

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace preceptor::storage {
+
+// Every column family, named key -> value. Append only: never reorder or
+// reuse an id; a new kind of record gets a new family at the end.
+enum class Cf : uint8_t {
+  kMeta = 0,        // "schema_version" -> u64be; "store" -> StoreIdentity; "next_id/<kind>" -> u64be
+  kEvents,          // position(u64be) -> EventRecord
+  kUserInbox,       // user_id(u64be) | position(u64be) -> "" (positions of events the user may see)
+  kUsers,           // user_id(u64be) -> UserRecord
+  kUsernames,       // lower-cased username -> user_id(u64be)
+  kTokens,          // sha256(token) (32 bytes) -> TokenRecord
+  kUserTokens,      // user_id(u64be) | sha256(token) -> "" (a user's tokens, for revocation)
+  kCount,
+};
+
+inline constexpr size_t kCfCount = static_cast<size_t>(Cf::kCount);
+
+// RocksDB names; index = Cf value. "default" is RocksDB's own and unused.
+inline constexpr std::array<std::string_view, kCfCount> kCfNames = {
+    "meta", "events", "user_inbox", "users", "usernames", "tokens", "user_tokens",
+};
+
+inline constexpr std::string_view cf_name(Cf cf) { return kCfNames[static_cast<size_t>(cf)]; }
+
+// The on-disk layout this binary writes. Bump when a layout changes and add a
+// migration in Store::open; a store with a newer version is refused.
+inline constexpr uint64_t kSchemaVersion = 1;
+
+}  // namespace preceptor::storage

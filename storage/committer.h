@@ -1,0 +1,143 @@
+#pragma once
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/histogram.h"
+#include "common/status.h"
+#include "preceptor/v1/frames.pb.h"
+#include "storage/store.h"
+
+namespace preceptor::storage {
+
+// An event that reached disk, handed to the event sink in position order.
+struct CommittedEvent {
+  std::shared_ptr<const v1::Event> event;  // position and time_ms set
+  std::shared_ptr<const std::vector<uint64_t>> audience;  // user ids
+};
+
+// What a mutation sees while the committer applies it. Only valid inside the
+// apply function, on the committer thread.
+class CommitContext {
+ public:
+  // Reads the database as it will be after every earlier mutation of this
+  // group and this mutation's own writes so far.
+  Result<std::optional<std::string>> get(Cf cf, std::string_view key);
+  void put(Cf cf, std::string_view key, std::string_view value);
+  void del(Cf cf, std::string_view key);
+
+  // Stores `event` at the next global position (setting event.position and
+  // event.time_ms) in `events`, and indexes it in each audience member's
+  // inbox. Returns the position. Positions are gap-free: a rejected mutation
+  // gives its positions back.
+  uint64_t append_event(v1::Event event, std::vector<uint64_t> audience);
+
+  // Next value of a named counter kept in `meta` ("next_id/<kind>"), starting at 1.
+  // Rolled back with the mutation if it fails.
+  uint64_t next_id(std::string_view kind);
+
+  // Commit time for this group (one clock read per group).
+  int64_t now_ms() const { return now_ms_; }
+
+ private:
+  friend class Committer;
+  CommitContext(Store& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(batch) {}
+  Store& store_;
+  rocksdb::WriteBatchWithIndex& batch_;
+  int64_t now_ms_ = 0;
+  uint64_t next_position_ = 0;  // next to hand out
+  std::vector<CommittedEvent> events_;  // appended in this group so far
+};
+
+// A unit of change. `apply` runs on the committer thread and adds writes
+// through the context; returning an error rejects this mutation only (its
+// writes and positions are rolled back) and that error goes to `done`.
+// `done` runs on the committer thread after the group's synced write (or
+// with the write's error): keep it short, e.g. post to a strand.
+using ApplyFn = std::function<Status(CommitContext&)>;
+using DoneFn = std::function<void(const Status&)>;
+
+// Receives every committed event, in position order, after the write that
+// made it durable and before the `done` callbacks of that group. Committer thread.
+using EventSink = std::function<void(const std::vector<CommittedEvent>&)>;
+
+struct CommitterOptions {
+  size_t max_batch = 1024;       // mutations per WriteBatch at most (default 1024)
+  bool sync = true;              // fdatasync each group; false only in benchmarks that say so
+};
+
+// The single writer of the store (group commit). Any thread may submit();
+// one thread applies waiting mutations in submission order, writes them as
+// one WriteBatch with sync=true, then completes them. The batch is sized by
+// what is waiting, never by a timer.
+//
+// A failed write (disk full, I/O error) fails every mutation of that group
+// and puts the committer in a failed state: later submissions fail at once
+// with UNAVAILABLE, because the in-memory counters may be ahead of the disk.
+class Committer {
+ public:
+  // Starts the writer thread. `store` must outlive the committer.
+  Committer(Store& store, const Clock& clock, CommitterOptions options = {});
+  ~Committer();  // stop()
+
+  void submit(ApplyFn apply, DoneFn done);
+
+  // Must be set before the first submit().
+  void set_event_sink(EventSink sink) { sink_ = std::move(sink); }
+
+  // Test hook: replaces the call that writes a group (default: the store's
+  // DB::Write). Must be set before the first submit().
+  using WriteFn = std::function<rocksdb::Status(const rocksdb::WriteOptions&, rocksdb::WriteBatch*)>;
+  void set_write_fn_for_test(WriteFn fn) { write_fn_ = std::move(fn); }
+
+  // Stops taking work, completes everything already submitted, joins the
+  // thread. Later submissions fail with UNAVAILABLE. Idempotent.
+  void stop();
+
+  bool running() const;  // thread alive and not failed
+  uint64_t last_position() const { return last_position_.load(); }  // last durable position
+
+  // Metrics, read by /metrics.
+  const Histogram& batch_sizes() const { return batch_sizes_; }           // mutations per group
+  const Histogram& commit_latency_seconds() const { return latency_; }    // submit -> durable
+  const Histogram& write_seconds() const { return write_seconds_; }       // one synced Write
+  uint64_t commits_total() const { return commits_total_.load(); }        // mutations completed OK
+  uint64_t groups_total() const { return groups_total_.load(); }
+
+ private:
+  struct Pending;
+  void run();
+
+  Store& store_;
+  const Clock& clock_;
+  CommitterOptions options_;
+  EventSink sink_;
+  WriteFn write_fn_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Pending>* queue_ = nullptr;  // owned; see committer.cpp
+  bool stopping_ = false;
+  bool failed_ = false;
+  std::thread thread_;
+
+  std::atomic<uint64_t> last_position_{0};
+  std::atomic<uint64_t> commits_total_{0};
+  std::atomic<uint64_t> groups_total_{0};
+  Histogram batch_sizes_;
+  Histogram latency_;
+  Histogram write_seconds_;
+};
+
+}  // namespace preceptor::storage
