@@ -1,1 +1,48 @@
-int main() { return 0; }
+// preceptor-server: wires configuration, storage and the network together.
+#include <cstdio>
+
+#include "server/config.h"
+#include "server/demo.h"
+#include "server/log.h"
+#include "server/net/server.h"
+
+int main(int argc, char** argv) {
+  using namespace preceptor;
+  auto parsed = server::parse_config(argc, argv);
+  switch (parsed.kind) {
+    case server::ConfigOutcome::Kind::kHelp:
+      std::fputs(parsed.text.c_str(), stdout);
+      return 0;
+    case server::ConfigOutcome::Kind::kError:
+      std::fprintf(stderr, "preceptor-server: %s\n", parsed.text.c_str());
+      return 2;
+    case server::ConfigOutcome::Kind::kRun:
+      break;
+  }
+  server::Server srv(parsed.config);
+  if (Status st = srv.start(); !st) {
+    std::fprintf(stderr, "preceptor-server: %s\n", st.message().c_str());
+    return 1;
+  }
+  if (parsed.config.demo) {
+    auto logins = server::ensure_demo_program(srv.accounts());
+    if (!logins) {
+      std::fprintf(stderr, "preceptor-server: could not create the demo program: %s\n",
+                   logins.status().message().c_str());
+      srv.shutdown();
+      srv.wait();
+      return 1;
+    }
+    std::printf("Demo program ready. Sign in with any of these (username / password):\n");
+    for (const auto& l : logins.value()) {
+      std::printf("  %-18s %-24s %-17s %s\n", l.username.c_str(), l.password.c_str(), l.role.c_str(),
+                  l.display_name.c_str());
+    }
+  }
+  std::printf("preceptor-server listening on ws://%s:%u/v1/ws (health: /healthz, metrics: /metrics). "
+              "Ctrl-C or SIGTERM stops it.\n",
+              parsed.config.listen_address.c_str(), static_cast<unsigned>(srv.port()));
+  std::fflush(stdout);
+  srv.run_until_signal();
+  return 0;
+}

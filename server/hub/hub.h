@@ -17,8 +17,9 @@ namespace preceptor::hub {
 class SessionSink {
  public:
   virtual ~SessionSink() = default;
-  // Queues one encoded ServerFrame for sending.
-  virtual void deliver(std::shared_ptr<const std::string> frame) = 0;
+  // Queues one encoded ServerFrame (an Event of the given Event.kind field
+  // number) for sending.
+  virtual void deliver(std::shared_ptr<const std::string> frame, int event_kind) = 0;
   // The session's token ended: tell the client (SessionEnded event) and close.
   virtual void end_session(const std::string& reason) = 0;
 };

@@ -1,1 +1,342 @@
-// stub
+#include "server/net/ws_session.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "server/log.h"
+
+namespace preceptor::server {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+namespace {
+// Application close code for "your token ended" (4000-4999 are ours).
+constexpr uint16_t kCloseSessionEnded = 4001;
+// Beast's WebSocket read granularity; frames are reassembled up to the limits.
+constexpr size_t kReadChunk = 64 * 1024;
+}  // namespace
+
+WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string peer)
+    : ctx_(ctx),
+      ws_(std::move(stream)),
+      tokens_(ctx.config.rate_burst),
+      tokens_at_(Clock::now()),
+      auth_timer_(ws_.get_executor()),
+      close_timer_(ws_.get_executor()),
+      opened_at_(Clock::now()) {
+  info_.connection_id = ctx.next_connection_id.fetch_add(1);
+  info_.peer_address = std::move(peer);
+}
+
+WsSession::~WsSession() = default;
+
+void WsSession::start(beast::http::request<beast::http::string_body> upgrade) {
+  asio::co_spawn(ws_.get_executor(), run(shared_from_this(), std::move(upgrade)), asio::detached);
+}
+
+asio::awaitable<void> WsSession::run([[maybe_unused]] Self self, beast::http::request<beast::http::string_body> upgrade) {
+  const auto& cfg = ctx_.config;
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds(10);
+  timeouts.idle_timeout = std::chrono::milliseconds(cfg.idle_timeout_ms);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "preceptor"); }));
+  ws_.read_message_max(cfg.hard_frame_bytes);
+  ws_.binary(true);
+  ws_.auto_fragment(false);
+
+  boost::system::error_code ec;
+  co_await ws_.async_accept(upgrade, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    log::info("ws_handshake_failed").kv("conn", info_.connection_id).kv("peer", info_.peer_address).kv("error", ec.message());
+    co_return;
+  }
+  ctx_.add_session(info_.connection_id, weak_from_this());
+  ctx_.metrics.connections_open.fetch_add(1);
+  ctx_.metrics.connections_total.fetch_add(1);
+  log::info("conn_open").kv("conn", info_.connection_id).kv("peer", info_.peer_address);
+  if (ctx_.draining.load()) shutdown();
+
+  asio::co_spawn(ws_.get_executor(), auth_deadline(self), asio::detached);
+  co_await read_loop();
+  finish();
+}
+
+asio::awaitable<void> WsSession::auth_deadline([[maybe_unused]] Self self) {
+  boost::system::error_code ec;
+  auth_timer_.expires_after(std::chrono::milliseconds(ctx_.config.auth_timeout_ms));
+  co_await auth_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || info_.auth || closing_) co_return;
+  ctx_.metrics.auth_timeout_disconnects_total.fetch_add(1);
+  close(static_cast<uint16_t>(websocket::close_code::policy_error),
+        "No Login or Authenticate within " + std::to_string(ctx_.config.auth_timeout_ms / 1000.0).substr(0, 4) +
+            " s of connecting.");
+}
+
+asio::awaitable<void> WsSession::read_loop() {
+  const size_t limit = ctx_.config.max_frame_bytes;
+  boost::system::error_code ec;
+  for (;;) {
+    in_.clear();
+    size_t total = 0;
+    bool oversize = false;
+    do {
+      size_t n = co_await ws_.async_read_some(in_, kReadChunk, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        const bool normal = ec == websocket::error::closed || ec == asio::error::eof ||
+                            ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+                            ec == asio::error::connection_reset;
+        if (!closing_) {
+          close_reason_ = normal ? "peer closed: " + ec.message() : "read error: " + ec.message();
+          if (ec == websocket::error::message_too_big) ctx_.metrics.bad_frame_disconnects_total.fetch_add(1);
+        }
+        co_return;
+      }
+      total += n;
+      if (total > limit) {
+        oversize = true;
+        in_.clear();  // keep reading the rest of the message, but drop it
+      }
+    } while (!ws_.is_message_done());
+    handle_frame(ws_.got_text(), oversize, total);
+  }
+}
+
+bool WsSession::take_rate_token(int64_t* retry_after_ms) {
+  const auto now = Clock::now();
+  const double rate = ctx_.config.rate_per_second;
+  tokens_ = std::min<double>(ctx_.config.rate_burst,
+                             tokens_ + std::chrono::duration<double>(now - tokens_at_).count() * rate);
+  tokens_at_ = now;
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return true;
+  }
+  *retry_after_ms = static_cast<int64_t>((1.0 - tokens_) / rate * 1000.0) + 1;
+  return false;
+}
+
+void WsSession::handle_frame(bool text, bool oversize, size_t size) {
+  ++frames_in_;
+  if (closing_) return;
+  auto bad_frame = [&](const Status& st) {
+    ctx_.metrics.frame_in(0);
+    send_error(0, st);
+    if (++bad_frames_ >= ctx_.config.max_bad_frames) {
+      ctx_.metrics.bad_frame_disconnects_total.fetch_add(1);
+      close(static_cast<uint16_t>(websocket::close_code::policy_error),
+            "Too many frames that could not be read (" + std::to_string(bad_frames_) + "); closing.");
+    }
+  };
+  if (oversize) {
+    return bad_frame(Status(v1::ERROR_CODE_RESOURCE_EXHAUSTED,
+                            "The frame was " + std::to_string(size) + " bytes; the limit is " +
+                                std::to_string(ctx_.config.max_frame_bytes) +
+                                " bytes. Send shorter messages; upload documents over HTTP.",
+                            "", 0));
+  }
+  if (text) {
+    return bad_frame(invalid_argument(
+        "Preceptor expects binary WebSocket frames holding a protobuf ClientFrame; this was a text frame."));
+  }
+  v1::ClientFrame frame;
+  if (!frame.ParseFromArray(in_.data().data(), static_cast<int>(in_.size()))) {
+    return bad_frame(invalid_argument(
+        "The frame could not be decoded as a preceptor.v1.ClientFrame; check that the client speaks protocol v1."));
+  }
+  in_.clear();
+  ctx_.metrics.frame_in(frame.request_case());
+  int64_t retry_after_ms = 0;
+  if (!take_rate_token(&retry_after_ms)) {
+    ctx_.metrics.rate_limited_total.fetch_add(1, std::memory_order_relaxed);
+    return send_error(frame.request_id(),
+                      resource_exhausted("Too many requests on this connection (limit " +
+                                             std::to_string(static_cast<int>(ctx_.config.rate_per_second)) +
+                                             " per second); retry after " + std::to_string(retry_after_ms) + " ms.",
+                                         retry_after_ms));
+  }
+  if (frame.request_case() == v1::ClientFrame::kLogout) logout_pending_ = true;
+  ctx_.dispatcher.dispatch(info_, std::move(frame), [self = shared_from_this()](api::Reply reply) {
+    asio::dispatch(self->ws_.get_executor(),
+                   [self, reply = std::move(reply)]() mutable { self->on_reply(std::move(reply)); });
+  });
+}
+
+void WsSession::send_error(uint64_t request_id, const Status& status) {
+  ctx_.metrics.error(status.code());
+  v1::ServerFrame frame;
+  frame.mutable_reply()->set_request_id(request_id);
+  status.to_proto(frame.mutable_reply()->mutable_error());
+  send_frame(frame);
+}
+
+void WsSession::on_reply(api::Reply reply) {
+  if (reply.response.has_error()) {
+    ctx_.metrics.error(reply.response.error().code());
+  } else {
+    ctx_.metrics.frame_out(reply.response.result_case());
+  }
+  if (reply.authenticated && !closing_) {
+    if (hub_registration_) ctx_.hub.detach(hub_registration_);
+    info_.auth = std::move(reply.authenticated);
+    hub_registration_ = ctx_.hub.attach(info_.auth->user.id(), info_.auth->token_hash, weak_from_this());
+    auth_timer_.cancel();
+    log::info("authenticated")
+        .kv("conn", info_.connection_id)
+        .kv("user", info_.auth->user.id())
+        .kv("device", info_.auth->device_name);
+  }
+  v1::ServerFrame frame;
+  *frame.mutable_reply() = std::move(reply.response);
+  send_frame(frame);
+  if (reply.signed_out) {
+    logout_pending_ = false;
+    log::info("signed_out").kv("conn", info_.connection_id).kv("user", info_.auth ? info_.auth->user.id() : 0);
+    close(static_cast<uint16_t>(websocket::close_code::normal), "Signed out.");
+  } else if (logout_pending_ && frame.reply().has_error()) {
+    logout_pending_ = false;
+  }
+}
+
+void WsSession::send_frame(const v1::ServerFrame& frame) {
+  enqueue(std::make_shared<const std::string>(frame.SerializeAsString()));
+}
+
+void WsSession::deliver(std::shared_ptr<const std::string> frame, int event_kind) {
+  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame), event_kind]() mutable {
+    self->ctx_.metrics.event_out(event_kind);
+    self->enqueue(std::move(frame));
+  });
+}
+
+void WsSession::end_session(const std::string& reason) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), reason]() {
+    if (self->closing_ || self->logout_pending_) return;  // our own Logout closes after its reply
+    v1::ServerFrame frame;
+    frame.mutable_event()->mutable_session_ended()->set_reason(reason);
+    self->ctx_.metrics.event_out(v1::Event::kSessionEnded);
+    self->send_frame(frame);
+    log::info("session_ended").kv("conn", self->info_.connection_id).kv("reason", reason);
+    self->close(kCloseSessionEnded, reason);
+  });
+}
+
+void WsSession::shutdown() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()]() {
+    self->close(static_cast<uint16_t>(websocket::close_code::going_away), "The server is restarting; reconnect shortly.");
+  });
+}
+
+void WsSession::force_close() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()]() {
+    boost::system::error_code ec;
+    beast::get_lowest_layer(self->ws_).socket().close(ec);
+  });
+}
+
+void WsSession::enqueue(std::shared_ptr<const std::string> bytes) {
+  if (closing_) return;
+  if (queued_bytes_ + bytes->size() > ctx_.config.outbound_queue_bytes) {
+    ctx_.metrics.slow_client_disconnects_total.fetch_add(1);
+    log::warn("slow_client")
+        .kv("conn", info_.connection_id)
+        .kv("user", info_.auth ? info_.auth->user.id() : 0)
+        .kv("queued_bytes", static_cast<uint64_t>(queued_bytes_));
+    // Drop what it has not read; the frame in flight (if any) stays.
+    for (auto& f : queue_) queued_bytes_ -= f->size();
+    queue_.clear();
+    close(static_cast<uint16_t>(websocket::close_code::policy_error),
+          "The client is not reading: more than " + std::to_string(ctx_.config.outbound_queue_bytes) +
+              " bytes were waiting to be sent.");
+    return;
+  }
+  queued_bytes_ += bytes->size();
+  queue_.push_back(std::move(bytes));
+  if (!writing_) {
+    writing_ = true;
+    asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
+  }
+}
+
+asio::awaitable<void> WsSession::write_loop([[maybe_unused]] Self self) {
+  boost::system::error_code ec;
+  while (!queue_.empty()) {
+    auto frame = std::move(queue_.front());
+    queue_.pop_front();
+    co_await ws_.async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
+    queued_bytes_ -= frame->size();
+    if (ec) {
+      queue_.clear();
+      queued_bytes_ = 0;
+      break;
+    }
+  }
+  writing_ = false;
+  if (close_after_write_ && !ec) {
+    close_after_write_ = false;
+    co_await close_op(self, close_code_, close_reason_);
+  }
+}
+
+void WsSession::close(uint16_t code, std::string reason) {
+  if (closing_) return;
+  closing_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  if (hub_registration_) {
+    ctx_.hub.detach(hub_registration_);
+    hub_registration_ = 0;
+  }
+  auth_timer_.cancel();
+  // A peer that neither reads nor answers the close loses its TCP connection.
+  close_timer_.expires_after(std::chrono::seconds(3));
+  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+  if (writing_) {
+    close_after_write_ = true;  // flush what is queued (e.g. the Logout reply) first
+  } else {
+    asio::co_spawn(ws_.get_executor(), close_op(shared_from_this(), close_code_, close_reason_), asio::detached);
+  }
+}
+
+asio::awaitable<void> WsSession::close_op([[maybe_unused]] Self self, uint16_t code, std::string reason) {
+  boost::system::error_code ec;
+  websocket::close_reason cr;
+  cr.code = code;
+  cr.reason = reason.substr(0, 120);  // a close reason must fit in 123 bytes
+  co_await ws_.async_close(cr, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+void WsSession::finish() {
+  if (hub_registration_) {
+    ctx_.hub.detach(hub_registration_);
+    hub_registration_ = 0;
+  }
+  boost::system::error_code ec;
+  auth_timer_.cancel();
+  close_timer_.cancel();
+  beast::get_lowest_layer(ws_).socket().close(ec);
+  ctx_.remove_session(info_.connection_id);
+  ctx_.metrics.connections_open.fetch_sub(1);
+  const double seconds = std::chrono::duration<double>(Clock::now() - opened_at_).count();
+  log::info("conn_close")
+      .kv("conn", info_.connection_id)
+      .kv("user", info_.auth ? info_.auth->user.id() : 0)
+      .kv("frames_in", frames_in_)
+      .kv("seconds", seconds)
+      .kv("code", static_cast<int>(close_code_))
+      .kv("reason", close_reason_);
+}
+
+}  // namespace preceptor::server

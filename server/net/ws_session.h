@@ -1,0 +1,91 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "server/api/dispatcher.h"
+#include "server/hub/hub.h"
+#include "server/net/context.h"
+
+namespace preceptor::server {
+
+// One WebSocket connection on /v1/ws. Everything it owns is touched only on
+// its strand (the executor of its socket); deliver() and end_session() may be
+// called from any thread and post there.
+//
+// Reads frames one at a time and hands each to the dispatcher (replies come
+// back asynchronously and may overtake each other); writes one frame at a
+// time from a queue bounded in bytes. A client that lets the queue pass
+// outbound_queue_bytes is closed (1008) — it is not reading.
+class WsSession final : public hub::SessionSink, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(ServerContext& ctx, boost::beast::tcp_stream stream, std::string peer);
+  ~WsSession() override;
+
+  // Completes the upgrade and runs the session.
+  void start(boost::beast::http::request<boost::beast::http::string_body> upgrade);
+
+  void deliver(std::shared_ptr<const std::string> frame, int event_kind) override;
+  void end_session(const std::string& reason) override;
+  // Server draining: close with 1001 "going away".
+  void shutdown();
+  // Last resort at the end of draining: drop the TCP connection.
+  void force_close();
+
+  uint64_t id() const { return info_.connection_id; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // Member coroutines take `self` so the session outlives their first suspension.
+  using Self = std::shared_ptr<WsSession>;
+  boost::asio::awaitable<void> run(Self self, boost::beast::http::request<boost::beast::http::string_body> upgrade);
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop(Self self);
+  boost::asio::awaitable<void> close_op(Self self, uint16_t code, std::string reason);
+  boost::asio::awaitable<void> auth_deadline(Self self);
+
+  void handle_frame(bool text, bool oversize, size_t size);
+  bool take_rate_token(int64_t* retry_after_ms);
+  void send_error(uint64_t request_id, const Status& status);
+  void on_reply(api::Reply reply);
+  void send_frame(const v1::ServerFrame& frame);
+  void enqueue(std::shared_ptr<const std::string> bytes);
+  void close(uint16_t code, std::string reason);
+  void finish();
+
+  ServerContext& ctx_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer in_;
+  api::ConnectionInfo info_;
+  uint64_t hub_registration_ = 0;
+
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  size_t queued_bytes_ = 0;  // includes the frame being written
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_after_write_ = false;
+  uint16_t close_code_ = 0;
+  std::string close_reason_;
+  bool logout_pending_ = false;
+  int bad_frames_ = 0;
+
+  double tokens_;
+  Clock::time_point tokens_at_;
+  boost::asio::steady_timer auth_timer_;
+  boost::asio::steady_timer close_timer_;
+  Clock::time_point opened_at_;
+  uint64_t frames_in_ = 0;
+};
+
+}  // namespace preceptor::server

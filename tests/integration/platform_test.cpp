@@ -1,0 +1,382 @@
+// The platform as a client sees it: real server, real sockets, real RocksDB.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_client.h"
+#include "tests/support/test_server.h"
+
+namespace preceptor::testing {
+namespace {
+
+constexpr uint16_t kCloseSessionEnded = 4001;
+
+v1::ClientFrame who_am_i() {
+  v1::ClientFrame f;
+  f.mutable_who_am_i();
+  return f;
+}
+
+class Platform : public ::testing::Test {
+ protected:
+  void start(server::ServerConfig config) { server_ = std::make_unique<TestServer>(std::move(config)); }
+  void start() { start(test_config(dir_.path())); }
+
+  std::unique_ptr<TestClient> connected() {
+    auto c = std::make_unique<TestClient>();
+    EXPECT_EQ(c->connect(server_->port()), "");
+    return c;
+  }
+  std::unique_ptr<TestClient> signed_in(const std::string& username, std::string* token = nullptr) {
+    auto c = connected();
+    auto r = c->login(username, TestServer::password_of(username));
+    EXPECT_TRUE(r.has_login()) << r.DebugString();
+    if (token) *token = r.login().token();
+    return c;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(Platform, LoginThenReconnectWithTokenAlone) {
+  start();
+  const v1::User mentee = server_->add_user("wei.chen");
+  std::string token;
+  {
+    auto c = signed_in("wei.chen", &token);
+    EXPECT_EQ(token.size(), 64u);
+  }
+  TestClient again;
+  ASSERT_EQ(again.connect(server_->port()), "");
+  auto auth = again.authenticate(token);
+  ASSERT_TRUE(auth.has_authenticate()) << auth.DebugString();
+  EXPECT_EQ(auth.authenticate().user().id(), mentee.id());
+  auto me = again.call(who_am_i());
+  ASSERT_TRUE(me && me->has_who_am_i());
+  EXPECT_EQ(me->who_am_i().user().username(), "wei.chen");
+  EXPECT_EQ(me->who_am_i().device_name(), "test");
+}
+
+TEST_F(Platform, WrongPasswordAndUnknownUserLookTheSame) {
+  start();
+  server_->add_user("lucia.garcia");
+  auto c = connected();
+  auto wrong = c->login("lucia.garcia", "not-her-password");
+  auto unknown = c->login("nobody.here", "whatever-password");
+  ASSERT_TRUE(wrong.has_error());
+  ASSERT_TRUE(unknown.has_error());
+  EXPECT_EQ(wrong.error().code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  EXPECT_EQ(wrong.error().code(), unknown.error().code());
+  EXPECT_EQ(wrong.error().message(), unknown.error().message());
+  EXPECT_EQ(wrong.error().field(), unknown.error().field());
+}
+
+TEST_F(Platform, RequestsBeforeSignInAreRefused) {
+  start();
+  auto c = connected();
+  auto r = c->call(who_am_i());
+  ASSERT_TRUE(r && r->has_error());
+  EXPECT_EQ(r->error().code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  EXPECT_NE(r->error().message().find("Sign in"), std::string::npos);
+  // Ping works unauthenticated, and the connection is still up.
+  EXPECT_TRUE(c->ping("x").has_pong());
+}
+
+TEST_F(Platform, LogoutEndsTheTokenOnEveryConnection) {
+  start();
+  server_->add_user("tomas.novak");
+  std::string token;
+  auto phone = signed_in("tomas.novak", &token);
+  TestClient laptop;
+  ASSERT_EQ(laptop.connect(server_->port()), "");
+  ASSERT_TRUE(laptop.authenticate(token).has_authenticate());
+
+  v1::ClientFrame logout;
+  logout.mutable_logout();
+  auto r = phone->call(logout);
+  ASSERT_TRUE(r && r->has_logout()) << (r ? r->DebugString() : "no reply");
+  EXPECT_EQ(phone->wait_closed().close_code, 1000);
+
+  auto ended = laptop.next_event();
+  ASSERT_TRUE(ended && ended->has_session_ended());
+  EXPECT_EQ(laptop.wait_closed().close_code, kCloseSessionEnded);
+
+  TestClient later;
+  ASSERT_EQ(later.connect(server_->port()), "");
+  auto auth = later.authenticate(token);
+  ASSERT_TRUE(auth.has_error());
+  EXPECT_EQ(auth.error().code(), v1::ERROR_CODE_UNAUTHENTICATED);
+}
+
+TEST_F(Platform, RevokedTokenIsRefusedAndKicksLiveConnection) {
+  start();
+  server_->add_user("admin.ada", v1::ROLE_ADMIN);
+  server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  std::string token;
+  auto mentor = signed_in("mentor.erik", &token);
+  auto admin = signed_in("admin.ada");
+
+  // A non-admin may not revoke.
+  v1::ClientFrame revoke;
+  revoke.mutable_revoke_tokens()->set_username("admin.ada");
+  auto denied = mentor->call(revoke);
+  ASSERT_TRUE(denied && denied->has_error());
+  EXPECT_EQ(denied->error().code(), v1::ERROR_CODE_PERMISSION_DENIED);
+
+  revoke.mutable_revoke_tokens()->set_username("mentor.erik");
+  auto r = admin->call(revoke);
+  ASSERT_TRUE(r && r->has_revoke_tokens()) << (r ? r->DebugString() : "no reply");
+  EXPECT_EQ(r->revoke_tokens().revoked(), 1u);
+
+  auto ended = mentor->next_event();
+  ASSERT_TRUE(ended && ended->has_session_ended());
+  auto closed = mentor->wait_closed();
+  EXPECT_EQ(closed.kind, Received::Kind::kClosed);
+  EXPECT_EQ(closed.close_code, kCloseSessionEnded);
+
+  TestClient again;
+  ASSERT_EQ(again.connect(server_->port()), "");
+  auto auth = again.authenticate(token);
+  ASSERT_TRUE(auth.has_error());
+  EXPECT_EQ(auth.error().code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  // The admin's own session is untouched.
+  EXPECT_TRUE(admin->call(who_am_i())->has_who_am_i());
+
+  revoke.mutable_revoke_tokens()->set_username("no.such.user");
+  auto missing = admin->call(revoke);
+  ASSERT_TRUE(missing && missing->has_error());
+  EXPECT_EQ(missing->error().code(), v1::ERROR_CODE_NOT_FOUND);
+}
+
+TEST_F(Platform, BadFramesGetTheirErrorsAndTheServerKeepsServing) {
+  start();
+  server_->add_user("priya.raman", v1::ROLE_MENTOR);
+  auto bystander = signed_in("priya.raman");
+  auto c = connected();
+
+  ASSERT_TRUE(c->send_raw(std::string("\xff\xff\xff\xff garbage", 12)));
+  auto garbage = c->receive();
+  ASSERT_EQ(garbage.kind, Received::Kind::kFrame);
+  EXPECT_EQ(garbage.frame.reply().error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(garbage.frame.reply().error().message().find("could not be decoded"), std::string::npos);
+
+  ASSERT_TRUE(c->send_raw("{\"login\": {}}", /*text=*/true));
+  auto text = c->receive();
+  ASSERT_EQ(text.kind, Received::Kind::kFrame);
+  EXPECT_EQ(text.frame.reply().error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(text.frame.reply().error().message().find("text frame"), std::string::npos);
+
+  v1::ClientFrame big;
+  big.set_request_id(7);
+  big.mutable_ping()->set_payload(std::string(100 * 1024, 'x'));
+  ASSERT_TRUE(c->send(big));
+  auto oversized = c->receive();
+  ASSERT_EQ(oversized.kind, Received::Kind::kFrame);
+  EXPECT_EQ(oversized.frame.reply().error().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+  EXPECT_NE(oversized.frame.reply().error().message().find("limit is 65536 bytes"), std::string::npos);
+
+  // A request type this server does not know (field 99 of ClientFrame).
+  ASSERT_TRUE(c->send_raw(std::string("\x08\x05\x9a\x06\x00", 5)));
+  auto unknown = c->receive();
+  ASSERT_EQ(unknown.kind, Received::Kind::kFrame);
+  EXPECT_EQ(unknown.frame.reply().request_id(), 5u);
+  EXPECT_EQ(unknown.frame.reply().error().code(), v1::ERROR_CODE_UNIMPLEMENTED);
+
+  // Still connected and served, and so is everyone else.
+  EXPECT_TRUE(c->ping("still here").has_pong());
+  EXPECT_TRUE(bystander->ping("me too").has_pong());
+}
+
+TEST_F(Platform, ClientThatKeepsSendingGarbageIsClosed) {
+  auto config = test_config(dir_.path());
+  config.max_bad_frames = 5;
+  start(config);
+  auto c = connected();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c->send_raw("\x01\x02\x03"));
+  auto closed = c->wait_closed();
+  ASSERT_EQ(closed.kind, Received::Kind::kClosed);
+  EXPECT_EQ(closed.close_code, 1008);
+  EXPECT_NE(closed.close_reason.find("Too many frames"), std::string::npos);
+  auto other = connected();
+  EXPECT_TRUE(other->ping().has_pong());
+}
+
+TEST_F(Platform, FrameOverTheHardLimitClosesWith1009) {
+  auto config = test_config(dir_.path());
+  config.hard_frame_bytes = 128 * 1024;
+  start(config);
+  auto c = connected();
+  v1::ClientFrame huge;
+  huge.mutable_ping()->set_payload(std::string(200 * 1024, 'y'));
+  c->send(huge);
+  // The server closes with 1009 while the client may still be writing, so
+  // the client sees either that close or a reset: either way it is gone.
+  auto closed = c->wait_closed();
+  ASSERT_NE(closed.kind, Received::Kind::kTimeout);
+  if (closed.kind == Received::Kind::kClosed) {
+    EXPECT_EQ(closed.close_code, 1009);
+  }
+  EXPECT_EQ(server_->server().metrics().bad_frame_disconnects_total.load(), 1u);
+  auto other = connected();
+  EXPECT_TRUE(other->ping().has_pong());
+}
+
+TEST_F(Platform, RateLimitAnswersResourceExhausted) {
+  auto config = test_config(dir_.path());
+  config.rate_per_second = 2;
+  config.rate_burst = 5;
+  start(config);
+  auto c = connected();
+  for (int i = 1; i <= 20; ++i) {
+    v1::ClientFrame f;
+    f.set_request_id(i);
+    f.mutable_ping();
+    ASSERT_TRUE(c->send(f));
+  }
+  int pongs = 0, limited = 0;
+  int64_t retry_after = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = c->receive();
+    ASSERT_EQ(r.kind, Received::Kind::kFrame);
+    if (r.frame.reply().has_pong()) ++pongs;
+    if (r.frame.reply().error().code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED) {
+      ++limited;
+      retry_after = r.frame.reply().error().retry_after_ms();
+    }
+  }
+  EXPECT_GE(pongs, 5);
+  EXPECT_GE(limited, 10);
+  EXPECT_EQ(pongs + limited, 20);
+  EXPECT_GT(retry_after, 0);
+}
+
+TEST_F(Platform, ClientThatDoesNotReadIsDroppedOthersUnaffected) {
+  auto config = test_config(dir_.path());
+  config.outbound_queue_bytes = 256 * 1024;
+  config.rate_per_second = 1e6;
+  config.rate_burst = 1'000'000;
+  start(config);
+  auto reader = connected();
+  auto lazy = connected();
+  v1::ClientFrame ping;
+  ping.mutable_ping()->set_payload(std::string(32 * 1024, 'p'));
+  // Pongs pile up: kernel buffers fill, then the server's queue passes its bound.
+  bool send_failed = false;
+  for (int i = 0; i < 4000 && !send_failed; ++i) {
+    ping.set_request_id(i + 1);
+    send_failed = !lazy->send(ping);
+    if (i % 200 == 0) {
+      EXPECT_TRUE(reader->ping("ok").has_pong());
+    }
+    if (server_->server().metrics().slow_client_disconnects_total.load() > 0 && i % 50 == 0) break;
+  }
+  // Drain whatever was buffered: the stream must end with the server's close.
+  auto end = lazy->wait_closed(10s);
+  EXPECT_NE(end.kind, Received::Kind::kTimeout);
+  EXPECT_EQ(server_->server().metrics().slow_client_disconnects_total.load(), 1u);
+  EXPECT_TRUE(reader->ping("still fine").has_pong());
+}
+
+TEST_F(Platform, AuthenticationMustComeInTime) {
+  auto config = test_config(dir_.path());
+  config.auth_timeout_ms = 300;
+  start(config);
+  auto c = connected();
+  auto closed = c->wait_closed(5s);
+  ASSERT_EQ(closed.kind, Received::Kind::kClosed);
+  EXPECT_EQ(closed.close_code, 1008);
+  EXPECT_NE(closed.close_reason.find("No Login or Authenticate"), std::string::npos);
+}
+
+TEST_F(Platform, BrowserOriginsAreChecked) {
+  start();
+  TestClient evil;
+  EXPECT_NE(evil.connect(server_->port(), "http://evil.example"), "");
+  TestClient ours;
+  EXPECT_EQ(ours.connect(server_->port(), "http://localhost:8080"), "");
+  EXPECT_TRUE(ours.ping().has_pong());
+}
+
+TEST_F(Platform, HttpRoutes) {
+  start();
+  EXPECT_EQ(http_get(server_->port(), "/healthz").status, 200);
+  EXPECT_EQ(http_get(server_->port(), "/readyz").status, 200);
+  EXPECT_EQ(http_get(server_->port(), "/nope").status, 404);
+  auto c = connected();
+  ASSERT_TRUE(c->ping().has_pong());
+  ASSERT_TRUE(c->send_raw("junk"));
+  ASSERT_EQ(c->receive().kind, Received::Kind::kFrame);
+  server_->add_user("someone");
+  auto metrics = http_get(server_->port(), "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("preceptor_connections_open 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("preceptor_frames_in_total{type=\"ping\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("preceptor_errors_total{code=\"INVALID_ARGUMENT\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("preceptor_commit_batch_size_bucket"), std::string::npos);
+  EXPECT_NE(metrics.body.find("preceptor_commit_latency_seconds_count"), std::string::npos);
+}
+
+TEST_F(Platform, RestartKeepsUsersAndTokens) {
+  std::string token;
+  {
+    start();
+    server_->add_user("ines.duarte");
+    auto c = signed_in("ines.duarte", &token);
+    c.reset();
+    server_.reset();
+  }
+  start();
+  TestClient c;
+  ASSERT_EQ(c.connect(server_->port()), "");
+  auto auth = c.authenticate(token);
+  ASSERT_TRUE(auth.has_authenticate()) << auth.DebugString();
+  EXPECT_EQ(auth.authenticate().user().username(), "ines.duarte");
+  TestClient d;
+  ASSERT_EQ(d.connect(server_->port()), "");
+  EXPECT_TRUE(d.login("ines.duarte", TestServer::password_of("ines.duarte")).has_login());
+}
+
+TEST(ServerProcessTest, SigtermClosesSessionsWith1001AndExitsZero) {
+  TempDir dir;
+  ServerProcess proc(PRECEPTOR_SERVER_PATH, dir.path(), {"--demo"});
+  ASSERT_NE(proc.port(), 0) << proc.output();
+  EXPECT_NE(proc.output().find("mentee.chen"), std::string::npos) << proc.output();
+  TestClient c;
+  ASSERT_EQ(c.connect(proc.port()), "");
+  ASSERT_TRUE(c.login("mentee.chen", "demo-mentee.chen").has_login());
+  proc.send_signal(SIGTERM);
+  auto closed = c.wait_closed(10s);
+  EXPECT_EQ(closed.kind, Received::Kind::kClosed);
+  EXPECT_EQ(closed.close_code, 1001);
+  int status = proc.wait_exit(15s);
+  ASSERT_NE(status, -1) << "did not exit within 15 s";
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  // The same folder opens again, with the demo users in it.
+  ServerProcess again(PRECEPTOR_SERVER_PATH, dir.path());
+  ASSERT_NE(again.port(), 0) << again.output();
+  TestClient d;
+  ASSERT_EQ(d.connect(again.port()), "");
+  EXPECT_TRUE(d.login("mentor.raman", "demo-mentor.raman").has_login());
+}
+
+TEST(ServerProcessTest, HelpExplainsOptions) {
+  TempDir dir;
+  FILE* p = ::popen((std::string(PRECEPTOR_SERVER_PATH) + " --help").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(WEXITSTATUS(::pclose(p)), 0);
+  for (const char* option : {"--data-dir", "--port", "--demo", "--max-frame-bytes", "--rate-per-second",
+                             "--allowed-origins", "--token-idle-days", "PRECEPTOR_DATA_DIR"}) {
+    EXPECT_NE(out.find(option), std::string::npos) << option;
+  }
+}
+
+}  // namespace
+}  // namespace preceptor::testing

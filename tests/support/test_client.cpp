@@ -1,0 +1,233 @@
+#include "tests/support/test_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace preceptor::testing {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct TestClient::Impl {
+  asio::io_context io;
+  websocket::stream<beast::tcp_stream> ws{io};
+  beast::flat_buffer buffer;
+  bool read_pending = false;
+  bool read_done = false;
+  boost::system::error_code read_ec;
+
+  // Runs the io_context until `done` or the timeout; true when done.
+  template <class Pred>
+  bool run_until(Pred done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      io.restart();
+      io.run_one_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+};
+
+TestClient::TestClient() : impl_(std::make_unique<Impl>()) {}
+TestClient::~TestClient() {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(impl_->ws).socket().close(ec);
+}
+
+std::string TestClient::connect(uint16_t port, const std::string& origin, const std::string& path) {
+  Impl& d = *impl_;
+  boost::system::error_code ec;
+  beast::get_lowest_layer(d.ws).socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return "connect: " + ec.message();
+  if (!origin.empty()) {
+    d.ws.set_option(websocket::stream_base::decorator(
+        [origin](websocket::request_type& req) { req.set(http::field::origin, origin); }));
+  }
+  bool done = false;
+  d.ws.async_handshake("127.0.0.1:" + std::to_string(port), path, [&](boost::system::error_code e) {
+    ec = e;
+    done = true;
+  });
+  if (!d.run_until([&] { return done; }, 5s)) return "handshake timed out";
+  if (ec) return "handshake: " + ec.message();
+  d.ws.binary(true);
+  return {};
+}
+
+bool TestClient::send_raw(const std::string& bytes, bool text) {
+  Impl& d = *impl_;
+  d.ws.text(text);
+  bool done = false;
+  boost::system::error_code ec;
+  d.ws.async_write(asio::buffer(bytes), [&](boost::system::error_code e, size_t) {
+    ec = e;
+    done = true;
+  });
+  const bool finished = d.run_until([&] { return done; }, 5s);
+  d.ws.binary(true);
+  return finished && !ec;
+}
+
+bool TestClient::send(const v1::ClientFrame& frame) { return send_raw(frame.SerializeAsString()); }
+
+Received TestClient::receive(std::chrono::milliseconds timeout) {
+  Impl& d = *impl_;
+  if (closed_) return close_info_;
+  if (!d.read_pending) {
+    d.read_pending = true;
+    d.read_done = false;
+    d.buffer.clear();
+    d.ws.async_read(d.buffer, [&d](boost::system::error_code e, size_t) {
+      d.read_ec = e;
+      d.read_done = true;
+    });
+  }
+  Received r;
+  if (!d.run_until([&] { return d.read_done; }, timeout)) {
+    r.kind = Received::Kind::kTimeout;  // the read stays pending for the next call
+    return r;
+  }
+  d.read_pending = false;
+  if (d.read_ec) {
+    if (d.read_ec == websocket::error::closed) {
+      r.kind = Received::Kind::kClosed;
+      r.close_code = d.ws.reason().code;
+      r.close_reason = std::string(d.ws.reason().reason.data(), d.ws.reason().reason.size());
+    } else {
+      r.kind = Received::Kind::kError;
+      r.error = d.read_ec.message();
+    }
+    closed_ = true;
+    close_info_ = r;
+    return r;
+  }
+  r.kind = Received::Kind::kFrame;
+  if (!r.frame.ParseFromArray(d.buffer.data().data(), static_cast<int>(d.buffer.size()))) {
+    r.kind = Received::Kind::kError;
+    r.error = "server sent an undecodable frame";
+  }
+  return r;
+}
+
+std::optional<v1::Response> TestClient::call(v1::ClientFrame frame, std::chrono::milliseconds timeout) {
+  if (frame.request_id() == 0) frame.set_request_id(next_request_id());
+  if (!send(frame)) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    Received r = receive(left);
+    if (r.kind != Received::Kind::kFrame) return std::nullopt;
+    if (r.frame.has_event()) {
+      backlog_.push_back(r.frame.event());
+      continue;
+    }
+    if (r.frame.reply().request_id() == frame.request_id()) return r.frame.reply();
+  }
+}
+
+std::optional<v1::Event> TestClient::next_event(std::chrono::milliseconds timeout) {
+  if (!backlog_.empty()) {
+    v1::Event e = std::move(backlog_.front());
+    backlog_.pop_front();
+    return e;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    Received r = receive(left);
+    if (r.kind != Received::Kind::kFrame) return std::nullopt;
+    if (r.frame.has_event()) return r.frame.event();
+  }
+}
+
+Received TestClient::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Received{};
+    Received r = receive(left);
+    if (r.kind == Received::Kind::kFrame) {
+      if (r.frame.has_event()) backlog_.push_back(r.frame.event());
+      continue;
+    }
+    return r;
+  }
+}
+
+v1::Response TestClient::login(const std::string& username, const std::string& password, const std::string& device) {
+  v1::ClientFrame f;
+  f.mutable_login()->set_username(username);
+  f.mutable_login()->set_password(password);
+  f.mutable_login()->set_device_name(device);
+  auto r = call(f);
+  if (!r) {
+    v1::Response timeout;
+    timeout.mutable_error()->set_message("no reply");
+    return timeout;
+  }
+  return *r;
+}
+
+v1::Response TestClient::authenticate(const std::string& token) {
+  v1::ClientFrame f;
+  f.mutable_authenticate()->set_token(token);
+  auto r = call(f);
+  if (!r) {
+    v1::Response timeout;
+    timeout.mutable_error()->set_message("no reply");
+    return timeout;
+  }
+  return *r;
+}
+
+v1::Response TestClient::ping(const std::string& payload) {
+  v1::ClientFrame f;
+  f.mutable_ping()->set_payload(payload);
+  auto r = call(f);
+  if (!r) {
+    v1::Response timeout;
+    timeout.mutable_error()->set_message("no reply");
+    return timeout;
+  }
+  return *r;
+}
+
+void TestClient::drop() {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(impl_->ws).socket().close(ec);
+}
+
+HttpResult http_get(uint16_t port, const std::string& path, std::chrono::milliseconds timeout) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  HttpResult result;
+  boost::system::error_code ec;
+  stream.socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return result;
+  http::request<http::empty_body> req{http::verb::get, path, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.keep_alive(false);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  stream.expires_after(timeout);
+  http::async_write(stream, req, [&](boost::system::error_code e, size_t) {
+    if (e) return;
+    http::async_read(stream, buffer, res, [&](boost::system::error_code e2, size_t) {
+      if (!e2) result.status = static_cast<int>(res.result_int());
+    });
+  });
+  io.run();
+  result.body = res.body();
+  return result;
+}
+
+}  // namespace preceptor::testing

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "preceptor/v1/frames.pb.h"
+
+namespace preceptor::testing {
+
+using namespace std::chrono_literals;
+
+// What a WebSocket read produced.
+struct Received {
+  enum class Kind { kFrame, kClosed, kTimeout, kError } kind = Kind::kTimeout;
+  v1::ServerFrame frame;       // kFrame
+  uint16_t close_code = 0;     // kClosed
+  std::string close_reason;    // kClosed
+  std::string error;           // kError
+};
+
+// A blocking WebSocket client for tests: every call has a timeout and
+// returns instead of hanging. Not thread-safe.
+class TestClient {
+ public:
+  TestClient();
+  ~TestClient();
+
+  // Connects to ws://127.0.0.1:port/v1/ws. Returns an error text, empty on success.
+  std::string connect(uint16_t port, const std::string& origin = {}, const std::string& path = "/v1/ws");
+
+  bool send(const v1::ClientFrame& frame);
+  bool send_raw(const std::string& bytes, bool text = false);
+
+  // Next frame of any kind (events included), in arrival order.
+  Received receive(std::chrono::milliseconds timeout = 5s);
+
+  // Sends and waits for the Response with the same request_id; events that
+  // arrive first are kept for next_event(). nullopt on timeout or close.
+  std::optional<v1::Response> call(v1::ClientFrame frame, std::chrono::milliseconds timeout = 5s);
+
+  // Next pushed event (from the backlog first). nullopt on timeout or close.
+  std::optional<v1::Event> next_event(std::chrono::milliseconds timeout = 5s);
+
+  // Waits for the server to close the connection; returns the close info.
+  Received wait_closed(std::chrono::milliseconds timeout = 5s);
+
+  // Helpers returning the response (or an error response on failure).
+  v1::Response login(const std::string& username, const std::string& password, const std::string& device = "test");
+  v1::Response authenticate(const std::string& token);
+  v1::Response ping(const std::string& payload = {});
+
+  // Stops the TCP connection without a WebSocket close.
+  void drop();
+
+  uint64_t next_request_id() { return ++request_id_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint64_t request_id_ = 0;
+  std::deque<v1::Event> backlog_;
+  bool closed_ = false;
+  Received close_info_;
+};
+
+// One HTTP/1.1 GET; returns status code and body (status 0 on failure).
+struct HttpResult {
+  int status = 0;
+  std::string body;
+};
+HttpResult http_get(uint16_t port, const std::string& path, std::chrono::milliseconds timeout = 5s);
+
+}  // namespace preceptor::testing

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "server/config.h"
+#include "server/net/server.h"
+#include "server/services/accounts.h"
+
+namespace preceptor::testing {
+
+// A fresh temporary folder, removed with the object.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Test defaults: port 0, cheapest argon2id, quiet logs.
+server::ServerConfig test_config(const std::filesystem::path& data_dir);
+
+// A real server (real sockets, real RocksDB in `data_dir`) running in this
+// process. Stops and waits on destruction.
+class TestServer {
+ public:
+  explicit TestServer(server::ServerConfig config, const Clock* clock = nullptr);
+  ~TestServer();
+
+  uint16_t port() const { return server_->port(); }
+  server::Server& server() { return *server_; }
+  services::Accounts& accounts() { return server_->accounts(); }
+
+  // Creates a user with password "password-<username>"; aborts the test on failure.
+  v1::User add_user(const std::string& username, v1::Role role = v1::ROLE_MENTEE);
+  static std::string password_of(const std::string& username) { return "password-" + username; }
+
+  void stop();
+
+ private:
+  std::unique_ptr<server::Server> server_;
+};
+
+// A preceptor-server child process (for signals and kill -9).
+class ServerProcess {
+ public:
+  // Starts the binary with `args` (plus --port 0 and --data-dir); waits until
+  // it prints its port. pid() is 0 on failure.
+  ServerProcess(const std::string& binary, const std::filesystem::path& data_dir, std::vector<std::string> args = {});
+  ~ServerProcess();  // SIGKILL if still running
+
+  pid_t pid() const { return pid_; }
+  uint16_t port() const { return port_; }
+  const std::string& output() const { return output_; }
+  // Sends `signo` and waits up to `timeout` for exit; returns the exit status
+  // as from waitpid, or -1 on timeout.
+  int signal_and_wait(int signo, std::chrono::milliseconds timeout);
+  void send_signal(int signo);
+  // Waits up to `timeout` for exit; waitpid status, or -1 on timeout.
+  int wait_exit(std::chrono::milliseconds timeout);
+
+ private:
+  pid_t pid_ = 0;
+  uint16_t port_ = 0;
+  int out_fd_ = -1;
+  std::string output_;
+};
+
+}  // namespace preceptor::testing
