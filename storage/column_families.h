@@ -17,6 +17,14 @@ enum class Cf : uint8_t {
   kUsernames,       // lower-cased username -> user_id(u64be)
   kTokens,          // sha256(token) (32 bytes) -> TokenRecord
   kUserTokens,      // user_id(u64be) | sha256(token) -> "" (a user's tokens, for revocation)
+  kMentorProfiles,  // mentor user_id(u64be) -> MentorProfileRecord
+  kMentorships,     // mentorship_id(u64be) -> MentorshipRecord
+  kUserMentorships, // user_id(u64be) | mentorship_id(u64be) -> "" (both members' lists)
+  kOpenPairs,       // mentee(u64be) | mentor(u64be) | purpose(u64be) -> mentorship_id: requested or active ones
+  kConversations,   // conversation_id(u64be) -> ConversationRecord
+  kMessages,        // conversation_id(u64be) | seq(u64be) -> Message (latest text; tombstone when deleted)
+  kClientMessageIds,// conversation_id(u64be) | sender(u64be) | client_message_id -> seq(u64be): idempotency, kept for good
+  kReadMarkers,     // user_id(u64be) | conversation_id(u64be) -> read seq(u64be)
   kCount,
 };
 
@@ -24,7 +32,9 @@ inline constexpr size_t kCfCount = static_cast<size_t>(Cf::kCount);
 
 // RocksDB names; index = Cf value. "default" is RocksDB's own and unused.
 inline constexpr std::array<std::string_view, kCfCount> kCfNames = {
-    "meta", "events", "user_inbox", "users", "usernames", "tokens", "user_tokens",
+    "meta",         "events",           "user_inbox",  "users",         "usernames",
+    "tokens",       "user_tokens",      "mentor_profiles", "mentorships", "user_mentorships",
+    "open_pairs",   "conversations",    "messages",    "client_message_ids", "read_markers",
 };
 
 inline constexpr std::string_view cf_name(Cf cf) { return kCfNames[static_cast<size_t>(cf)]; }

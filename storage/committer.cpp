@@ -1,1 +1,309 @@
-// stub
+#include "storage/committer.h"
+
+#include <pthread.h>
+
+#include <cassert>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
+#include "preceptor/v1/records.pb.h"
+#include "storage/keys.h"
+
+namespace preceptor::storage {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// Thrown by the CommitContext helpers that have no error channel (next_id)
+// and caught around apply: it rejects that mutation only.
+struct AbortMutation {
+  Status status;
+};
+
+Status shutting_down() { return unavailable("The server is shutting down; try again in a moment."); }
+
+Status failed_earlier() {
+  return unavailable("The server's database is not accepting writes after an I/O error; restart it.");
+}
+
+// Runs one mutation's apply; whatever it throws becomes that mutation's error.
+Status run_apply(const ApplyFn& apply, CommitContext& ctx) {
+  try {
+    return apply(ctx);
+  } catch (const AbortMutation& abort) {
+    return abort.status;
+  } catch (const std::exception& e) {
+    return internal_error(std::string("The change failed with an unexpected error: ") + e.what() + ".");
+  } catch (...) {
+    return internal_error("The change failed with an unexpected error.");
+  }
+}
+
+// Runs a callback of the caller's (sink, done) so that nothing it throws can
+// end the committer thread; there is no one to return the error to.
+template <class F>
+void call_guarded(const char* what, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "preceptor: committer: %s threw: %s\n", what, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "preceptor: committer: %s threw\n", what);
+  }
+}
+
+}  // namespace
+
+struct Committer::Pending {
+  ApplyFn apply;
+  DoneFn done;
+  SteadyClock::time_point submitted;
+};
+
+// ---- CommitContext ----
+
+Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view key) {
+  std::string value;
+  rocksdb::Status s =
+      batch_.GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.cf(cf), to_slice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) {
+    std::string msg =
+        "The database could not read from " + std::string(cf_name(cf)) + " (" + s.ToString() + ").";
+    return s.IsCorruption() ? data_loss(std::move(msg)) : unavailable(std::move(msg));
+  }
+  return std::optional<std::string>(std::move(value));
+}
+
+void CommitContext::put(Cf cf, std::string_view key, std::string_view value) {
+  note(batch_.Put(store_.cf(cf), to_slice(key), to_slice(value)));
+}
+
+void CommitContext::del(Cf cf, std::string_view key) { note(batch_.Delete(store_.cf(cf), to_slice(key))); }
+
+void CommitContext::note(const rocksdb::Status& s) {
+  if (!s.ok() && error_.is_ok()) {
+    error_ = internal_error("The change could not be added to the write batch (" + s.ToString() + ").");
+  }
+}
+
+uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audience) {
+  const uint64_t position = next_position_++;
+  event.set_position(position);
+  event.set_time_ms(now_ms_);
+
+  // Borrow the event into the record for serialization instead of copying it.
+  v1::EventRecord record;
+  record.mutable_event()->Swap(&event);
+  record.mutable_audience()->Add(audience.begin(), audience.end());
+  put(Cf::kEvents, encode_u64(position), record.SerializeAsString());
+  record.mutable_event()->Swap(&event);
+
+  for (uint64_t user_id : audience) put(Cf::kUserInbox, user_inbox_key(user_id, position), {});
+  events_.push_back(CommittedEvent{std::make_shared<const v1::Event>(std::move(event)),
+                                   std::make_shared<const std::vector<uint64_t>>(std::move(audience))});
+  return position;
+}
+
+uint64_t CommitContext::next_id(std::string_view kind) {
+  // meta["next_id/<kind>"] holds the next value to hand out; absent means 1.
+  // Read through the batch, so a rolled-back mutation gives its ids back.
+  std::string key = "next_id/";
+  key.append(kind);
+  Result<std::optional<std::string>> stored = get(Cf::kMeta, key);
+  if (!stored.is_ok()) throw AbortMutation{stored.status()};
+  uint64_t id = 1;
+  if (stored->has_value()) {
+    const std::string& bytes = **stored;
+    if (bytes.size() != 8) {
+      throw AbortMutation{data_loss("The counter " + key + " in the database is unreadable.")};
+    }
+    id = *decode_u64(bytes);
+  }
+  put(Cf::kMeta, key, encode_u64(id + 1));
+  return id;
+}
+
+// ---- Committer ----
+
+Committer::Committer(Store& store, const Clock& clock, CommitterOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      next_position_(store.last_position_at_open() + 1),
+      last_position_(store.last_position_at_open()),
+      batch_sizes_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}),
+      latency_({0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}),
+      write_seconds_({0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}) {
+  if (options_.max_batch == 0) options_.max_batch = 1;
+  write_fn_ = [db = store_.db()](const rocksdb::WriteOptions& write_options, rocksdb::WriteBatch* batch) {
+    return db->Write(write_options, batch);
+  };
+  thread_ = std::thread([this] { run(); });
+}
+
+Committer::~Committer() { stop(); }
+
+void Committer::submit(ApplyFn apply, DoneFn done) {
+  Status refused;
+  {
+    std::lock_guard lock(mu_);
+    if (failed_) {
+      refused = failed_earlier();
+    } else if (stopping_) {
+      refused = shutting_down();
+    } else {
+      queue_.push_back(Pending{std::move(apply), std::move(done), SteadyClock::now()});
+    }
+  }
+  if (refused.is_ok()) {
+    cv_.notify_one();
+  } else if (done) {
+    done(refused);
+  }
+}
+
+void Committer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  std::lock_guard join_lock(join_mu_);
+  if (!thread_.joinable()) return;
+  // From a `done` callback the thread cannot join itself; it exits once the
+  // queue is empty and the destructor (on another thread) joins it.
+  if (thread_.get_id() == std::this_thread::get_id()) return;
+  thread_.join();
+}
+
+bool Committer::running() const {
+  std::lock_guard lock(mu_);
+  return !stopping_ && !failed_;
+}
+
+void Committer::run() {
+  pthread_setname_np(pthread_self(), "committer");
+  // overwrite_key: get() sees the latest write of a key within the group.
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  std::vector<Pending> group;
+  for (;;) {
+    bool failed = false;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything submitted is complete
+      if (queue_.size() <= options_.max_batch) {
+        group.swap(queue_);
+      } else {
+        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+        group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+        queue_.erase(queue_.begin(), end);
+      }
+      failed = failed_;
+    }
+    if (failed) {
+      // Submitted before the failure was known: the counters may be ahead of
+      // the disk, so nothing more is applied.
+      fail_all(group, failed_earlier());
+    } else {
+      commit_group(group, batch);
+    }
+    group.clear();
+  }
+}
+
+void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatchWithIndex& batch) {
+  batch.Clear();
+  CommitContext ctx(store_, batch);
+  ctx.now_ms_ = clock_.now_ms();
+  ctx.next_position_ = next_position_;
+
+  std::vector<Status> results;
+  results.reserve(group.size());
+  for (Pending& p : group) {
+    const uint64_t position_before = ctx.next_position_;
+    const size_t events_before = ctx.events_.size();
+    ctx.error_ = Status();
+    batch.SetSavePoint();
+    Status status = run_apply(p.apply, ctx);
+    if (status.is_ok()) status = ctx.error_;
+    if (status.is_ok()) {
+      batch.PopSavePoint().PermitUncheckedError();  // there is one: set just above
+    } else {
+      rocksdb::Status rolled_back = batch.RollbackToSavePoint();
+      if (!rolled_back.ok()) {
+        // The batch is in an unknown state; writing any of it could store
+        // half a mutation.
+        {
+          std::lock_guard lock(mu_);
+          failed_ = true;
+        }
+        fail_all(group,
+                 internal_error("The server could not undo a rejected change (" + rolled_back.ToString() +
+                                "); nothing of this group was saved. Restart the server."));
+        return;
+      }
+      ctx.next_position_ = position_before;
+      ctx.events_.erase(ctx.events_.begin() + static_cast<std::ptrdiff_t>(events_before), ctx.events_.end());
+    }
+    results.push_back(std::move(status));
+  }
+  batch_sizes_.observe(static_cast<double>(group.size()));
+  groups_total_.fetch_add(1);
+
+  // Mutations that wrote nothing (all rejected, or read-only) need no Write.
+  if (batch.GetWriteBatch()->Count() > 0) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options_.sync;
+    const SteadyClock::time_point write_start = SteadyClock::now();
+    rocksdb::Status written;
+    try {
+      written = write_fn_(write_options, batch.GetWriteBatch());
+    } catch (const std::exception& e) {
+      written = rocksdb::Status::Aborted("the write threw", e.what());
+    }
+    write_seconds_.observe(seconds_since(write_start));
+    if (!written.ok()) {
+      {
+        std::lock_guard lock(mu_);
+        failed_ = true;
+      }
+      std::string msg =
+          "The database could not write (" + written.ToString() + "); the change was not saved.";
+      fail_all(group, written.IsIOError() ? unavailable(std::move(msg)) : internal_error(std::move(msg)));
+      return;
+    }
+  }
+
+  next_position_ = ctx.next_position_;
+  last_position_.store(next_position_ - 1);
+  uint64_t ok = 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (!results[i].is_ok()) continue;
+    latency_.observe(seconds_since(group[i].submitted));
+    ++ok;
+  }
+  // Counted before any `done` runs, so whoever waits on `done` sees them.
+  commits_total_.fetch_add(ok);
+
+  if (sink_ && !ctx.events_.empty()) call_guarded("the event sink", [&] { sink_(ctx.events_); });
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (group[i].done) call_guarded("a done callback", [&] { group[i].done(results[i]); });
+  }
+}
+
+void Committer::fail_all(std::vector<Pending>& group, const Status& status) {
+  for (Pending& p : group) {
+    if (p.done) call_guarded("a done callback", [&] { p.done(status); });
+  }
+}
+
+}  // namespace preceptor::storage

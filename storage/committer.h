@@ -2,6 +2,7 @@
 
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -47,17 +48,23 @@ class CommitContext {
   // Rolled back with the mutation if it fails.
   uint64_t next_id(std::string_view kind);
 
+  // The position the next append_event() will return.
+  uint64_t next_position() const { return next_position_; }
+
   // Commit time for this group (one clock read per group).
   int64_t now_ms() const { return now_ms_; }
 
  private:
   friend class Committer;
   CommitContext(Store& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(batch) {}
+  // Remembers the first failed batch operation; it rejects the mutation.
+  void note(const rocksdb::Status& s);
   Store& store_;
   rocksdb::WriteBatchWithIndex& batch_;
   int64_t now_ms_ = 0;
   uint64_t next_position_ = 0;  // next to hand out
   std::vector<CommittedEvent> events_;  // appended in this group so far
+  Status error_;  // from note(); reset for each mutation
 };
 
 // A unit of change. `apply` runs on the committer thread and adds writes
@@ -118,6 +125,10 @@ class Committer {
  private:
   struct Pending;
   void run();
+  // Applies, writes and completes one group. Committer thread.
+  void commit_group(std::vector<Pending>& group, rocksdb::WriteBatchWithIndex& batch);
+  // Calls every `done` of `group` with `status`. Committer thread.
+  void fail_all(std::vector<Pending>& group, const Status& status);
 
   Store& store_;
   const Clock& clock_;
@@ -127,10 +138,12 @@ class Committer {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Pending>* queue_ = nullptr;  // owned; see committer.cpp
-  bool stopping_ = false;
-  bool failed_ = false;
-  std::thread thread_;
+  std::vector<Pending> queue_;  // guarded by mu_; Pending is complete in committer.cpp
+  bool stopping_ = false;       // guarded by mu_
+  bool failed_ = false;         // guarded by mu_
+  std::mutex join_mu_;          // lets stop() be called from several threads
+
+  uint64_t next_position_ = 0;  // committer thread only: first position of the next group
 
   std::atomic<uint64_t> last_position_{0};
   std::atomic<uint64_t> commits_total_{0};
@@ -138,6 +151,8 @@ class Committer {
   Histogram batch_sizes_;
   Histogram latency_;
   Histogram write_seconds_;
+
+  std::thread thread_;  // last: started once everything above is constructed
 };
 
 }  // namespace preceptor::storage

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "storage/column_families.h"
@@ -56,6 +57,9 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kCfCount> handles_{};
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
+  // Families on disk that this binary does not know (written by a newer
+  // one); RocksDB requires every family to be opened, so they are, unused.
+  std::vector<rocksdb::ColumnFamilyHandle*> unknown_handles_;
   uint64_t store_id_ = 0;
   uint64_t last_position_at_open_ = 0;
 };

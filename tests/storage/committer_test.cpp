@@ -1,0 +1,549 @@
+#include "storage/committer.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/iterator.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "preceptor/v1/records.pb.h"
+#include "storage/keys.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace preceptor::storage {
+namespace {
+
+using testing::commit_and_wait;
+using testing::Completions;
+using testing::ScriptedWrite;
+using testing::TempDir;
+using testing::test_event;
+
+// Appends one event for `audience`, and reports its position in `*position`.
+ApplyFn append(std::vector<uint64_t> audience = {1}, uint64_t* position = nullptr) {
+  return [audience = std::move(audience), position](CommitContext& ctx) {
+    const uint64_t p = ctx.append_event(test_event("test"), audience);
+    if (position != nullptr) *position = p;
+    return Status::ok();
+  };
+}
+
+std::vector<uint64_t> stored_positions(const Store& store) {
+  std::vector<uint64_t> positions;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kEvents)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    positions.push_back(decode_u64(std::string_view(it->key().data(), it->key().size())).value_or(0));
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return positions;
+}
+
+std::vector<uint64_t> one_to(uint64_t n) {
+  std::vector<uint64_t> v(n);
+  std::iota(v.begin(), v.end(), 1);
+  return v;
+}
+
+class CommitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+
+  // Closes the committer and the store (if open) and opens both again.
+  void reopen(CommitterOptions options = {}) {
+    committer_.reset();
+    store_.reset();
+    Result<std::unique_ptr<Store>> store = Store::open(StoreOptions{.path = dir_.data()});
+    ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+    store_ = std::move(store).value();
+    committer_ = std::make_unique<Committer>(*store_, clock_, options);
+  }
+
+  TempDir dir_;
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Committer> committer_;
+};
+
+TEST_F(CommitterTest, PositionsFollowSubmitOrderFromOneThread) {
+  constexpr size_t kCount = 200;
+  std::vector<uint64_t> positions(kCount);
+  Completions done(kCount);
+  for (size_t i = 0; i < kCount; ++i) committer_->submit(append({1}, &positions[i]), done.slot(i));
+  ASSERT_TRUE(done.wait_all());
+  for (size_t i = 0; i < kCount; ++i) ASSERT_TRUE(done.at(i).is_ok()) << done.at(i).to_string();
+  EXPECT_EQ(positions, one_to(kCount));
+  EXPECT_EQ(committer_->last_position(), kCount);
+  EXPECT_EQ(committer_->commits_total(), kCount);
+  EXPECT_EQ(stored_positions(*store_), one_to(kCount));
+}
+
+TEST_F(CommitterTest, PositionsAreGapFreeAcrossThreads) {
+  constexpr size_t kThreads = 8;
+  constexpr size_t kPerThread = 50;
+  std::vector<uint64_t> positions(kThreads * kPerThread);
+  Completions done(positions.size());
+  std::vector<std::thread> producers;
+  for (size_t t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (size_t i = 0; i < kPerThread; ++i) {
+        const size_t slot = t * kPerThread + i;
+        committer_->submit(append({t + 1}, &positions[slot]), done.slot(slot));
+      }
+    });
+  }
+  for (std::thread& p : producers) p.join();
+  ASSERT_TRUE(done.wait_all());
+  for (size_t i = 0; i < positions.size(); ++i) ASSERT_TRUE(done.at(i).is_ok()) << done.at(i).to_string();
+  // Each producer's own submissions keep their order.
+  for (size_t t = 0; t < kThreads; ++t) {
+    for (size_t i = 1; i < kPerThread; ++i) {
+      EXPECT_LT(positions[t * kPerThread + i - 1], positions[t * kPerThread + i]);
+    }
+  }
+  std::sort(positions.begin(), positions.end());
+  EXPECT_EQ(positions, one_to(kThreads * kPerThread));
+  EXPECT_EQ(stored_positions(*store_), one_to(kThreads * kPerThread));
+  EXPECT_EQ(committer_->last_position(), kThreads * kPerThread);
+}
+
+TEST_F(CommitterTest, EventIsStoredWithItsAudienceAndIndexedInEachInbox) {
+  uint64_t position = 0;
+  ASSERT_TRUE(commit_and_wait(*committer_, append({4, 9}, &position)).is_ok());
+  ASSERT_EQ(position, 1u);
+
+  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, encode_u64(position));
+  ASSERT_TRUE(bytes.is_ok() && bytes->has_value());
+  v1::EventRecord record;
+  ASSERT_TRUE(record.ParseFromString(**bytes));
+  EXPECT_EQ(record.event().position(), position);
+  EXPECT_EQ(record.event().time_ms(), clock_.now_ms());
+  EXPECT_EQ(record.event().session_ended().reason(), "test");
+  EXPECT_EQ(std::vector<uint64_t>(record.audience().begin(), record.audience().end()),
+            (std::vector<uint64_t>{4, 9}));
+  for (uint64_t user : {4u, 9u}) {
+    Result<std::optional<std::string>> inbox = store_->get(Cf::kUserInbox, user_inbox_key(user, position));
+    ASSERT_TRUE(inbox.is_ok());
+    EXPECT_EQ(*inbox, std::optional<std::string>(""));
+  }
+  Result<std::optional<std::string>> other = store_->get(Cf::kUserInbox, user_inbox_key(5, position));
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_FALSE(other->has_value());
+}
+
+TEST_F(CommitterTest, MutationsWaitingDuringAWriteShareTheNextOne) {
+  ScriptedWrite write(store_->db());
+  write.hold_first_call();
+  committer_->set_write_fn_for_test(write.fn());
+
+  constexpr size_t kWaiting = 99;
+  Completions done(1 + kWaiting);
+  committer_->submit(append(), done.slot(0));
+  ASSERT_TRUE(write.wait_held());
+  std::vector<std::thread> producers;
+  for (size_t t = 0; t < 3; ++t) {
+    producers.emplace_back([&, t] {
+      for (size_t i = t; i < kWaiting; i += 3) committer_->submit(append(), done.slot(1 + i));
+    });
+  }
+  for (std::thread& p : producers) p.join();
+  write.release();
+  ASSERT_TRUE(done.wait_all());
+  for (size_t i = 0; i <= kWaiting; ++i) ASSERT_TRUE(done.at(i).is_ok()) << done.at(i).to_string();
+
+  EXPECT_LT(committer_->groups_total(), committer_->commits_total());
+  EXPECT_EQ(committer_->commits_total(), 1 + kWaiting);
+  EXPECT_EQ(committer_->groups_total(), 2u);  // the held one, then everything that waited
+  EXPECT_EQ(write.calls(), 2);
+  const Histogram::Snapshot sizes = committer_->batch_sizes().snapshot();
+  EXPECT_EQ(sizes.count, 2u);
+  EXPECT_EQ(sizes.sum, 1.0 + kWaiting);
+  EXPECT_EQ(committer_->commit_latency_seconds().snapshot().count, 1 + kWaiting);
+  EXPECT_EQ(committer_->write_seconds().snapshot().count, 2u);
+  EXPECT_EQ(stored_positions(*store_), one_to(1 + kWaiting));
+}
+
+TEST_F(CommitterTest, GroupsAreCappedAtMaxBatch) {
+  reopen(CommitterOptions{.max_batch = 4});
+  ScriptedWrite write(store_->db());
+  write.hold_first_call();
+  committer_->set_write_fn_for_test(write.fn());
+
+  Completions done(11);
+  committer_->submit(append(), done.slot(0));
+  ASSERT_TRUE(write.wait_held());
+  for (size_t i = 1; i < 11; ++i) committer_->submit(append(), done.slot(i));
+  write.release();
+  ASSERT_TRUE(done.wait_all());
+  EXPECT_EQ(committer_->commits_total(), 11u);
+  EXPECT_EQ(committer_->groups_total(), 4u);  // 1, then 4 + 4 + 2
+  EXPECT_EQ(stored_positions(*store_), one_to(11));
+}
+
+TEST_F(CommitterTest, RejectedMutationGivesBackItsPositionsIdsAndWrites) {
+  ScriptedWrite write(store_->db());
+  write.hold_first_call();
+  committer_->set_write_fn_for_test(write.fn());
+
+  // After the held group (position 1), one group: a (ok), b (appends, takes
+  // an id, writes, then fails), c (ok).
+  uint64_t pa = 0, pb = 0, pc = 0, ida = 0, idb = 0, idc = 0;
+  Completions done(4);
+  committer_->submit(append(), done.slot(0));
+  ASSERT_TRUE(write.wait_held());
+  committer_->submit(
+      [&](CommitContext& ctx) {
+        pa = ctx.append_event(test_event("a"), {1});
+        ida = ctx.next_id("user");
+        return Status::ok();
+      },
+      done.slot(1));
+  committer_->submit(
+      [&](CommitContext& ctx) {
+        pb = ctx.append_event(test_event("b"), {2});
+        idb = ctx.next_id("user");
+        ctx.put(Cf::kUsernames, "bob", encode_u64(idb));
+        return already_exists("The username bob is taken.", "username");
+      },
+      done.slot(2));
+  committer_->submit(
+      [&](CommitContext& ctx) {
+        pc = ctx.append_event(test_event("c"), {3});
+        idc = ctx.next_id("user");
+        return Status::ok();
+      },
+      done.slot(3));
+  write.release();
+  ASSERT_TRUE(done.wait_all());
+
+  EXPECT_TRUE(done.at(1).is_ok());
+  EXPECT_EQ(done.at(2).code(), v1::ERROR_CODE_ALREADY_EXISTS);
+  EXPECT_EQ(done.at(2).message(), "The username bob is taken.");
+  EXPECT_TRUE(done.at(3).is_ok());
+  EXPECT_EQ(pa, 2u);
+  EXPECT_EQ(pb, 3u);
+  EXPECT_EQ(pc, 3u);  // b's position, given back
+  EXPECT_EQ(ida, 1u);
+  EXPECT_EQ(idb, 2u);
+  EXPECT_EQ(idc, 2u);  // b's id, given back
+  EXPECT_EQ(committer_->last_position(), 3u);
+  EXPECT_EQ(committer_->commits_total(), 3u);  // the held one, a and c
+  EXPECT_EQ(committer_->groups_total(), 2u);
+  EXPECT_EQ(stored_positions(*store_), one_to(3));
+  Result<std::optional<std::string>> bob = store_->get(Cf::kUsernames, "bob");
+  ASSERT_TRUE(bob.is_ok());
+  EXPECT_FALSE(bob->has_value());
+  // The stored event at 3 is c's, indexed for c's audience only.
+  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, encode_u64(3));
+  ASSERT_TRUE(bytes.is_ok() && bytes->has_value());
+  v1::EventRecord record;
+  ASSERT_TRUE(record.ParseFromString(**bytes));
+  EXPECT_EQ(record.event().session_ended().reason(), "c");
+  Result<std::optional<std::string>> b_inbox = store_->get(Cf::kUserInbox, user_inbox_key(2, 3));
+  ASSERT_TRUE(b_inbox.is_ok());
+  EXPECT_FALSE(b_inbox->has_value());
+}
+
+TEST_F(CommitterTest, ThrowingApplyIsInternalAndRejectsOnlyThatMutation) {
+  Completions done(3);
+  committer_->submit(append(), done.slot(0));
+  committer_->submit(
+      [](CommitContext& ctx) -> Status {
+        ctx.append_event(test_event("x"), {1});
+        throw std::runtime_error("boom");
+      },
+      done.slot(1));
+  committer_->submit(append(), done.slot(2));
+  ASSERT_TRUE(done.wait_all());
+  EXPECT_TRUE(done.at(0).is_ok());
+  EXPECT_EQ(done.at(1).code(), v1::ERROR_CODE_INTERNAL);
+  EXPECT_NE(done.at(1).message().find("boom"), std::string::npos) << done.at(1).message();
+  EXPECT_TRUE(done.at(2).is_ok());
+  EXPECT_TRUE(committer_->running());
+  EXPECT_EQ(stored_positions(*store_), one_to(2));
+}
+
+TEST_F(CommitterTest, GetSeesEarlierMutationsOfTheSameGroup) {
+  ASSERT_TRUE(commit_and_wait(*committer_, [](CommitContext& ctx) {
+                ctx.put(Cf::kUsernames, "on-disk", "d");
+                return Status::ok();
+              }).is_ok());
+
+  ScriptedWrite write(store_->db());
+  write.hold_first_call();
+  committer_->set_write_fn_for_test(write.fn());
+  Completions done(5);
+  committer_->submit(append(), done.slot(0));
+  ASSERT_TRUE(write.wait_held());
+
+  std::optional<std::string> seen_by_b, own_write_b, seen_by_d, disk_by_d;
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kUsernames, "k", "1");
+        return Status::ok();
+      },
+      done.slot(1));
+  committer_->submit(
+      [&](CommitContext& ctx) {
+        seen_by_b = ctx.get(Cf::kUsernames, "k").value();
+        ctx.put(Cf::kUsernames, "k", "2");
+        own_write_b = ctx.get(Cf::kUsernames, "k").value();
+        return Status::ok();
+      },
+      done.slot(2));
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.del(Cf::kUsernames, "k");
+        ctx.del(Cf::kUsernames, "on-disk");
+        return Status::ok();
+      },
+      done.slot(3));
+  committer_->submit(
+      [&](CommitContext& ctx) {
+        seen_by_d = ctx.get(Cf::kUsernames, "k").value();
+        disk_by_d = ctx.get(Cf::kUsernames, "on-disk").value();
+        return Status::ok();
+      },
+      done.slot(4));
+  write.release();
+  ASSERT_TRUE(done.wait_all());
+  for (size_t i = 0; i < 5; ++i) ASSERT_TRUE(done.at(i).is_ok()) << done.at(i).to_string();
+  EXPECT_EQ(committer_->groups_total(), 3u);  // the setup, the held write, then b..d together
+  EXPECT_EQ(seen_by_b, "1");
+  EXPECT_EQ(own_write_b, "2");
+  EXPECT_EQ(seen_by_d, std::nullopt);
+  EXPECT_EQ(disk_by_d, std::nullopt);
+  Result<std::optional<std::string>> on_disk = store_->get(Cf::kUsernames, "on-disk");
+  ASSERT_TRUE(on_disk.is_ok());
+  EXPECT_FALSE(on_disk->has_value());
+}
+
+TEST_F(CommitterTest, WriteErrorFailsItsGroupAndEverythingAfter) {
+  ScriptedWrite write(store_->db());
+  write.hold_first_call();
+  write.fail_call(2);
+  committer_->set_write_fn_for_test(write.fn());
+
+  constexpr size_t kInFailedGroup = 5;
+  Completions done(1 + kInFailedGroup);
+  committer_->submit(append(), done.slot(0));
+  ASSERT_TRUE(write.wait_held());
+  for (size_t i = 1; i <= kInFailedGroup; ++i) committer_->submit(append(), done.slot(i));
+  write.release();
+  ASSERT_TRUE(done.wait_all());
+
+  EXPECT_TRUE(done.at(0).is_ok());
+  for (size_t i = 1; i <= kInFailedGroup; ++i) {
+    EXPECT_EQ(done.at(i).code(), v1::ERROR_CODE_UNAVAILABLE) << i;
+    EXPECT_NE(done.at(i).message().find("injected by the test"), std::string::npos) << done.at(i).message();
+    EXPECT_NE(done.at(i).message().find("not saved"), std::string::npos) << done.at(i).message();
+  }
+  EXPECT_FALSE(committer_->running());
+  EXPECT_EQ(committer_->last_position(), 1u);
+
+  // Later submissions fail at once, on the calling thread, without a write.
+  std::optional<Status> later;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id completed_on;
+  committer_->submit(append(), [&](const Status& s) {
+    later = s;
+    completed_on = std::this_thread::get_id();
+  });
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(completed_on, caller);
+  EXPECT_EQ(later->code(), v1::ERROR_CODE_UNAVAILABLE);
+  EXPECT_EQ(later->message(),
+            "The server's database is not accepting writes after an I/O error; restart it.");
+  EXPECT_EQ(write.calls(), 2);
+
+  // After a restart only the first group is on disk, and positions go on from it.
+  reopen();
+  EXPECT_EQ(store_->last_position_at_open(), 1u);
+  EXPECT_EQ(stored_positions(*store_), one_to(1));
+  uint64_t position = 0;
+  ASSERT_TRUE(commit_and_wait(*committer_, append({1}, &position)).is_ok());
+  EXPECT_EQ(position, 2u);
+}
+
+TEST_F(CommitterTest, SinkGetsEventsInOrderOnceDurableAndBeforeDone) {
+  std::mutex mu;
+  std::vector<uint64_t> sunk;
+  std::vector<std::string> problems;
+  committer_->set_event_sink([&](const std::vector<CommittedEvent>& events) {
+    std::lock_guard lock(mu);
+    for (const CommittedEvent& e : events) {
+      // Durable means readable by anyone, through the store, right now.
+      Result<std::optional<std::string>> stored = store_->get(Cf::kEvents, encode_u64(e.event->position()));
+      if (!stored.is_ok() || !stored->has_value())
+        problems.push_back("not readable: " + std::to_string(e.event->position()));
+      if (e.event->time_ms() != clock_.now_ms()) problems.push_back("time_ms not set");
+      if (!e.audience || e.audience->size() != 1) problems.push_back("audience missing");
+      sunk.push_back(e.event->position());
+    }
+  });
+
+  constexpr size_t kThreads = 4;
+  constexpr size_t kPerThread = 50;
+  std::vector<uint64_t> positions(kThreads * kPerThread);
+  Completions done(positions.size());
+  std::vector<std::thread> producers;
+  for (size_t t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (size_t i = 0; i < kPerThread; ++i) {
+        const size_t slot = t * kPerThread + i;
+        DoneFn record = done.slot(slot);
+        committer_->submit(append({t}, &positions[slot]), [&, slot, record](const Status& s) {
+          {
+            std::lock_guard lock(mu);
+            if (std::find(sunk.begin(), sunk.end(), positions[slot]) == sunk.end()) {
+              problems.push_back("done before sink: " + std::to_string(positions[slot]));
+            }
+          }
+          record(s);
+        });
+      }
+    });
+  }
+  for (std::thread& p : producers) p.join();
+  ASSERT_TRUE(done.wait_all());
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(sunk, one_to(kThreads * kPerThread));
+}
+
+TEST_F(CommitterTest, SinkIsNotCalledForRejectedEvents) {
+  std::vector<uint64_t> sunk;  // committer thread only, read after done
+  committer_->set_event_sink([&](const std::vector<CommittedEvent>& events) {
+    for (const CommittedEvent& e : events) sunk.push_back(e.event->position());
+  });
+  Status rejected = commit_and_wait(*committer_, [](CommitContext& ctx) {
+    ctx.append_event(test_event("no"), {1});
+    return invalid_argument("no");
+  });
+  EXPECT_EQ(rejected.code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  ASSERT_TRUE(commit_and_wait(*committer_, append()).is_ok());
+  EXPECT_EQ(sunk, one_to(1));
+}
+
+TEST_F(CommitterTest, GroupWithoutWritesSkipsTheWrite) {
+  ScriptedWrite write(store_->db());
+  committer_->set_write_fn_for_test(write.fn());
+  EXPECT_TRUE(commit_and_wait(*committer_, [](CommitContext&) { return Status::ok(); }).is_ok());
+  EXPECT_EQ(commit_and_wait(*committer_,
+                            [](CommitContext& ctx) {
+                              ctx.put(Cf::kUsernames, "x", "y");
+                              return not_found("nope");
+                            })
+                .code(),
+            v1::ERROR_CODE_NOT_FOUND);
+  EXPECT_EQ(write.calls(), 0);
+  EXPECT_EQ(committer_->commits_total(), 1u);
+  ASSERT_TRUE(commit_and_wait(*committer_, append()).is_ok());
+  EXPECT_EQ(write.calls(), 1);
+}
+
+TEST_F(CommitterTest, NextIdCountsPerKindAndSurvivesReopen) {
+  std::vector<uint64_t> ids;
+  auto take = [&](std::string kind) {
+    return [&ids, kind](CommitContext& ctx) {
+      ids.push_back(ctx.next_id(kind));
+      return Status::ok();
+    };
+  };
+  ASSERT_TRUE(commit_and_wait(*committer_, take("user")).is_ok());
+  ASSERT_TRUE(commit_and_wait(*committer_, take("user")).is_ok());
+  ASSERT_TRUE(commit_and_wait(*committer_, take("conversation")).is_ok());
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) {
+                ids.push_back(ctx.next_id("user"));
+                ids.push_back(ctx.next_id("user"));
+                return Status::ok();
+              }).is_ok());
+  EXPECT_EQ(ids, (std::vector<uint64_t>{1, 2, 1, 3, 4}));
+
+  reopen();
+  ids.clear();
+  ASSERT_TRUE(commit_and_wait(*committer_, take("user")).is_ok());
+  ASSERT_TRUE(commit_and_wait(*committer_, take("conversation")).is_ok());
+  ASSERT_TRUE(commit_and_wait(*committer_, take("meeting")).is_ok());
+  EXPECT_EQ(ids, (std::vector<uint64_t>{5, 2, 1}));
+}
+
+TEST_F(CommitterTest, UnreadableCounterRejectsOnlyThatMutation) {
+  ASSERT_TRUE(commit_and_wait(*committer_, [](CommitContext& ctx) {
+                ctx.put(Cf::kMeta, "next_id/user", "garbage");
+                return Status::ok();
+              }).is_ok());
+  Status bad = commit_and_wait(*committer_, [](CommitContext& ctx) {
+    ctx.append_event(test_event("x"), {1});
+    ctx.next_id("user");
+    return Status::ok();
+  });
+  EXPECT_EQ(bad.code(), v1::ERROR_CODE_DATA_LOSS);
+  EXPECT_NE(bad.message().find("next_id/user"), std::string::npos) << bad.message();
+  EXPECT_TRUE(committer_->running());
+  uint64_t position = 0;
+  ASSERT_TRUE(commit_and_wait(*committer_, append({1}, &position)).is_ok());
+  EXPECT_EQ(position, 1u);
+}
+
+TEST_F(CommitterTest, PositionsContinueAfterReopen) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(commit_and_wait(*committer_, append()).is_ok());
+  reopen();
+  EXPECT_EQ(store_->last_position_at_open(), 3u);
+  EXPECT_EQ(committer_->last_position(), 3u);
+  uint64_t position = 0;
+  ASSERT_TRUE(commit_and_wait(*committer_, append({1}, &position)).is_ok());
+  EXPECT_EQ(position, 4u);
+}
+
+TEST_F(CommitterTest, StopCompletesQueuedWorkThenRefuses) {
+  ScriptedWrite write(store_->db());
+  write.hold_first_call();
+  committer_->set_write_fn_for_test(write.fn());
+
+  constexpr size_t kCount = 21;
+  Completions done(kCount);
+  committer_->submit(append(), done.slot(0));
+  ASSERT_TRUE(write.wait_held());
+  for (size_t i = 1; i < kCount; ++i) committer_->submit(append(), done.slot(i));
+
+  std::thread stopper([&] { committer_->stop(); });
+  // stop() has taken effect (no new work) while 20 mutations still wait.
+  ASSERT_TRUE(testing::wait_until([&] { return !committer_->running(); }));
+  EXPECT_EQ(done.completed(), 0u);
+  write.release();
+  stopper.join();
+
+  // stop() returned only after everything queued was completed.
+  EXPECT_EQ(done.completed(), kCount);
+  for (size_t i = 0; i < kCount; ++i) EXPECT_TRUE(done.at(i).is_ok()) << done.at(i).to_string();
+  EXPECT_EQ(stored_positions(*store_), one_to(kCount));
+
+  std::optional<Status> later;
+  committer_->submit(append(), [&](const Status& s) { later = s; });
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->code(), v1::ERROR_CODE_UNAVAILABLE);
+  EXPECT_EQ(later->message(), "The server is shutting down; try again in a moment.");
+  committer_->stop();  // idempotent
+}
+
+TEST_F(CommitterTest, CommitTimeIsOneClockReadPerGroup) {
+  uint64_t p1 = 0;
+  ASSERT_TRUE(commit_and_wait(*committer_, append({1}, &p1)).is_ok());
+  clock_.advance_ms(5000);
+  int64_t seen = 0;
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) {
+                seen = ctx.now_ms();
+                return Status::ok();
+              }).is_ok());
+  EXPECT_EQ(seen, clock_.now_ms());
+}
+
+}  // namespace
+}  // namespace preceptor::storage
