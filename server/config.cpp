@@ -56,6 +56,7 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       ("log-level", po::value(&c.log_level)->default_value(c.log_level), "Least severe log level printed: debug, info, warn or error.")
       ("io-threads", po::value(&c.io_threads)->default_value(c.io_threads), "Threads serving network I/O.")
       ("blocking-threads", po::value(&c.blocking_threads)->default_value(c.blocking_threads), "Threads hashing passwords (argon2id), kept off the network threads.")
+      ("scheduler-interval-ms", po::value(&c.scheduler_interval_ms)->default_value(c.scheduler_interval_ms), "How often timed work runs: request reminders (7 days) and expiry (14 days), check-ins due. 0 turns it off.")
       ("block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb), "RocksDB block cache size in MiB.");
 
   po::options_description limits("Limits (see docs/protocol.md)");

@@ -29,6 +29,7 @@ struct ServerConfig {
   std::vector<std::string> allowed_origins = {"http://localhost:8080", "http://127.0.0.1:8080"};
   int shutdown_grace_ms = 5'000;              // SIGTERM: time for sessions to close before exit
 
+  int64_t scheduler_interval_ms = 60'000;     // timed work (reminders, check-ins due); 0 = off
   bool demo = false;                          // create the demo program and print its logins
   std::string log_level = "info";             // debug, info, warn, error
 

@@ -118,6 +118,75 @@ void Dispatcher::dispatch(const ConnectionInfo& conn, v1::ClientFrame frame, Rep
       return;
     }
     default:
+      break;
+  }
+
+  const v1::User& me = auth.user;
+  // Replies with `fill(result, response)` on success, or the error.
+  auto answer = [id, reply](auto fill) {
+    return [id, reply, fill](auto result) {
+      if (!result) return reply(error_reply(id, result.status()));
+      Reply r;
+      r.response.set_request_id(id);
+      fill(*result, r.response);
+      reply(std::move(r));
+    };
+  };
+  auto mentorship_reply = answer([](v1::Mentorship& m, v1::Response& r) { *r.mutable_mentorship()->mutable_mentorship() = std::move(m); });
+  auto& mentorships = s_.mentorships;
+  auto& chat = s_.chat;
+  switch (frame.request_case()) {
+    case F::kUpdateMentorProfile:
+      return mentorships.update_profile(me, frame.update_mentor_profile(), answer([](v1::MentorProfile& p, v1::Response& r) {
+        *r.mutable_update_mentor_profile()->mutable_profile() = std::move(p);
+      }));
+    case F::kListMentors:
+      return answer([](v1::ListMentorsResult& l, v1::Response& r) { *r.mutable_list_mentors() = std::move(l); })(
+          mentorships.list_mentors(me, frame.list_mentors()));
+    case F::kRequestMentorship: return mentorships.request(me, frame.request_mentorship(), mentorship_reply);
+    case F::kAcceptMentorship: return mentorships.accept(me, frame.accept_mentorship(), mentorship_reply);
+    case F::kDeclineMentorship: return mentorships.decline(me, frame.decline_mentorship(), mentorship_reply);
+    case F::kAssignMentorship: return mentorships.assign(me, frame.assign_mentorship(), mentorship_reply);
+    case F::kEndMentorship: return mentorships.end(me, frame.end_mentorship(), mentorship_reply);
+    case F::kProposeAgreement: return mentorships.propose_agreement(me, frame.propose_agreement(), mentorship_reply);
+    case F::kAcceptAgreement: return mentorships.accept_agreement(me, frame.accept_agreement(), mentorship_reply);
+    case F::kListMentorships:
+      return answer([](v1::ListMentorshipsResult& l, v1::Response& r) { *r.mutable_list_mentorships() = std::move(l); })(
+          mentorships.list(me));
+    case F::kSendMessage:
+      return chat.send(me, frame.send_message(), answer([](v1::SendMessageResult& m, v1::Response& r) {
+        *r.mutable_send_message() = std::move(m);
+      }));
+    case F::kEditMessage:
+      return chat.edit(me, frame.edit_message(), answer([](v1::Message& m, v1::Response& r) {
+        *r.mutable_message()->mutable_message() = std::move(m);
+      }));
+    case F::kDeleteMessage:
+      return chat.remove(me, frame.delete_message(), answer([](v1::Message& m, v1::Response& r) {
+        *r.mutable_message()->mutable_message() = std::move(m);
+      }));
+    case F::kHistory:
+      return answer([](v1::HistoryResult& h, v1::Response& r) { *r.mutable_history() = std::move(h); })(
+          chat.history(me, frame.history()));
+    case F::kSync:
+      return answer([](v1::SyncResult& h, v1::Response& r) { *r.mutable_sync() = std::move(h); })(
+          chat.sync(me, frame.sync()));
+    case F::kMarkRead:
+      return chat.mark_read(me, frame.mark_read(), answer([](v1::MarkReadResult& m, v1::Response& r) {
+        *r.mutable_mark_read() = std::move(m);
+      }));
+    case F::kListConversations:
+      return answer([](v1::ListConversationsResult& l, v1::Response& r) { *r.mutable_list_conversations() = std::move(l); })(
+          chat.list(me));
+    case F::kSetTyping: {
+      Status st = chat.set_typing(me, frame.set_typing());
+      if (!st) return reply(error_reply(id, st));
+      Reply r;
+      r.response.set_request_id(id);
+      r.response.mutable_set_typing();
+      return reply(std::move(r));
+    }
+    default:
       return reply(error_reply(id, Status(v1::ERROR_CODE_UNIMPLEMENTED, "This request is not supported yet.")));
   }
 }

@@ -8,6 +8,8 @@
 #include "common/clock.h"
 #include "preceptor/v1/frames.pb.h"
 #include "server/services/accounts.h"
+#include "server/services/chat.h"
+#include "server/services/mentorships.h"
 
 namespace preceptor::hub {
 class Hub;
@@ -18,6 +20,8 @@ namespace preceptor::api {
 // The services a request may reach.
 struct Services {
   services::Accounts& accounts;
+  services::Mentorships& mentorships;
+  services::Chat& chat;
   hub::Hub& hub;
   const Clock& clock;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,16 @@ class Hub {
   // delivers it to every live session of its audience, in position order.
   void publish(const std::vector<storage::CommittedEvent>& events);
 
+  // Delivers a live-only event (position 0, never stored) to every live
+  // session of `audience`. Any thread.
+  void publish_live(const std::vector<uint64_t>& audience, const v1::Event& event);
+
+  // Called (outside the hub's lock) when a user's first session attaches or
+  // last session detaches. Set before any attach.
+  using PresenceListener = std::function<void(uint64_t user_id, bool online)>;
+  void set_presence_listener(PresenceListener listener) { presence_ = std::move(listener); }
+
+  bool is_online(uint64_t user_id) const;
   size_t session_count() const;
   size_t user_count() const;
 
@@ -51,6 +62,7 @@ class Hub {
   };
   std::vector<std::shared_ptr<SessionSink>> sinks_of_user(uint64_t user_id) const;  // REQUIRES: mu_ held
 
+  PresenceListener presence_;
   mutable std::mutex mu_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, Entry> entries_;

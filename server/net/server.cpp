@@ -22,7 +22,10 @@
 #include "server/net/context.h"
 #include "server/net/listener.h"
 #include "server/net/ws_session.h"
+#include "server/scheduler/scheduler.h"
 #include "server/services/accounts.h"
+#include "server/services/chat.h"
+#include "server/services/mentorships.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -55,6 +58,9 @@ struct Server::Impl {
   std::unique_ptr<PoolExecutor> blocking;
   hub::Hub hub;
   std::unique_ptr<services::Accounts> accounts;
+  std::unique_ptr<services::Mentorships> mentorships;
+  std::unique_ptr<services::Chat> chat;
+  std::unique_ptr<scheduler::Scheduler> scheduler;
   std::unique_ptr<api::Dispatcher> dispatcher;
   std::unique_ptr<ServerContext> ctx;
 
@@ -99,7 +105,13 @@ Status Server::start() {
   d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);
   d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, *d.blocking,
                                                     d.config.accounts, &d.hub);
-  d.dispatcher = std::make_unique<api::Dispatcher>(api::Services{*d.accounts, d.hub, d.clock});
+  d.mentorships = std::make_unique<services::Mentorships>(*d.store, *d.committer, *d.accounts, d.clock);
+  d.chat = std::make_unique<services::Chat>(*d.store, *d.committer, d.hub, d.clock);
+  d.hub.set_presence_listener([&d](uint64_t user, bool online) { d.chat->on_presence(user, online); });
+  d.dispatcher =
+      std::make_unique<api::Dispatcher>(api::Services{*d.accounts, *d.mentorships, *d.chat, d.hub, d.clock});
+  d.scheduler = std::make_unique<scheduler::Scheduler>([&d] { d.mentorships->run_timed_work(); },
+                                                        d.config.scheduler_interval_ms);
   d.ctx.reset(new ServerContext{d.config, d.metrics, *d.dispatcher, d.hub,
                                 [&d] { return !d.ctx->draining.load() && d.committer->running(); },
                                 [&d] { return d.metrics.render(d.committer.get(), &d.hub); }});
@@ -118,6 +130,7 @@ Status Server::start() {
                        ec.message() + "); pick another --port or stop the program using it.");
   }
   d.port = d.acceptor.local_endpoint().port();
+  if (d.config.scheduler_interval_ms > 0) d.scheduler->start();
   d.work.emplace(d.io.get_executor());
   asio::co_spawn(d.io, accept_loop(*d.ctx, d.acceptor), asio::detached);
   for (int i = 0; i < d.config.io_threads; ++i) d.threads.emplace_back([&d] { d.io.run(); });
@@ -181,10 +194,14 @@ void Server::wait() {
   }
   for (auto& t : d.threads) t.join();
   d.threads.clear();
+  d.scheduler->stop();
   // In-flight commits finish before the store closes; their replies go nowhere.
   d.committer->stop();
   d.blocking->join();
   const uint64_t last = d.committer->last_position();
+  d.scheduler.reset();
+  d.chat.reset();
+  d.mentorships.reset();
   d.accounts.reset();
   d.committer.reset();
   d.store.reset();
@@ -203,6 +220,7 @@ void Server::run_until_signal() {
 }
 
 services::Accounts& Server::accounts() { return *impl_->accounts; }
+void Server::run_scheduler_once() { impl_->scheduler->run_once(); }
 storage::Store& Server::store() { return *impl_->store; }
 storage::Committer& Server::committer() { return *impl_->committer; }
 const Metrics& Server::metrics() const { return impl_->metrics; }

@@ -42,6 +42,9 @@ class Server {
   void run_until_signal();
 
   services::Accounts& accounts();
+  // Runs the timed work (reminders, expiry, check-ins due) now, on this
+  // thread, against the server's clock. For tests with a ManualClock.
+  void run_scheduler_once();
   storage::Store& store();
   storage::Committer& committer();
   const Metrics& metrics() const;

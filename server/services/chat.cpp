@@ -1,0 +1,373 @@
+#include "server/services/chat.h"
+
+#include "server/hub/hub.h"
+#include "server/services/record_io.h"
+
+namespace preceptor::services {
+namespace {
+
+using storage::Cf;
+
+bool is_director(const v1::User& u) { return u.role() == v1::ROLE_PROGRAM_DIRECTOR || u.role() == v1::ROLE_ADMIN; }
+
+Status not_a_member(const v1::User& actor, uint64_t conversation_id) {
+  if (is_director(actor)) {
+    return permission_denied("Program directors see engagement figures (ListMentorships), never the messages of a "
+                             "conversation.");
+  }
+  return not_found("No conversation " + std::to_string(conversation_id) + " among yours.", "conversation_id");
+}
+
+bool is_member(const v1::ConversationRecord& c, uint64_t user) {
+  return c.mentor_id() == user || c.mentee_id() == user;
+}
+
+uint64_t counterpart(const v1::ConversationRecord& c, uint64_t user) {
+  return c.mentor_id() == user ? c.mentee_id() : c.mentor_id();
+}
+
+// The conversation, if the actor is a member; inside a mutation.
+Result<v1::ConversationRecord> writable(storage::CommitContext& ctx, const v1::User& actor, uint64_t id) {
+  auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(id));
+  if (!conv) return conv.status();
+  if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, id);
+  if ((*conv)->read_only()) {
+    return failed_precondition("This mentorship has ended, so its conversation is read-only: the history stays "
+                               "readable, but nothing new can be sent.");
+  }
+  return std::move(**conv);
+}
+
+std::string client_id_key(uint64_t conv, uint64_t sender, const std::string& client_message_id) {
+  std::string k = key_of(conv, sender);
+  k += client_message_id;
+  return k;
+}
+
+// Moves the user's read marker forward to `seq` (never back); true if moved.
+Result<bool> advance_read(storage::CommitContext& ctx, uint64_t user, uint64_t conv, uint64_t seq) {
+  auto raw = ctx.get(Cf::kReadMarkers, key_of(user, conv));
+  if (!raw) return raw.status();
+  uint64_t current = raw->has_value() ? storage::decode_u64(**raw).value_or(0) : 0;
+  if (seq <= current) return false;
+  ctx.put(Cf::kReadMarkers, key_of(user, conv), key_of(seq));
+  return true;
+}
+
+Status load_message(storage::CommitContext& ctx, uint64_t conv, uint64_t seq, v1::Message& out) {
+  auto msg = load<v1::Message>(ctx, Cf::kMessages, key_of(conv, seq));
+  if (!msg) return msg.status();
+  if (!msg->has_value()) return not_found("No message " + std::to_string(seq) + " in this conversation.", "seq");
+  out = std::move(**msg);
+  return Status::ok();
+}
+
+}  // namespace
+
+Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Clock& clock)
+    : store_(store), committer_(committer), hub_(hub), clock_(clock) {}
+
+void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done) {
+  if (req.client_message_id().empty() || req.client_message_id().size() > kMaxClientMessageIdBytes) {
+    return done(invalid_argument("client_message_id must be 1 to 64 bytes, unique per message; clients generate it "
+                                 "once and reuse it on retries.",
+                                 "client_message_id"));
+  }
+  if (req.body().size() > kMaxBodyBytes) {
+    return done(invalid_argument("The message is " + std::to_string(req.body().size()) +
+                                     " bytes; the limit is 16384. Split it, or share a document instead.",
+                                 "body"));
+  }
+  const bool checkin = req.has_check_in();
+  if (checkin && (req.check_in().status() < v1::CHECK_IN_STATUS_ON_TRACK ||
+                  req.check_in().status() > v1::CHECK_IN_STATUS_BLOCKED)) {
+    return done(invalid_argument("A check-in needs a status: on track, need help or blocked.", "check_in.status"));
+  }
+  if (checkin && req.check_in().note().size() > kMaxBodyBytes) {
+    return done(invalid_argument("The check-in note may be at most 16384 bytes.", "check_in.note"));
+  }
+  if (!checkin && req.body().empty()) return done(invalid_argument("The message is empty.", "body"));
+
+  commit_with_result<v1::SendMessageResult>(
+      committer_,
+      [actor, req, checkin](storage::CommitContext& ctx, v1::SendMessageResult& out) -> Status {
+        const uint64_t conv_id = req.conversation_id();
+        // A retry of a stored message answers with the original, even after
+        // the conversation became read-only.
+        auto conv_any = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(conv_id));
+        if (!conv_any) return conv_any.status();
+        if (!conv_any->has_value() || !is_member(**conv_any, actor.id())) return not_a_member(actor, conv_id);
+        const std::string id_key = client_id_key(conv_id, actor.id(), req.client_message_id());
+        auto existing = ctx.get(Cf::kClientMessageIds, id_key);
+        if (!existing) return existing.status();
+        if (existing->has_value()) {
+          PRECEPTOR_RETURN_IF_ERROR(load_message(ctx, conv_id, storage::decode_u64(**existing).value_or(0),
+                                                 *out.mutable_message()));
+          out.set_duplicate(true);
+          return Status::ok();
+        }
+        auto conv = writable(ctx, actor, conv_id);
+        if (!conv) return conv.status();
+        if (req.reply_to_seq() > conv->last_seq()) {
+          return invalid_argument("reply_to_seq " + std::to_string(req.reply_to_seq()) +
+                                      " is not a message of this conversation.",
+                                  "reply_to_seq");
+        }
+        const uint64_t seq = conv->last_seq() + 1;
+        v1::Message m;
+        m.set_conversation_id(conv_id);
+        m.set_seq(seq);
+        m.set_sender_id(actor.id());
+        m.set_client_message_id(req.client_message_id());
+        m.set_kind(checkin ? v1::MESSAGE_KIND_CHECKIN : v1::MESSAGE_KIND_TEXT);
+        m.set_body(req.body());
+        m.set_reply_to_seq(req.reply_to_seq());
+        m.set_sent_at_ms(ctx.now_ms());
+        if (checkin) *m.mutable_check_in() = req.check_in();
+        m.set_position(ctx.next_position());
+        save(ctx, Cf::kMessages, key_of(conv_id, seq), m);
+        ctx.put(Cf::kClientMessageIds, id_key, key_of(seq));
+        conv->set_last_seq(seq);
+        if (checkin) {
+          conv->set_checkin_count(conv->checkin_count() + 1);
+        } else {
+          conv->set_message_count(conv->message_count() + 1);
+        }
+        conv->set_last_contact_ms(ctx.now_ms());
+        conv->set_checkin_due_notified_ms(0);
+        save(ctx, Cf::kConversations, key_of(conv_id), *conv);
+        auto moved = advance_read(ctx, actor.id(), conv_id, seq);  // one's own message is read
+        if (!moved) return moved.status();
+        v1::Event e;
+        *e.mutable_message_posted()->mutable_message() = m;
+        ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()});
+        *out.mutable_message() = std::move(m);
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Chat::edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Message> done) {
+  if (req.body().empty()) return done(invalid_argument("The new text is empty; delete the message instead.", "body"));
+  if (req.body().size() > kMaxBodyBytes) return done(invalid_argument("The message may be at most 16384 bytes.", "body"));
+  commit_with_result<v1::Message>(
+      committer_,
+      [actor, req](storage::CommitContext& ctx, v1::Message& out) -> Status {
+        auto conv = writable(ctx, actor, req.conversation_id());
+        if (!conv) return conv.status();
+        PRECEPTOR_RETURN_IF_ERROR(load_message(ctx, req.conversation_id(), req.seq(), out));
+        if (out.sender_id() != actor.id()) return permission_denied("You can edit only your own messages.");
+        if (out.deleted()) return failed_precondition("This message was deleted; it cannot be edited.");
+        out.set_body(req.body());
+        out.set_edited_at_ms(ctx.now_ms());
+        save(ctx, Cf::kMessages, key_of(req.conversation_id(), req.seq()), out);
+        v1::Event e;
+        *e.mutable_message_edited()->mutable_message() = out;
+        ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()});
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Chat::remove(const v1::User& actor, const v1::DeleteMessage& req, Done<v1::Message> done) {
+  commit_with_result<v1::Message>(
+      committer_,
+      [actor, req](storage::CommitContext& ctx, v1::Message& out) -> Status {
+        auto conv = writable(ctx, actor, req.conversation_id());
+        if (!conv) return conv.status();
+        PRECEPTOR_RETURN_IF_ERROR(load_message(ctx, req.conversation_id(), req.seq(), out));
+        if (out.sender_id() != actor.id()) return permission_denied("You can delete only your own messages.");
+        if (out.deleted()) return Status::ok();  // already a tombstone
+        out.clear_body();
+        out.clear_check_in();
+        out.set_deleted(true);
+        out.set_edited_at_ms(ctx.now_ms());
+        save(ctx, Cf::kMessages, key_of(req.conversation_id(), req.seq()), out);
+        v1::Event e;
+        e.mutable_message_deleted()->set_conversation_id(req.conversation_id());
+        e.mutable_message_deleted()->set_seq(req.seq());
+        ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()});
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+Result<v1::ConversationRecord> Chat::readable(const v1::User& actor, uint64_t conversation_id) const {
+  auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations, key_of(conversation_id));
+  if (!conv) return conv.status();
+  if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, conversation_id);
+  return std::move(**conv);
+}
+
+Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History& req) const {
+  if (req.limit() > kMaxHistoryPage) return invalid_argument("limit may be at most 200 messages a page.", "limit");
+  if (req.before_seq() != 0 && req.after_seq() != 0) {
+    return invalid_argument("Give before_seq or after_seq, not both.", "after_seq");
+  }
+  const uint32_t limit = req.limit() == 0 ? 50 : req.limit();
+  auto conv = readable(actor, req.conversation_id());
+  if (!conv) return conv.status();
+  v1::HistoryResult out;
+  const std::string prefix = key_of(req.conversation_id());
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kMessages)));
+  auto add = [&](const rocksdb::Slice& value) {
+    return out.add_messages()->ParseFromArray(value.data(), static_cast<int>(value.size()));
+  };
+  if (req.after_seq() != 0) {
+    for (it->Seek(key_of(req.conversation_id(), req.after_seq() + 1)); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      if (static_cast<uint32_t>(out.messages_size()) == limit) {
+        out.set_has_more(true);
+        break;
+      }
+      if (!add(it->value())) return data_loss("A stored message is damaged.");
+    }
+  } else {
+    const uint64_t below = req.before_seq() == 0 ? conv->last_seq() + 1 : req.before_seq();
+    if (below <= 1) return out;
+    for (it->SeekForPrev(key_of(req.conversation_id(), below - 1)); it->Valid() && it->key().starts_with(prefix);
+         it->Prev()) {
+      if (static_cast<uint32_t>(out.messages_size()) == limit) {
+        out.set_has_more(true);
+        break;
+      }
+      if (!add(it->value())) return data_loss("A stored message is damaged.");
+    }
+  }
+  if (!it->status().ok()) return unavailable("The database could not be read (" + it->status().ToString() + ").");
+  return out;
+}
+
+Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) const {
+  if (req.limit() > kMaxSyncPage) return invalid_argument("limit may be at most 1000 events a page.", "limit");
+  const uint32_t limit = req.limit() == 0 ? 500 : req.limit();
+  v1::SyncResult out;
+  out.mutable_next()->set_store_id(store_.store_id());
+  uint64_t since = req.since().position();
+  if (since != 0 && req.since().store_id() != store_.store_id()) {
+    // Positions from another store mean nothing here: start over.
+    out.set_store_changed(true);
+    since = 0;
+  }
+  out.mutable_next()->set_position(since);
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kUserInbox)));
+  const std::string prefix = key_of(actor.id());
+  for (it->Seek(key_of(actor.id(), since + 1)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (static_cast<uint32_t>(out.events_size()) == limit) {
+      out.set_has_more(true);
+      break;
+    }
+    const uint64_t position = storage::decode_u64(std::string_view(it->key().data(), it->key().size()), 8).value_or(0);
+    auto rec = load<v1::EventRecord>(store_, Cf::kEvents, key_of(position));
+    if (!rec) return rec.status();
+    if (!rec->has_value()) continue;
+    *out.add_events() = (*rec)->event();
+    out.mutable_next()->set_position(position);
+  }
+  if (!it->status().ok()) return unavailable("The database could not be read (" + it->status().ToString() + ").");
+  return out;
+}
+
+void Chat::mark_read(const v1::User& actor, const v1::MarkRead& req, Done<v1::MarkReadResult> done) {
+  commit_with_result<v1::MarkReadResult>(
+      committer_,
+      [actor, req](storage::CommitContext& ctx, v1::MarkReadResult& out) -> Status {
+        auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(req.conversation_id()));
+        if (!conv) return conv.status();
+        if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, req.conversation_id());
+        if (req.seq() > (*conv)->last_seq()) {
+          return invalid_argument("seq " + std::to_string(req.seq()) + " is past the newest message (" +
+                                      std::to_string((*conv)->last_seq()) + ").",
+                                  "seq");
+        }
+        auto moved = advance_read(ctx, actor.id(), req.conversation_id(), req.seq());
+        if (!moved) return moved.status();
+        auto raw = ctx.get(Cf::kReadMarkers, key_of(actor.id(), req.conversation_id()));
+        if (!raw) return raw.status();
+        out.set_read_seq(raw->has_value() ? storage::decode_u64(**raw).value_or(0) : 0);
+        if (*moved) {
+          v1::Event e;
+          auto* marker = e.mutable_read_marker();
+          marker->set_conversation_id(req.conversation_id());
+          marker->set_user_id(actor.id());
+          marker->set_read_seq(out.read_seq());
+          ctx.append_event(std::move(e), {actor.id()});
+        }
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+Result<v1::ListConversationsResult> Chat::list(const v1::User& actor) const {
+  v1::ListConversationsResult out;
+  Status inner;
+  Status st = scan_prefix(store_, Cf::kUserMentorships, key_of(actor.id()), [&](std::string_view key, std::string_view) {
+    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(*storage::decode_u64(key, 8)));
+    if (!rec) {
+      inner = rec.status();
+      return false;
+    }
+    if (!rec->has_value() || (*rec)->mentorship().conversation_id() == 0) return true;
+    const uint64_t conv_id = (*rec)->mentorship().conversation_id();
+    auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations, key_of(conv_id));
+    if (!conv || !conv->has_value()) return true;
+    auto marker = store_.get(Cf::kReadMarkers, key_of(actor.id(), conv_id));
+    const uint64_t read = marker && marker->has_value() ? storage::decode_u64(**marker).value_or(0) : 0;
+    auto* s = out.add_conversations();
+    s->set_conversation_id(conv_id);
+    s->set_mentorship_id((*conv)->mentorship_id());
+    s->set_counterpart_id(counterpart(**conv, actor.id()));
+    s->set_last_seq((*conv)->last_seq());
+    s->set_read_seq(read);
+    s->set_unread((*conv)->last_seq() > read ? (*conv)->last_seq() - read : 0);
+    s->set_read_only((*conv)->read_only());
+    s->set_last_message_ms((*conv)->last_contact_ms());
+    return true;
+  });
+  if (!st) return st;
+  if (!inner) return inner;
+  return out;
+}
+
+Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
+  auto conv = readable(actor, req.conversation_id());
+  if (!conv) return conv.status();
+  if (conv->read_only()) return failed_precondition("This conversation is read-only.");
+  const int64_t now = clock_.now_ms();
+  {
+    std::lock_guard lock(typing_mu_);
+    int64_t& last = last_typing_ms_[actor.id()][req.conversation_id()];
+    if (req.typing() && last != 0 && now - last < 1000) {
+      return resource_exhausted("Typing updates are limited to one a second per conversation.", 1000 - (now - last));
+    }
+    last = req.typing() ? now : 0;
+  }
+  v1::Event e;
+  e.set_time_ms(now);
+  auto* typing = e.mutable_typing();
+  typing->set_conversation_id(req.conversation_id());
+  typing->set_user_id(actor.id());
+  typing->set_typing(req.typing());
+  hub_.publish_live({counterpart(*conv, actor.id())}, e);
+  return Status::ok();
+}
+
+void Chat::on_presence(uint64_t user_id, bool online) {
+  std::vector<uint64_t> audience;
+  Status st = scan_prefix(store_, Cf::kUserMentorships, key_of(user_id), [&](std::string_view key, std::string_view) {
+    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(*storage::decode_u64(key, 8)));
+    if (rec && rec->has_value() && (*rec)->mentorship().state() == v1::MENTORSHIP_STATE_ACTIVE) {
+      const auto& m = (*rec)->mentorship();
+      audience.push_back(m.mentor_id() == user_id ? m.mentee_id() : m.mentor_id());
+    }
+    return true;
+  });
+  if (!st || audience.empty()) return;
+  v1::Event e;
+  e.set_time_ms(clock_.now_ms());
+  e.mutable_presence()->set_user_id(user_id);
+  e.mutable_presence()->set_online(online);
+  hub_.publish_live(audience, e);
+}
+
+}  // namespace preceptor::services

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "preceptor/v1/frames.pb.h"
+#include "preceptor/v1/records.pb.h"
+#include "storage/committer.h"
+#include "storage/store.h"
+
+namespace preceptor::hub {
+class Hub;
+}
+
+namespace preceptor::services {
+
+inline constexpr size_t kMaxBodyBytes = 16 * 1024;
+inline constexpr size_t kMaxClientMessageIdBytes = 64;
+inline constexpr uint32_t kMaxHistoryPage = 200;
+inline constexpr uint32_t kMaxSyncPage = 1000;
+
+// One conversation per active mentorship: messages with gap-free seqs,
+// idempotent sends, history, per-user sync, read markers, and live-only
+// typing and presence. Thread-safe; callbacks run on the committer thread.
+//
+// Authorization: only the two members read or write a conversation. Anyone
+// else gets NOT_FOUND ("No conversation N among yours."), except program
+// directors and admins, who get PERMISSION_DENIED: they see engagement
+// figures through ListMentorships, never message bodies.
+class Chat {
+ public:
+  template <class T>
+  using Done = std::function<void(Result<T>)>;
+
+  Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Clock& clock);
+
+  void send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done);
+  void edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Message> done);
+  void remove(const v1::User& actor, const v1::DeleteMessage& req, Done<v1::Message> done);
+  Result<v1::HistoryResult> history(const v1::User& actor, const v1::History& req) const;
+  Result<v1::SyncResult> sync(const v1::User& actor, const v1::Sync& req) const;
+  void mark_read(const v1::User& actor, const v1::MarkRead& req, Done<v1::MarkReadResult> done);
+  Result<v1::ListConversationsResult> list(const v1::User& actor) const;
+  // Live only; at most one per conversation per second per user.
+  Status set_typing(const v1::User& actor, const v1::SetTyping& req);
+
+  // The hub's presence listener: tells a user's active counterparts.
+  void on_presence(uint64_t user_id, bool online);
+
+ private:
+  Result<v1::ConversationRecord> readable(const v1::User& actor, uint64_t conversation_id) const;
+
+  storage::Store& store_;
+  storage::Committer& committer_;
+  hub::Hub& hub_;
+  const Clock& clock_;
+
+  std::mutex typing_mu_;
+  std::unordered_map<uint64_t, std::unordered_map<uint64_t, int64_t>> last_typing_ms_;  // user -> conv -> ms
+};
+
+}  // namespace preceptor::services

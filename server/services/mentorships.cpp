@@ -1,0 +1,565 @@
+#include "server/services/mentorships.h"
+
+#include <algorithm>
+#include <cctype>
+#include <latch>
+
+#include "server/services/record_io.h"
+
+namespace preceptor::services {
+namespace {
+
+using storage::Cf;
+constexpr size_t kMaxNoteBytes = 2000;
+constexpr uint32_t kDefaultCapacity = 3;
+constexpr uint32_t kMaxCapacity = 100;
+
+bool is_director(const v1::User& u) { return u.role() == v1::ROLE_PROGRAM_DIRECTOR || u.role() == v1::ROLE_ADMIN; }
+
+std::string purpose_name(v1::Purpose p) {
+  switch (p) {
+    case v1::PURPOSE_CLINICAL_SKILLS: return "clinical skills";
+    case v1::PURPOSE_CAREER: return "career";
+    case v1::PURPOSE_RESEARCH: return "research";
+    case v1::PURPOSE_WELLBEING: return "wellbeing";
+    case v1::PURPOSE_OTHER: return "other";
+    default: return "unspecified";
+  }
+}
+
+bool valid_purpose(int p) { return p >= v1::PURPOSE_CLINICAL_SKILLS && p <= v1::PURPOSE_OTHER; }
+
+v1::MentorProfile default_profile() {
+  v1::MentorProfile p;
+  p.set_accepting_requests(true);
+  p.set_capacity(kDefaultCapacity);
+  for (int i = v1::PURPOSE_CLINICAL_SKILLS; i <= v1::PURPOSE_OTHER; ++i) p.add_purposes(static_cast<v1::Purpose>(i));
+  return p;
+}
+
+template <class Ctx>
+Result<v1::MentorProfile> load_profile(Ctx& source, uint64_t mentor_id) {
+  auto rec = load<v1::MentorProfileRecord>(source, Cf::kMentorProfiles, key_of(mentor_id));
+  if (!rec) return rec.status();
+  return rec->has_value() ? (*rec)->profile() : default_profile();
+}
+
+void save_profile(storage::CommitContext& ctx, uint64_t mentor_id, const v1::MentorProfile& profile) {
+  v1::MentorProfileRecord rec;
+  *rec.mutable_profile() = profile;
+  save(ctx, Cf::kMentorProfiles, key_of(mentor_id), rec);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void emit(storage::CommitContext& ctx, v1::MentorshipChange change, const v1::Mentorship& m, uint64_t actor) {
+  v1::Event e;
+  auto* changed = e.mutable_mentorship_changed();
+  changed->set_change(change);
+  *changed->mutable_mentorship() = m;
+  changed->set_actor_id(actor);
+  ctx.append_event(std::move(e), {m.mentor_id(), m.mentee_id()});
+}
+
+std::string pair_key(uint64_t mentee, uint64_t mentor, v1::Purpose purpose) {
+  return key_of(mentee, mentor, static_cast<uint64_t>(purpose));
+}
+
+// Loads a mentorship the actor belongs to (see the class comment for codes).
+Result<v1::MentorshipRecord> load_for_member(storage::CommitContext& ctx, const v1::User& actor, uint64_t id) {
+  auto rec = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, key_of(id));
+  if (!rec) return rec.status();
+  const bool member = rec->has_value() && ((*rec)->mentorship().mentor_id() == actor.id() ||
+                                           (*rec)->mentorship().mentee_id() == actor.id());
+  if (member) return std::move(**rec);
+  if (is_director(actor) && rec->has_value()) {
+    return permission_denied("Program directors see mentorships and their engagement; only the mentor and the "
+                             "mentee can change one.");
+  }
+  return not_found("No mentorship " + std::to_string(id) + " among yours.", "mentorship_id");
+}
+
+Status adjust_active(storage::CommitContext& ctx, uint64_t mentor_id, int delta) {
+  auto profile = load_profile(ctx, mentor_id);
+  if (!profile) return profile.status();
+  int64_t n = static_cast<int64_t>(profile->active_mentorships()) + delta;
+  profile->set_active_mentorships(static_cast<uint32_t>(std::max<int64_t>(0, n)));
+  save_profile(ctx, mentor_id, *profile);
+  return Status::ok();
+}
+
+}  // namespace
+
+int64_t cadence_ms(v1::Cadence cadence) {
+  switch (cadence) {
+    case v1::CADENCE_WEEKLY: return 7 * kDayMs;
+    case v1::CADENCE_BIWEEKLY: return 14 * kDayMs;
+    case v1::CADENCE_MONTHLY: return 30 * kDayMs;
+    default: return 0;
+  }
+}
+
+Mentorships::Mentorships(storage::Store& store, storage::Committer& committer, Accounts& accounts, const Clock& clock)
+    : store_(store), committer_(committer), accounts_(accounts), clock_(clock) {}
+
+void Mentorships::update_profile(const v1::User& actor, const v1::UpdateMentorProfile& req,
+                                 Done<v1::MentorProfile> done) {
+  if (actor.role() != v1::ROLE_MENTOR) return done(permission_denied("Only mentors have a mentor profile."));
+  const auto& p = req.profile();
+  if (p.capacity() > kMaxCapacity) {
+    return done(invalid_argument("Capacity may be at most " + std::to_string(kMaxCapacity) + " mentorships.",
+                                 "profile.capacity"));
+  }
+  for (int purpose : p.purposes()) {
+    if (!valid_purpose(purpose)) return done(invalid_argument("Unknown purpose in the profile.", "profile.purposes"));
+  }
+  if (p.bio().size() > kMaxNoteBytes) return done(invalid_argument("The bio may be at most 2000 bytes.", "profile.bio"));
+  const uint64_t mentor = actor.id();
+  commit_with_result<v1::MentorProfile>(
+      committer_,
+      [mentor, p](storage::CommitContext& ctx, v1::MentorProfile& out) {
+        auto current = load_profile(ctx, mentor);
+        if (!current) return current.status();
+        out = p;
+        out.set_active_mentorships(current->active_mentorships());
+        save_profile(ctx, mentor, out);
+        v1::Event e;
+        *e.mutable_mentor_profile()->mutable_profile() = out;
+        ctx.append_event(std::move(e), {mentor});
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+Result<v1::ListMentorsResult> Mentorships::list_mentors(const v1::User&, const v1::ListMentors& req) const {
+  if (req.purpose() != v1::PURPOSE_UNSPECIFIED && !valid_purpose(req.purpose())) {
+    return invalid_argument("Unknown purpose.", "purpose");
+  }
+  auto users = accounts_.list_users();
+  if (!users) return users.status();
+  const std::string specialty = lower(req.specialty());
+  v1::ListMentorsResult out;
+  for (const v1::User& u : *users) {
+    if (u.role() != v1::ROLE_MENTOR) continue;
+    if (!specialty.empty() && lower(u.specialty()) != specialty) continue;
+    auto profile = load_profile(store_, u.id());
+    if (!profile) return profile.status();
+    if (!profile->accepting_requests()) continue;
+    if (req.purpose() != v1::PURPOSE_UNSPECIFIED &&
+        std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) == profile->purposes().end()) {
+      continue;
+    }
+    auto* entry = out.add_mentors();
+    *entry->mutable_mentor() = u;
+    *entry->mutable_profile() = *profile;
+  }
+  return out;
+}
+
+Status Mentorships::check_new_pair(storage::CommitContext& ctx, const v1::User& mentor, uint64_t mentee_id,
+                                   v1::Purpose purpose) {
+  auto open = ctx.get(Cf::kOpenPairs, pair_key(mentee_id, mentor.id(), purpose));
+  if (!open) return open.status();
+  if (open->has_value()) {
+    return already_exists("There is already an open " + purpose_name(purpose) + " mentorship or request with " +
+                          mentor.display_name() + ".");
+  }
+  auto profile = load_profile(ctx, mentor.id());
+  if (!profile) return profile.status();
+  if (profile->active_mentorships() >= profile->capacity()) {
+    return failed_precondition(mentor.display_name() + " has no room for another mentee (capacity " +
+                               std::to_string(profile->capacity()) + "); choose another mentor from the directory.");
+  }
+  return Status::ok();
+}
+
+Result<v1::MentorshipRecord> Mentorships::activate(storage::CommitContext& ctx, v1::MentorshipRecord rec) {
+  auto* m = rec.mutable_mentorship();
+  v1::ConversationRecord conv;
+  conv.set_id(ctx.next_id("conversation"));
+  conv.set_mentorship_id(m->id());
+  conv.set_mentor_id(m->mentor_id());
+  conv.set_mentee_id(m->mentee_id());
+  conv.set_last_contact_ms(ctx.now_ms());
+  save(ctx, Cf::kConversations, key_of(conv.id()), conv);
+  m->set_state(v1::MENTORSHIP_STATE_ACTIVE);
+  m->set_started_at_ms(ctx.now_ms());
+  m->set_conversation_id(conv.id());
+  PRECEPTOR_RETURN_IF_ERROR(adjust_active(ctx, m->mentor_id(), +1));
+  return rec;
+}
+
+void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& req, Done<v1::Mentorship> done) {
+  if (actor.role() != v1::ROLE_MENTEE) return done(permission_denied("Only mentees can request a mentorship."));
+  if (!valid_purpose(req.purpose())) {
+    return done(invalid_argument("Choose a purpose: clinical skills, career, research, wellbeing or other.", "purpose"));
+  }
+  if (req.note().size() > kMaxNoteBytes) return done(invalid_argument("The note may be at most 2000 bytes.", "note"));
+  auto mentor = accounts_.get_user(req.mentor_id());
+  if (!mentor || mentor->role() != v1::ROLE_MENTOR) {
+    return done(not_found("No mentor with id " + std::to_string(req.mentor_id()) + ".", "mentor_id"));
+  }
+  const v1::User mentor_user = *mentor;
+  const uint64_t mentee = actor.id();
+  commit_with_result<v1::Mentorship>(
+      committer_,
+      [this, mentor_user, mentee, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        auto profile = load_profile(ctx, mentor_user.id());
+        if (!profile) return profile.status();
+        if (!profile->accepting_requests()) {
+          return failed_precondition(mentor_user.display_name() +
+                                     " is not accepting requests right now; choose another mentor from the directory.");
+        }
+        if (std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) ==
+            profile->purposes().end()) {
+          return failed_precondition(mentor_user.display_name() + " does not mentor for " +
+                                     purpose_name(req.purpose()) + ".");
+        }
+        PRECEPTOR_RETURN_IF_ERROR(check_new_pair(ctx, mentor_user, mentee, req.purpose()));
+        v1::MentorshipRecord rec;
+        auto* m = rec.mutable_mentorship();
+        m->set_id(ctx.next_id("mentorship"));
+        m->set_mentor_id(mentor_user.id());
+        m->set_mentee_id(mentee);
+        m->set_purpose(req.purpose());
+        m->set_state(v1::MENTORSHIP_STATE_REQUESTED);
+        m->set_request_note(req.note());
+        m->set_requested_at_ms(ctx.now_ms());
+        save(ctx, Cf::kMentorships, key_of(m->id()), rec);
+        ctx.put(Cf::kUserMentorships, key_of(mentee, m->id()), "");
+        ctx.put(Cf::kUserMentorships, key_of(mentor_user.id(), m->id()), "");
+        ctx.put(Cf::kOpenPairs, pair_key(mentee, mentor_user.id(), req.purpose()), key_of(m->id()));
+        emit(ctx, v1::MENTORSHIP_CHANGE_REQUESTED, *m, mentee);
+        out = *m;
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Mentorships::accept(const v1::User& actor, const v1::AcceptMentorship& req, Done<v1::Mentorship> done) {
+  commit_with_result<v1::Mentorship>(
+      committer_,
+      [this, actor, id = req.mentorship_id()](storage::CommitContext& ctx, v1::Mentorship& out) {
+        auto rec = load_for_member(ctx, actor, id);
+        if (!rec) return rec.status();
+        if (rec->mentorship().mentor_id() != actor.id()) {
+          return permission_denied("Only the mentor can accept a mentorship request.");
+        }
+        if (rec->mentorship().state() != v1::MENTORSHIP_STATE_REQUESTED) {
+          return failed_precondition("This request was already answered, withdrawn or expired.");
+        }
+        auto profile = load_profile(ctx, actor.id());
+        if (!profile) return profile.status();
+        if (profile->active_mentorships() >= profile->capacity()) {
+          return failed_precondition("You are at your capacity of " + std::to_string(profile->capacity()) +
+                                     " mentorships; raise it in your profile or end one first.");
+        }
+        auto active = activate(ctx, std::move(*rec));
+        if (!active) return active.status();
+        save(ctx, Cf::kMentorships, key_of(id), *active);
+        emit(ctx, v1::MENTORSHIP_CHANGE_ACCEPTED, active->mentorship(), actor.id());
+        out = active->mentorship();
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& req, Done<v1::Mentorship> done) {
+  if (req.reason().size() > kMaxNoteBytes) return done(invalid_argument("The reason may be at most 2000 bytes.", "reason"));
+  if (req.referred_mentor_id() != 0) {
+    auto colleague = accounts_.get_user(req.referred_mentor_id());
+    if (!colleague || colleague->role() != v1::ROLE_MENTOR) {
+      return done(not_found("No mentor with id " + std::to_string(req.referred_mentor_id()) + " to refer to.",
+                            "referred_mentor_id"));
+    }
+    if (colleague->id() == actor.id()) {
+      return done(invalid_argument("Refer the mentee to a colleague, not to yourself.", "referred_mentor_id"));
+    }
+  }
+  commit_with_result<v1::Mentorship>(
+      committer_,
+      [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        auto rec = load_for_member(ctx, actor, req.mentorship_id());
+        if (!rec) return rec.status();
+        auto* m = rec->mutable_mentorship();
+        if (m->mentor_id() != actor.id()) return permission_denied("Only the mentor can decline a mentorship request.");
+        if (m->state() != v1::MENTORSHIP_STATE_REQUESTED) {
+          return failed_precondition("This request was already answered, withdrawn or expired.");
+        }
+        m->set_state(v1::MENTORSHIP_STATE_DECLINED);
+        m->set_ended_at_ms(ctx.now_ms());
+        m->set_ended_by(actor.id());
+        m->set_decline_reason(req.reason());
+        m->set_referred_mentor_id(req.referred_mentor_id());
+        ctx.del(Cf::kOpenPairs, pair_key(m->mentee_id(), m->mentor_id(), m->purpose()));
+        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        emit(ctx, v1::MENTORSHIP_CHANGE_DECLINED, *m, actor.id());
+        out = *m;
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Mentorships::assign(const v1::User& actor, const v1::AssignMentorship& req, Done<v1::Mentorship> done) {
+  if (actor.role() != v1::ROLE_PROGRAM_DIRECTOR && actor.role() != v1::ROLE_ADMIN) {
+    return done(permission_denied("Only a program director can assign a mentorship."));
+  }
+  if (!valid_purpose(req.purpose())) {
+    return done(invalid_argument("Choose a purpose: clinical skills, career, research, wellbeing or other.", "purpose"));
+  }
+  auto mentor = accounts_.get_user(req.mentor_id());
+  if (!mentor || mentor->role() != v1::ROLE_MENTOR) {
+    return done(not_found("No mentor with id " + std::to_string(req.mentor_id()) + ".", "mentor_id"));
+  }
+  auto mentee = accounts_.get_user(req.mentee_id());
+  if (!mentee || mentee->role() != v1::ROLE_MENTEE) {
+    return done(not_found("No mentee with id " + std::to_string(req.mentee_id()) + ".", "mentee_id"));
+  }
+  const v1::User mentor_user = *mentor;
+  commit_with_result<v1::Mentorship>(
+      committer_,
+      [this, actor, mentor_user, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        PRECEPTOR_RETURN_IF_ERROR(check_new_pair(ctx, mentor_user, req.mentee_id(), req.purpose()));
+        v1::MentorshipRecord rec;
+        auto* m = rec.mutable_mentorship();
+        m->set_id(ctx.next_id("mentorship"));
+        m->set_mentor_id(mentor_user.id());
+        m->set_mentee_id(req.mentee_id());
+        m->set_purpose(req.purpose());
+        m->set_assigned_by(actor.id());
+        m->set_requested_at_ms(ctx.now_ms());
+        auto active = activate(ctx, std::move(rec));
+        if (!active) return active.status();
+        const auto& am = active->mentorship();
+        save(ctx, Cf::kMentorships, key_of(am.id()), *active);
+        ctx.put(Cf::kUserMentorships, key_of(am.mentee_id(), am.id()), "");
+        ctx.put(Cf::kUserMentorships, key_of(am.mentor_id(), am.id()), "");
+        ctx.put(Cf::kOpenPairs, pair_key(am.mentee_id(), am.mentor_id(), am.purpose()), key_of(am.id()));
+        emit(ctx, v1::MENTORSHIP_CHANGE_ASSIGNED, am, actor.id());
+        out = am;
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Mentorships::end(const v1::User& actor, const v1::EndMentorship& req, Done<v1::Mentorship> done) {
+  if (req.private_reason().size() > kMaxNoteBytes) {
+    return done(invalid_argument("The reason may be at most 2000 bytes.", "private_reason"));
+  }
+  commit_with_result<v1::Mentorship>(
+      committer_,
+      [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        auto rec = load_for_member(ctx, actor, req.mentorship_id());
+        if (!rec) return rec.status();
+        auto* m = rec->mutable_mentorship();
+        const bool was_active = m->state() == v1::MENTORSHIP_STATE_ACTIVE;
+        const bool withdrawal = m->state() == v1::MENTORSHIP_STATE_REQUESTED && m->mentee_id() == actor.id();
+        if (!was_active && !withdrawal) return failed_precondition("This mentorship is not active, so it cannot be ended.");
+        m->set_state(v1::MENTORSHIP_STATE_ENDED);
+        m->set_ended_at_ms(ctx.now_ms());
+        m->set_ended_by(actor.id());
+        rec->set_end_reason_private(req.private_reason());
+        ctx.del(Cf::kOpenPairs, pair_key(m->mentee_id(), m->mentor_id(), m->purpose()));
+        if (was_active) {
+          PRECEPTOR_RETURN_IF_ERROR(adjust_active(ctx, m->mentor_id(), -1));
+          auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(m->conversation_id()));
+          if (!conv) return conv.status();
+          if (conv->has_value()) {
+            (*conv)->set_read_only(true);
+            save(ctx, Cf::kConversations, key_of(m->conversation_id()), **conv);
+          }
+        }
+        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        emit(ctx, v1::MENTORSHIP_CHANGE_ENDED, *m, actor.id());
+        out = *m;
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgreement& req, Done<v1::Mentorship> done) {
+  if (cadence_ms(req.cadence()) == 0) {
+    return done(invalid_argument("Choose a cadence: weekly, every two weeks or monthly.", "cadence"));
+  }
+  for (int c : req.channels()) {
+    if (c < v1::CHANNEL_CHAT || c > v1::CHANNEL_IN_PERSON) return done(invalid_argument("Unknown channel.", "channels"));
+  }
+  commit_with_result<v1::Mentorship>(
+      committer_,
+      [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        auto rec = load_for_member(ctx, actor, req.mentorship_id());
+        if (!rec) return rec.status();
+        auto* m = rec->mutable_mentorship();
+        if (m->state() != v1::MENTORSHIP_STATE_ACTIVE) {
+          return failed_precondition("Agreements are made on active mentorships only.");
+        }
+        auto* a = m->mutable_proposed_agreement();
+        a->Clear();
+        a->set_cadence(req.cadence());
+        *a->mutable_channels() = req.channels();
+        a->set_proposed_by(actor.id());
+        a->set_proposed_at_ms(ctx.now_ms());
+        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        emit(ctx, v1::MENTORSHIP_CHANGE_AGREEMENT_PROPOSED, *m, actor.id());
+        out = *m;
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreement& req, Done<v1::Mentorship> done) {
+  commit_with_result<v1::Mentorship>(
+      committer_,
+      [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        auto rec = load_for_member(ctx, actor, req.mentorship_id());
+        if (!rec) return rec.status();
+        auto* m = rec->mutable_mentorship();
+        if (m->state() != v1::MENTORSHIP_STATE_ACTIVE) {
+          return failed_precondition("Agreements are made on active mentorships only.");
+        }
+        if (!m->has_proposed_agreement()) return failed_precondition("There is no proposed agreement to accept.");
+        if (m->proposed_agreement().proposed_by() == actor.id()) {
+          return failed_precondition("You proposed this agreement; the other side accepts it.");
+        }
+        *m->mutable_agreement() = m->proposed_agreement();
+        m->mutable_agreement()->set_accepted_at_ms(ctx.now_ms());
+        m->clear_proposed_agreement();
+        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        // The cadence counts from the agreement.
+        auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(m->conversation_id()));
+        if (!conv) return conv.status();
+        if (conv->has_value()) {
+          (*conv)->set_last_contact_ms(std::max((*conv)->last_contact_ms(), ctx.now_ms()));
+          (*conv)->set_checkin_due_notified_ms(0);
+          save(ctx, Cf::kConversations, key_of(m->conversation_id()), **conv);
+        }
+        emit(ctx, v1::MENTORSHIP_CHANGE_AGREEMENT_ACCEPTED, *m, actor.id());
+        out = *m;
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+v1::Engagement Mentorships::engagement(const v1::Mentorship& m, const v1::ConversationRecord& conv, int64_t now_ms) {
+  v1::Engagement e;
+  e.set_last_contact_ms(conv.last_contact_ms());
+  e.set_message_count(conv.message_count());
+  e.set_checkin_count(conv.checkin_count());
+  const int64_t period = m.has_agreement() ? cadence_ms(m.agreement().cadence()) : 0;
+  if (period > 0 && m.state() == v1::MENTORSHIP_STATE_ACTIVE && now_ms - conv.last_contact_ms() >= period) {
+    e.set_checkin_overdue(true);
+    e.set_checkin_due_since_ms(conv.last_contact_ms() + period);
+  }
+  return e;
+}
+
+Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const {
+  std::vector<v1::MentorshipRecord> records;
+  Status st;
+  auto collect = [&](uint64_t id) {
+    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(id));
+    if (!rec) {
+      st = rec.status();
+      return false;
+    }
+    if (rec->has_value()) records.push_back(std::move(**rec));
+    return true;
+  };
+  if (is_director(actor)) {
+    st = scan_prefix(store_, Cf::kMentorships, "", [&](std::string_view key, std::string_view) {
+      return collect(*storage::decode_u64(key));
+    });
+  } else {
+    st = scan_prefix(store_, Cf::kUserMentorships, key_of(actor.id()), [&](std::string_view key, std::string_view) {
+      return collect(*storage::decode_u64(key, 8));
+    });
+  }
+  if (!st) return st;
+  v1::ListMentorshipsResult out;
+  const int64_t now = clock_.now_ms();
+  for (auto& rec : records) {
+    auto* view = out.add_mentorships();
+    *view->mutable_mentorship() = rec.mentorship();
+    if (auto u = accounts_.get_user(rec.mentorship().mentor_id())) *view->mutable_mentor() = *u;
+    if (auto u = accounts_.get_user(rec.mentorship().mentee_id())) *view->mutable_mentee() = *u;
+    if (rec.mentorship().conversation_id() != 0) {
+      auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations, key_of(rec.mentorship().conversation_id()));
+      if (conv && conv->has_value()) *view->mutable_engagement() = engagement(rec.mentorship(), **conv, now);
+    }
+  }
+  return out;
+}
+
+size_t Mentorships::run_timed_work() {
+  const int64_t now = clock_.now_ms();
+  std::vector<v1::MentorshipRecord> due;
+  auto st = scan_prefix(store_, Cf::kMentorships, "", [&](std::string_view, std::string_view value) {
+    v1::MentorshipRecord rec;
+    if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+    const auto& m = rec.mentorship();
+    if (m.state() == v1::MENTORSHIP_STATE_REQUESTED) {
+      const int64_t waited = now - m.requested_at_ms();
+      if (waited >= kRequestExpiryMs || (waited >= kRequestReminderMs && !m.reminder_sent())) due.push_back(rec);
+    } else if (m.state() == v1::MENTORSHIP_STATE_ACTIVE && m.has_agreement()) {
+      due.push_back(rec);  // checked against the conversation below, inside the mutation
+    }
+    return true;
+  });
+  if (!st) return 0;
+  std::latch finished(static_cast<std::ptrdiff_t>(due.size()));
+  for (const auto& candidate : due) {
+    const uint64_t id = candidate.mentorship().id();
+    committer_.submit(
+        [id, now](storage::CommitContext& ctx) -> Status {
+          auto loaded = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, key_of(id));
+          if (!loaded) return loaded.status();
+          if (!loaded->has_value()) return Status::ok();
+          v1::MentorshipRecord rec = std::move(**loaded);
+          auto* m = rec.mutable_mentorship();
+          if (m->state() == v1::MENTORSHIP_STATE_REQUESTED) {
+            const int64_t waited = now - m->requested_at_ms();
+            if (waited >= kRequestExpiryMs) {
+              m->set_state(v1::MENTORSHIP_STATE_EXPIRED);
+              m->set_ended_at_ms(now);
+              ctx.del(Cf::kOpenPairs, pair_key(m->mentee_id(), m->mentor_id(), m->purpose()));
+              save(ctx, Cf::kMentorships, key_of(id), rec);
+              emit(ctx, v1::MENTORSHIP_CHANGE_EXPIRED, *m, 0);
+            } else if (waited >= kRequestReminderMs && !m->reminder_sent()) {
+              m->set_reminder_sent(true);
+              save(ctx, Cf::kMentorships, key_of(id), rec);
+              emit(ctx, v1::MENTORSHIP_CHANGE_REMINDER, *m, 0);
+            }
+            return Status::ok();
+          }
+          if (m->state() != v1::MENTORSHIP_STATE_ACTIVE || !m->has_agreement()) return Status::ok();
+          const int64_t period = cadence_ms(m->agreement().cadence());
+          auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(m->conversation_id()));
+          if (!conv) return conv.status();
+          if (!conv->has_value() || period <= 0) return Status::ok();
+          v1::ConversationRecord c = std::move(**conv);
+          if (now - c.last_contact_ms() < period) return Status::ok();
+          // Once per lapsed period: again only after another full period of silence.
+          if (c.checkin_due_notified_ms() != 0 && now - c.checkin_due_notified_ms() < period) return Status::ok();
+          c.set_checkin_due_notified_ms(now);
+          save(ctx, Cf::kConversations, key_of(c.id()), c);
+          v1::Event e;
+          auto* dueev = e.mutable_checkin_due();
+          dueev->set_mentorship_id(id);
+          dueev->set_conversation_id(c.id());
+          dueev->set_due_since_ms(c.last_contact_ms() + period);
+          ctx.append_event(std::move(e), {m->mentor_id(), m->mentee_id()});
+          return Status::ok();
+        },
+        [&finished](const Status& s) {
+          s.ignore_error();  // a failed write is logged by the committer; the next run retries
+          finished.count_down();
+        });
+  }
+  finished.wait();
+  return due.size();
+}
+
+}  // namespace preceptor::services
