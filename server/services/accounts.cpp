@@ -1,1 +1,808 @@
-// stub
+#include "server/services/accounts.h"
+
+#include <rocksdb/db.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "preceptor/v1/frames.pb.h"
+#include "server/hub/hub.h"
+#include "storage/keys.h"
+
+namespace preceptor::services {
+
+namespace {
+
+using storage::Cf;
+
+constexpr size_t kTokenBytes = 32;
+constexpr size_t kMaxDeviceNameBytes = 100;
+constexpr size_t kMaxTextBytes = 200;  // display name, specialty, training level
+constexpr size_t kMinPasswordBytes = 10;
+constexpr size_t kMaxPasswordBytes = 1024;
+constexpr size_t kMaxBucketEntries = 100'000;  // per map; past it, full buckets are pruned
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+constexpr const char* kZoneInfoDir = "/usr/share/zoneinfo";
+// Every username that cannot exist shares one failure bucket, so junk names
+// cannot grow the map.
+constexpr const char* kInvalidUsernameBucket = "\x01invalid";
+
+const char* const kWrongCredentials = "Wrong username or password.";
+const char* const kMalformedToken = "This token is not valid; sign in again.";
+const char* const kUnknownToken =
+    "This token is not valid (it was revoked or never existed); sign in again with your password.";
+
+void init_sodium_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (sodium_init() < 0) {
+      // Without a working random source nothing here is safe; this is not a user error.
+      std::fputs("preceptor: libsodium failed to initialise (no usable random source)\n", stderr);
+      std::abort();
+    }
+  });
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool has_control_chars(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7F;
+  });
+}
+
+bool is_blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
+}
+
+// Free text shown to other people: valid UTF-8, one line, at most `max` bytes.
+Status check_text(std::string_view value, const char* field, const char* what, bool required) {
+  if (required && (value.empty() || is_blank(value))) {
+    return invalid_argument(std::string("The ") + what + " is missing.", field);
+  }
+  if (value.size() > kMaxTextBytes) {
+    return invalid_argument(std::string("The ") + what + " is too long (" + std::to_string(value.size()) +
+                                " bytes; at most " + std::to_string(kMaxTextBytes) + ").",
+                            field);
+  }
+  if (!valid_utf8(value)) {
+    return invalid_argument(std::string("The ") + what + " is not valid UTF-8 text.", field);
+  }
+  if (has_control_chars(value)) {
+    return invalid_argument(std::string("The ") + what + " must be a single line without control characters.",
+                            field);
+  }
+  return Status::ok();
+}
+
+bool valid_username(std::string_view name) {
+  if (name.size() < 3 || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '@';
+  });
+}
+
+// An IANA name is accepted when tzdata has a compiled zone file for it.
+Status check_time_zone(std::string_view tz) {
+  const Status bad = invalid_argument("The time zone '" + std::string(tz) +
+                                          "' is not a known IANA time zone name; use one such as "
+                                          "Europe/Berlin, America/New_York or UTC.",
+                                      "time_zone");
+  if (tz.empty()) {
+    return invalid_argument("The time zone is missing; use an IANA name such as Europe/Berlin or UTC.",
+                            "time_zone");
+  }
+  if (tz == "UTC") return Status::ok();  // valid even where tzdata is not installed
+  if (tz.size() > 100 || tz.front() == '/') return bad;
+  bool chars_ok = std::all_of(tz.begin(), tz.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+           c == '_' || c == '-' || c == '+' || c == '.';
+  });
+  if (!chars_ok) return bad;
+  // No empty, "." or ".." component: the name must stay inside the zoneinfo folder.
+  size_t start = 0;
+  while (start <= tz.size()) {
+    size_t end = tz.find('/', start);
+    if (end == std::string_view::npos) end = tz.size();
+    std::string_view part = tz.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return bad;
+    start = end + 1;
+  }
+  std::filesystem::path file = std::filesystem::path(kZoneInfoDir) / std::string(tz);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return bad;  // follows symlinks (UTC -> Etc/UTC)
+  // zone.tab, tzdata.zi and friends are regular files too; a zone file starts with "TZif".
+  std::ifstream in(file, std::ios::binary);
+  char magic[4] = {};
+  if (!in.read(magic, sizeof magic) || std::string_view(magic, 4) != "TZif") return bad;
+  return Status::ok();
+}
+
+std::string sha256(std::string_view data) {
+  std::string out(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return out;
+}
+
+std::string to_hex(std::string_view bin) {
+  std::string hex(bin.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bin.data()), bin.size());
+  hex.pop_back();
+  return hex;
+}
+
+// 64 lowercase hex chars -> 32 bytes; nullopt otherwise.
+std::optional<std::string> token_bytes_from_hex(std::string_view token) {
+  if (token.size() != kTokenBytes * 2) return std::nullopt;
+  for (char c : token) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+  }
+  std::string bin(kTokenBytes, '\0');
+  size_t bin_len = 0;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), token.data(), token.size(),
+                     nullptr, &bin_len, nullptr) != 0 ||
+      bin_len != kTokenBytes) {
+    return std::nullopt;
+  }
+  return bin;
+}
+
+// "7 days", "1 hour", "30 minutes": the largest unit that fits.
+std::string describe_duration(int64_t ms) {
+  auto plural = [](int64_t n, const char* unit) {
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+  };
+  if (ms >= kDayMs) return plural((ms + kDayMs / 2) / kDayMs, "day");
+  if (ms >= 3600 * 1000) return plural((ms + 1800 * 1000) / (3600 * 1000), "hour");
+  if (ms >= 60 * 1000) return plural((ms + 30 * 1000) / (60 * 1000), "minute");
+  return plural(std::max<int64_t>(1, (ms + 999) / 1000), "second");
+}
+
+// Cut to at most `max` bytes without splitting a UTF-8 sequence.
+std::string truncate_utf8(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s;
+}
+
+std::string device_name_of(const std::string& requested) {
+  if (requested.empty() || is_blank(requested) || !valid_utf8(requested)) return "unnamed device";
+  return truncate_utf8(requested, kMaxDeviceNameBytes);
+}
+
+std::string user_key(uint64_t user_id) { return storage::encode_u64(user_id); }
+
+Status unreadable_user(uint64_t user_id) {
+  return data_loss("The stored record of user " + std::to_string(user_id) +
+                   " cannot be read; restore the store from a backup.");
+}
+
+Status unreadable_token() {
+  return data_loss("The stored record of this token cannot be read; sign in again.");
+}
+
+// OK when the token may still be used at `now_ms`; UNAUTHENTICATED saying why not.
+Status check_token_times(const v1::TokenRecord& rec, int64_t now_ms) {
+  if (now_ms >= rec.expires_at_ms()) return unauthenticated("Your session expired; sign in again.");
+  if (rec.idle_timeout_ms() > 0 && now_ms > rec.last_used_ms() + rec.idle_timeout_ms()) {
+    return unauthenticated("Your session expired after " + describe_duration(rec.idle_timeout_ms()) +
+                           " without use; sign in again.");
+  }
+  return Status::ok();
+}
+
+Result<std::optional<v1::TokenRecord>> parse_token(const Result<std::optional<std::string>>& raw) {
+  if (!raw) return raw.status();
+  if (!raw->has_value()) return std::optional<v1::TokenRecord>();
+  v1::TokenRecord rec;
+  if (!rec.ParseFromString(**raw)) return unreadable_token();
+  return std::optional<v1::TokenRecord>(std::move(rec));
+}
+
+Result<std::optional<v1::UserRecord>> parse_user(uint64_t user_id,
+                                                 const Result<std::optional<std::string>>& raw) {
+  if (!raw) return raw.status();
+  if (!raw->has_value()) return std::optional<v1::UserRecord>();
+  v1::UserRecord rec;
+  if (!rec.ParseFromString(**raw)) return unreadable_user(user_id);
+  return std::optional<v1::UserRecord>(std::move(rec));
+}
+
+// Writes one new user inside a mutation; ALREADY_EXISTS when the name is taken.
+Result<v1::User> put_new_user(storage::CommitContext& ctx, const NewUser& user,
+                              const std::string& password_hash) {
+  const std::string name_key = storage::username_key(user.username);
+  auto taken = ctx.get(Cf::kUsernames, name_key);
+  if (!taken) return taken.status();
+  if (taken->has_value())
+    return already_exists("A user named " + user.username + " already exists.", "username");
+  const uint64_t id = ctx.next_id("user");
+  v1::UserRecord rec;
+  v1::User* u = rec.mutable_user();
+  u->set_id(id);
+  u->set_username(user.username);
+  u->set_display_name(user.display_name);
+  u->set_role(user.role);
+  u->set_specialty(user.specialty);
+  u->set_training_level(user.training_level);
+  u->set_time_zone(user.time_zone);
+  rec.set_password_hash(password_hash);
+  rec.set_created_ms(ctx.now_ms());
+  ctx.put(Cf::kUsers, user_key(id), rec.SerializeAsString());
+  ctx.put(Cf::kUsernames, name_key, user_key(id));
+  v1::Event event;
+  *event.mutable_user_created()->mutable_user() = rec.user();
+  ctx.append_event(std::move(event), {id});
+  return rec.user();
+}
+
+// Token-bucket arithmetic. A limit with burst <= 0 or refill_ms <= 0 is off.
+struct Limit {
+  int burst;
+  int64_t refill_ms;
+  bool enabled() const { return burst > 0 && refill_ms > 0; }
+};
+
+// Brings `b` up to date at `now`: one token back per refill_ms, up to burst.
+template <class B>
+void refill(B& b, Limit limit, int64_t now) {
+  if (now < b.refilled_ms) b.refilled_ms = now;  // the clock stepped back
+  if (b.tokens >= limit.burst) {
+    b.tokens = limit.burst;
+    b.refilled_ms = now;
+    return;
+  }
+  const int64_t steps = (now - b.refilled_ms) / limit.refill_ms;
+  if (steps <= 0) return;
+  if (steps >= limit.burst - b.tokens) {
+    b.tokens = limit.burst;
+    b.refilled_ms = now;
+  } else {
+    b.tokens += static_cast<int>(steps);
+    b.refilled_ms += steps * limit.refill_ms;
+  }
+}
+
+// Milliseconds until `key`'s bucket holds a token again; 0 when it holds one now.
+template <class Map>
+int64_t wait_ms(Map& map, const std::string& key, Limit limit, int64_t now) {
+  if (!limit.enabled()) return 0;
+  auto it = map.find(key);
+  if (it == map.end()) return 0;
+  refill(it->second, limit, now);
+  if (it->second.tokens > 0) return 0;
+  return std::max<int64_t>(1, it->second.refilled_ms + limit.refill_ms - now);
+}
+
+template <class Map>
+void take_token(Map& map, const std::string& key, Limit limit, int64_t now) {
+  if (!limit.enabled()) return;
+  auto it = map.find(key);
+  if (it == map.end()) {
+    if (map.size() >= kMaxBucketEntries && map.size() % 1024 == 0) {
+      // A full bucket is the same as no entry: drop those to stay bounded.
+      // Every 1024th insertion only, so a map of busy buckets costs O(1) amortized.
+      for (auto e = map.begin(); e != map.end();) {
+        refill(e->second, limit, now);
+        e = e->second.tokens >= limit.burst ? map.erase(e) : std::next(e);
+      }
+    }
+    it = map.emplace(key, typename Map::mapped_type{limit.burst, now}).first;
+  }
+  refill(it->second, limit, now);
+  if (it->second.tokens > 0) --it->second.tokens;  // a full bucket was refilled at `now`
+}
+
+}  // namespace
+
+Status validate_new_user_format(const NewUser& user) {
+  if (user.username.empty()) return invalid_argument("The username is missing.", "username");
+  if (!valid_username(user.username)) {
+    return invalid_argument(
+        "The username may contain only letters, digits, '.', '_', '-' and '@' (3-64 characters).",
+        "username");
+  }
+  if (user.password.size() < kMinPasswordBytes || user.password.size() > kMaxPasswordBytes) {
+    return invalid_argument("The password must be " + std::to_string(kMinPasswordBytes) + " to " +
+                                std::to_string(kMaxPasswordBytes) + " bytes long (this one has " +
+                                std::to_string(user.password.size()) + ").",
+                            "password");
+  }
+  PRECEPTOR_RETURN_IF_ERROR(check_text(user.display_name, "display_name", "display name", true));
+  if (user.role == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(user.role)) {
+    return invalid_argument("The role is missing; use mentee, mentor, program director or admin.", "role");
+  }
+  PRECEPTOR_RETURN_IF_ERROR(check_text(user.specialty, "specialty", "specialty", false));
+  PRECEPTOR_RETURN_IF_ERROR(check_text(user.training_level, "training_level", "training level", false));
+  PRECEPTOR_RETURN_IF_ERROR(check_time_zone(user.time_zone));
+  return Status::ok();
+}
+
+Accounts::Accounts(storage::Store& store, storage::Committer& committer, const Clock& clock,
+                   Executor& blocking, AccountsOptions options, hub::Hub* hub)
+    : store_(store), committer_(committer), clock_(clock), blocking_(blocking), options_(options), hub_(hub) {
+  init_sodium_once();
+  // Same cost as real hashes, so that verifying against it takes as long.
+  std::array<unsigned char, 16> junk;
+  randombytes_buf(junk.data(), junk.size());
+  auto dummy =
+      hash_password(to_hex(std::string_view(reinterpret_cast<const char*>(junk.data()), junk.size())));
+  if (dummy) dummy_hash_ = std::move(*dummy);
+  // else: left empty; verification of unknown names then fails fast, which is still a failure.
+}
+
+Result<std::string> Accounts::hash_password(std::string_view password) const {
+  std::array<char, crypto_pwhash_STRBYTES> out{};
+  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), options_.pwhash_opslimit,
+                            options_.pwhash_memlimit_bytes, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return internal_error(
+        "The server could not hash the password (out of memory, or the configured argon2id cost is invalid); "
+        "try again later or ask the operator to check pwhash settings.");
+  }
+  return std::string(out.data());
+}
+
+Status Accounts::check_login_limits(const std::string& username_key, const std::string& peer_address) {
+  const Limit by_name{options_.login_failures_per_username_burst,
+                      options_.login_failures_per_username_refill_ms};
+  const Limit by_addr{options_.login_failures_per_address_burst,
+                      options_.login_failures_per_address_refill_ms};
+  const int64_t now = clock_.now_ms();
+  std::lock_guard lock(limits_mu_);
+  int64_t wait = wait_ms(username_failures_, username_key, by_name, now);
+  if (!peer_address.empty()) wait = std::max(wait, wait_ms(address_failures_, peer_address, by_addr, now));
+  if (wait == 0) return Status::ok();
+  const int64_t seconds = (wait + 999) / 1000;
+  return resource_exhausted("Too many failed sign-in attempts; try again in " + std::to_string(seconds) +
+                                (seconds == 1 ? " second." : " seconds."),
+                            wait);
+}
+
+void Accounts::record_login_failure(const std::string& username_key, const std::string& peer_address) {
+  const Limit by_name{options_.login_failures_per_username_burst,
+                      options_.login_failures_per_username_refill_ms};
+  const Limit by_addr{options_.login_failures_per_address_burst,
+                      options_.login_failures_per_address_refill_ms};
+  const int64_t now = clock_.now_ms();
+  std::lock_guard lock(limits_mu_);
+  take_token(username_failures_, username_key, by_name, now);
+  if (!peer_address.empty()) take_token(address_failures_, peer_address, by_addr, now);
+}
+
+// Limits are checked before the (slow) verification and charged only for
+// failures, so a burst of concurrent wrong guesses can overshoot a limit by
+// the number in flight; the next attempt is refused.
+void Accounts::login(const v1::Login& request, const std::string& peer_address,
+                     std::function<void(Result<LoginOutcome>)> done) {
+  const bool name_ok = valid_username(request.username());
+  const std::string name_key =
+      name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameBucket);
+  if (Status limited = check_login_limits(name_key, peer_address); !limited) {
+    done(limited);
+    return;
+  }
+
+  // Look the user up now (a fast read); verify on the blocking executor.
+  std::optional<v1::UserRecord> record;
+  if (name_ok) {
+    auto id_raw = store_.get(Cf::kUsernames, name_key);
+    if (!id_raw) {
+      done(id_raw.status());
+      return;
+    }
+    if (id_raw->has_value()) {
+      auto id = storage::decode_u64(**id_raw);
+      if (!id) {
+        done(data_loss("The stored index entry of user " + request.username() +
+                       " cannot be read; restore the store from a backup."));
+        return;
+      }
+      auto rec = parse_user(*id, store_.get(Cf::kUsers, user_key(*id)));
+      if (!rec) {
+        done(rec.status());
+        return;
+      }
+      record = std::move(*rec);
+    }
+  }
+
+  blocking_.run([this, record = std::move(record), password = request.password(),
+                 device = device_name_of(request.device_name()), name_key, peer_address,
+                 done = std::move(done)]() mutable {
+    const std::string& hash = record ? record->password_hash() : dummy_hash_;
+    bool ok = !hash.empty() && crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+    sodium_memzero(password.data(), password.size());
+    if (!record || record->disabled()) ok = false;
+    if (!ok) {
+      record_login_failure(name_key, peer_address);
+      done(unauthenticated(kWrongCredentials));
+      return;
+    }
+
+    std::array<unsigned char, kTokenBytes> raw;
+    randombytes_buf(raw.data(), raw.size());
+    const std::string_view raw_view(reinterpret_cast<const char*>(raw.data()), raw.size());
+    auto outcome = std::make_shared<LoginOutcome>();
+    outcome->token = to_hex(raw_view);
+    const std::string token_hash = sha256(raw_view);
+    sodium_memzero(raw.data(), raw.size());
+
+    const int64_t now = clock_.now_ms();
+    v1::TokenRecord token;
+    token.set_user_id(record->user().id());
+    token.set_device_name(device);
+    token.set_created_ms(now);
+    token.set_last_used_ms(now);
+    token.set_expires_at_ms(now + options_.token_lifetime_ms);
+    token.set_idle_timeout_ms(options_.token_idle_timeout_ms);
+
+    AuthSession& session = outcome->session;
+    session.user = record->user();
+    session.token_hash = token_hash;
+    session.device_name = device;
+    session.idle_expires_at_ms = now + options_.token_idle_timeout_ms;
+    session.expires_at_ms = token.expires_at_ms();
+
+    const uint64_t user_id = record->user().id();
+    committer_.submit(
+        [user_id, token_hash, token = std::move(token),
+         verified_hash = record->password_hash()](storage::CommitContext& ctx) -> Status {
+          // The user may have been disabled or given a new password while we verified.
+          auto current = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
+          if (!current) return current.status();
+          if (!current->has_value() || (*current)->disabled() ||
+              (*current)->password_hash() != verified_hash) {
+            return unauthenticated(kWrongCredentials);
+          }
+          ctx.put(Cf::kTokens, token_hash, token.SerializeAsString());
+          ctx.put(Cf::kUserTokens, storage::user_token_key(user_id, token_hash), "");
+          return Status::ok();
+        },
+        [outcome, done = std::move(done)](const Status& st) {
+          if (!st) {
+            done(st);
+            return;
+          }
+          done(std::move(*outcome));
+        });
+  });
+}
+
+Result<AuthSession> Accounts::authenticate(std::string_view token) {
+  auto raw = token_bytes_from_hex(token);
+  if (!raw) return unauthenticated(kMalformedToken);
+  const std::string token_hash = sha256(*raw);
+  sodium_memzero(raw->data(), raw->size());
+
+  auto rec = parse_token(store_.get(Cf::kTokens, token_hash));
+  if (!rec) return rec.status();
+  if (!rec->has_value()) return unauthenticated(kUnknownToken);
+  const v1::TokenRecord& t = **rec;
+  const int64_t now = clock_.now_ms();
+
+  if (Status times = check_token_times(t, now); !times) {
+    // Tidy up: nobody can use it again. Re-checked inside, in case it was refreshed meanwhile.
+    const uint64_t user_id = t.user_id();
+    committer_.submit(
+        [token_hash, user_id, now](storage::CommitContext& ctx) -> Status {
+          auto cur = parse_token(ctx.get(Cf::kTokens, token_hash));
+          if (!cur || !cur->has_value() || check_token_times(**cur, now)) return Status::ok();
+          ctx.del(Cf::kTokens, token_hash);
+          ctx.del(Cf::kUserTokens, storage::user_token_key(user_id, token_hash));
+          return Status::ok();
+        },
+        [](const Status& st) { st.ignore_error(); });  // best effort; the token is refused either way
+    return times;
+  }
+
+  auto user = parse_user(t.user_id(), store_.get(Cf::kUsers, user_key(t.user_id())));
+  if (!user) return user.status();
+  if (!user->has_value() || (*user)->disabled()) return unauthenticated(kUnknownToken);
+
+  int64_t last_used = t.last_used_ms();
+  if (now - t.last_used_ms() >= options_.token_touch_interval_ms) {
+    last_used = now;
+    // Fire and forget; captures no `this`, so it may outlive the Accounts.
+    committer_.submit(
+        [token_hash, now](storage::CommitContext& ctx) -> Status {
+          auto cur = parse_token(ctx.get(Cf::kTokens, token_hash));
+          if (!cur) return cur.status();
+          if (!cur->has_value() || (*cur)->last_used_ms() >= now) return Status::ok();  // ended, or newer
+          v1::TokenRecord updated = **cur;
+          updated.set_last_used_ms(now);
+          ctx.put(Cf::kTokens, token_hash, updated.SerializeAsString());
+          return Status::ok();
+        },
+        [](const Status& st) { st.ignore_error(); });  // a lost touch only shortens the idle window
+  }
+
+  AuthSession session;
+  session.user = (*user)->user();
+  session.token_hash = token_hash;
+  session.device_name = t.device_name();
+  session.idle_expires_at_ms = last_used + t.idle_timeout_ms();
+  session.expires_at_ms = t.expires_at_ms();
+  return session;
+}
+
+Status Accounts::check_session(const AuthSession& session) {
+  auto rec = parse_token(store_.get(Cf::kTokens, session.token_hash));
+  if (!rec) return rec.status();
+  if (!rec->has_value() || (*rec)->user_id() != session.user.id()) return unauthenticated(kUnknownToken);
+  return check_token_times(**rec, clock_.now_ms());
+}
+
+void Accounts::logout(const std::string& token_hash, std::function<void(const Status&)> done) {
+  committer_.submit(
+      [token_hash](storage::CommitContext& ctx) -> Status {
+        auto rec = parse_token(ctx.get(Cf::kTokens, token_hash));
+        if (!rec) return rec.status();
+        if (!rec->has_value()) return Status::ok();  // already ended: signing out again is fine
+        ctx.del(Cf::kTokens, token_hash);
+        ctx.del(Cf::kUserTokens, storage::user_token_key((*rec)->user_id(), token_hash));
+        return Status::ok();
+      },
+      [this, token_hash, done = std::move(done)](const Status& st) {
+        // Live sessions are told before `done`, so a caller that saw OK knows they were.
+        if (st && hub_ != nullptr) hub_->end_token(token_hash, "You signed out.");
+        done(st);
+      });
+}
+
+void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done) {
+  auto count = std::make_shared<uint32_t>(0);
+  committer_.submit(
+      [this, user_id, count](storage::CommitContext& ctx) -> Status {
+        *count = 0;
+        auto user = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
+        if (!user) return user.status();
+        if (!user->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
+        // Committed tokens only: the committer is the single writer, so this
+        // sees every token except ones created earlier in this same group.
+        const std::string prefix = storage::encode_u64(user_id);
+        std::unique_ptr<rocksdb::Iterator> it(
+            store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kUserTokens)));
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+          const std::string key = it->key().ToString();
+          ctx.del(Cf::kUserTokens, key);
+          ctx.del(Cf::kTokens, std::string_view(key).substr(prefix.size()));
+          ++*count;
+        }
+        if (!it->status().ok()) {
+          return unavailable("Reading the tokens of user " + std::to_string(user_id) +
+                             " failed: " + it->status().ToString());
+        }
+        return Status::ok();
+      },
+      [this, user_id, count, done = std::move(done)](const Status& st) {
+        if (!st) {
+          done(st);
+          return;
+        }
+        if (hub_ != nullptr) hub_->end_user(user_id, "An administrator ended your sessions.");
+        done(*count);
+      });
+}
+
+Status Accounts::validate_new_user(const NewUser& user) const {
+  PRECEPTOR_RETURN_IF_ERROR(validate_new_user_format(user));
+  auto taken = store_.get(Cf::kUsernames, storage::username_key(user.username));
+  if (!taken) return taken.status();
+  if (taken->has_value())
+    return already_exists("A user named " + user.username + " already exists.", "username");
+  return Status::ok();
+}
+
+// Hashing (~0.1 s and 64 MiB at the default cost) runs on the caller's thread.
+void Accounts::create_user(const NewUser& user, std::function<void(Result<v1::User>)> done) {
+  if (Status st = validate_new_user(user); !st) {
+    done(st);
+    return;
+  }
+  auto hash = hash_password(user.password);
+  if (!hash) {
+    done(hash.status());
+    return;
+  }
+  auto created = std::make_shared<v1::User>();
+  NewUser stored = user;
+  sodium_memzero(stored.password.data(), stored.password.size());
+  stored.password.clear();
+  committer_.submit(
+      [stored = std::move(stored), hash = std::move(*hash), created](storage::CommitContext& ctx) -> Status {
+        auto u = put_new_user(ctx, stored, hash);
+        if (!u) return u.status();
+        *created = std::move(*u);
+        return Status::ok();
+      },
+      [created, done = std::move(done)](const Status& st) {
+        if (!st) {
+          done(st);
+          return;
+        }
+        done(std::move(*created));
+      });
+}
+
+void Accounts::create_users(const std::vector<NewUser>& users,
+                            std::function<void(Result<std::vector<v1::User>>)> done,
+                            std::function<void(size_t hashed, size_t total)> on_hashed) {
+  // Everything that can fail before the write fails before the slow hashing.
+  std::set<std::string> seen;
+  for (const NewUser& u : users) {
+    if (Status st = validate_new_user(u); !st) {
+      done(Status(st.code(), "User " + u.username + ": " + st.message(), st.field()));
+      return;
+    }
+    if (!seen.insert(storage::username_key(u.username)).second) {
+      done(
+          already_exists("The username " + u.username + " appears more than once in this list.", "username"));
+      return;
+    }
+  }
+  if (users.empty()) {
+    done(std::vector<v1::User>());
+    return;
+  }
+
+  struct Row {
+    NewUser user;  // password cleared
+    std::string hash;
+  };
+  auto rows = std::make_shared<std::vector<Row>>();
+  rows->reserve(users.size());
+  for (const NewUser& u : users) {
+    auto hash = hash_password(u.password);
+    if (!hash) {
+      done(hash.status());
+      return;
+    }
+    Row row{u, std::move(*hash)};
+    sodium_memzero(row.user.password.data(), row.user.password.size());
+    row.user.password.clear();
+    rows->push_back(std::move(row));
+    if (on_hashed) on_hashed(rows->size(), users.size());
+  }
+
+  auto created = std::make_shared<std::vector<v1::User>>();
+  committer_.submit(
+      [rows, created](storage::CommitContext& ctx) -> Status {
+        created->clear();
+        for (const Row& row : *rows) {
+          auto u = put_new_user(ctx, row.user, row.hash);
+          if (!u) return u.status();  // rejects the whole mutation: all or none
+          created->push_back(std::move(*u));
+        }
+        return Status::ok();
+      },
+      [created, done = std::move(done)](const Status& st) {
+        if (!st) {
+          done(st);
+          return;
+        }
+        done(std::move(*created));
+      });
+}
+
+// Hashing runs on the caller's thread.
+void Accounts::set_password(uint64_t user_id, const std::string& password,
+                            std::function<void(const Status&)> done) {
+  if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
+    done(invalid_argument("The password must be " + std::to_string(kMinPasswordBytes) + " to " +
+                              std::to_string(kMaxPasswordBytes) + " bytes long (this one has " +
+                              std::to_string(password.size()) + ").",
+                          "password"));
+    return;
+  }
+  auto hash = hash_password(password);
+  if (!hash) {
+    done(hash.status());
+    return;
+  }
+  committer_.submit(
+      [user_id, hash = std::move(*hash)](storage::CommitContext& ctx) -> Status {
+        auto rec = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
+        if (!rec) return rec.status();
+        if (!rec->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
+        v1::UserRecord updated = std::move(**rec);
+        updated.set_password_hash(hash);
+        ctx.put(Cf::kUsers, user_key(user_id), updated.SerializeAsString());
+        return Status::ok();
+      },
+      std::move(done));
+}
+
+Result<v1::User> Accounts::get_user(uint64_t user_id) const {
+  auto rec = parse_user(user_id, store_.get(Cf::kUsers, user_key(user_id)));
+  if (!rec) return rec.status();
+  if (!rec->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
+  return (*rec)->user();
+}
+
+Result<v1::User> Accounts::find_user(std::string_view username) const {
+  const Status missing = not_found("No user named " + std::string(username) + ".", "username");
+  if (!valid_username(username)) return missing;
+  auto id_raw = store_.get(Cf::kUsernames, storage::username_key(username));
+  if (!id_raw) return id_raw.status();
+  if (!id_raw->has_value()) return missing;
+  auto id = storage::decode_u64(**id_raw);
+  if (!id) {
+    return data_loss("The stored index entry of user " + std::string(username) +
+                     " cannot be read; restore the store from a backup.");
+  }
+  return get_user(*id);
+}
+
+Result<std::vector<v1::User>> Accounts::list_users() const {
+  std::vector<v1::User> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kUsers)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::UserRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return unreadable_user(
+          storage::decode_u64(std::string_view(it->key().data(), it->key().size())).value_or(0));
+    }
+    out.push_back(std::move(*rec.mutable_user()));
+  }
+  if (!it->status().ok()) return unavailable("Reading the list of users failed: " + it->status().ToString());
+  return out;
+}
+
+Result<v1::User> create_user_sync(Accounts& accounts, const NewUser& user) {
+  std::promise<Result<v1::User>> promise;
+  auto future = promise.get_future();
+  accounts.create_user(user, [&promise](Result<v1::User> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace preceptor::services

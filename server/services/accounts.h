@@ -67,6 +67,9 @@ struct LoginOutcome {
 // Users, passwords and tokens. Thread-safe. Writes go through the Committer;
 // slow password hashing runs on `blocking`; callbacks run on the committer
 // thread or a `blocking` thread, so keep them short (post to a strand).
+// Must outlive the work it hands to the committer and to `blocking`
+// (stop the committer before destroying it). Failed-login limits live in
+// memory only: a restart forgets them.
 class Accounts {
  public:
   Accounts(storage::Store& store, storage::Committer& committer, const Clock& clock, Executor& blocking,
@@ -101,8 +104,14 @@ class Accounts {
   // Hashes the password on the calling thread, then commits. ALREADY_EXISTS
   // when the username is taken.
   void create_user(const NewUser& user, std::function<void(Result<v1::User>)> done);
-  // Creates all or none, in one write (roster import).
-  void create_users(const std::vector<NewUser>& users, std::function<void(Result<std::vector<v1::User>>)> done);
+  // Creates all or none, in one write (roster import). Hashes every password
+  // on the calling thread first; `on_hashed(hashed, total)`, when set, is
+  // called on that thread after each one (progress for long imports).
+  void create_users(const std::vector<NewUser>& users,
+                    std::function<void(Result<std::vector<v1::User>>)> done,
+                    std::function<void(size_t hashed, size_t total)> on_hashed = {});
+  // Hashes the password on the calling thread, then commits. Existing tokens
+  // stay valid (revoke_tokens ends them).
   void set_password(uint64_t user_id, const std::string& password, std::function<void(const Status&)> done);
 
   Result<v1::User> get_user(uint64_t user_id) const;
@@ -110,14 +119,36 @@ class Accounts {
   Result<std::vector<v1::User>> list_users() const;
 
  private:
-  // (implementation's choice)
+  // A token bucket of failed sign-ins: `tokens` left, last refilled at `refilled_ms`.
+  struct Bucket {
+    int tokens = 0;
+    int64_t refilled_ms = 0;
+  };
+  using Buckets = std::unordered_map<std::string, Bucket>;
+
+  // OK, or RESOURCE_EXHAUSTED when the username's or the address's bucket is empty.
+  Status check_login_limits(const std::string& username_key, const std::string& peer_address);
+  void record_login_failure(const std::string& username_key, const std::string& peer_address);
+  // Argon2id string of `password` with options_' cost; INTERNAL when out of memory.
+  Result<std::string> hash_password(std::string_view password) const;
+
   storage::Store& store_;
   storage::Committer& committer_;
   const Clock& clock_;
   Executor& blocking_;
   AccountsOptions options_;
   hub::Hub* hub_;
+
+  std::string dummy_hash_;  // verified against for unknown usernames, so they take as long as known ones
+
+  std::mutex limits_mu_;
+  Buckets username_failures_;  // GUARDED_BY(limits_mu_); canonical username -> bucket
+  Buckets address_failures_;   // GUARDED_BY(limits_mu_); peer address -> bucket
 };
+
+// The format checks of Accounts::validate_new_user, without the store: for
+// checking a roster before any store exists. INVALID_ARGUMENT with `field`.
+Status validate_new_user_format(const NewUser& user);
 
 // Blocking helpers for tools and tests: submit and wait for `done`.
 Result<v1::User> create_user_sync(Accounts& accounts, const NewUser& user);
