@@ -201,7 +201,7 @@ Result<v1::ConversationRecord> Chat::readable(const v1::User& actor, uint64_t co
 
 Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History& req) const {
   if (req.limit() > kMaxHistoryPage) return invalid_argument("limit may be at most 200 messages a page.", "limit");
-  if (req.before_seq() != 0 && req.after_seq() != 0) {
+  if (req.before_seq() != 0 && req.has_after_seq()) {
     return invalid_argument("Give before_seq or after_seq, not both.", "after_seq");
   }
   const uint32_t limit = req.limit() == 0 ? 50 : req.limit();
@@ -213,7 +213,7 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
   auto add = [&](const rocksdb::Slice& value) {
     return out.add_messages()->ParseFromArray(value.data(), static_cast<int>(value.size()));
   };
-  if (req.after_seq() != 0) {
+  if (req.has_after_seq()) {
     for (it->Seek(key_of(req.conversation_id(), req.after_seq() + 1)); it->Valid() && it->key().starts_with(prefix);
          it->Next()) {
       if (static_cast<uint32_t>(out.messages_size()) == limit) {

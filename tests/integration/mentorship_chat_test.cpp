@@ -1,0 +1,706 @@
+// Mentorships and chat through a real server, real sockets, real RocksDB.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "tests/support/test_client.h"
+#include "tests/support/test_server.h"
+
+namespace preceptor::testing {
+namespace {
+
+using v1::ErrorCode;
+
+// A signed-in client with request helpers that return the Response.
+class User {
+ public:
+  User(uint16_t port, const v1::User& who) : user_(who) {
+    EXPECT_EQ(client_.connect(port), "");
+    auto r = client_.login(who.username(), TestServer::password_of(who.username()));
+    EXPECT_TRUE(r.has_login()) << r.DebugString();
+    token_ = r.login().token();
+  }
+  User(uint16_t port, const v1::User& who, const std::string& token) : user_(who), token_(token) {
+    EXPECT_EQ(client_.connect(port), "");
+    EXPECT_TRUE(client_.authenticate(token).has_authenticate());
+  }
+
+  v1::Response call(v1::ClientFrame f) {
+    auto r = client_.call(std::move(f));
+    if (!r) {
+      v1::Response none;
+      none.mutable_error()->set_message("no reply");
+      return none;
+    }
+    return *r;
+  }
+  v1::Response send(uint64_t conversation, const std::string& body, const std::string& client_id = {}) {
+    v1::ClientFrame f;
+    auto* s = f.mutable_send_message();
+    s->set_conversation_id(conversation);
+    s->set_body(body);
+    s->set_client_message_id(client_id.empty() ? "c-" + std::to_string(++sent_) + "-" + user_.username() : client_id);
+    return call(f);
+  }
+  v1::Response history(uint64_t conversation, uint32_t limit = 0, uint64_t before = 0,
+                       std::optional<uint64_t> after = std::nullopt) {
+    v1::ClientFrame f;
+    auto* h = f.mutable_history();
+    h->set_conversation_id(conversation);
+    h->set_limit(limit);
+    h->set_before_seq(before);
+    if (after) h->set_after_seq(*after);
+    return call(f);
+  }
+  v1::Response sync(uint64_t store_id, uint64_t position, uint32_t limit = 0) {
+    v1::ClientFrame f;
+    f.mutable_sync()->mutable_since()->set_store_id(store_id);
+    f.mutable_sync()->mutable_since()->set_position(position);
+    f.mutable_sync()->set_limit(limit);
+    return call(f);
+  }
+  // Next event satisfying `pred`, skipping others; nullopt on timeout.
+  template <class Pred>
+  std::optional<v1::Event> event_where(Pred pred, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto e = client_.next_event(std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now()));
+      if (!e) return std::nullopt;
+      if (pred(*e)) return e;
+    }
+    return std::nullopt;
+  }
+
+  const v1::User& user() const { return user_; }
+  uint64_t id() const { return user_.id(); }
+  const std::string& token() const { return token_; }
+  TestClient& client() { return client_; }
+
+ private:
+  v1::User user_;
+  TestClient client_;
+  std::string token_;
+  int sent_ = 0;
+};
+
+v1::ClientFrame request_frame(uint64_t mentor, v1::Purpose purpose, const std::string& note = "Hello") {
+  v1::ClientFrame f;
+  f.mutable_request_mentorship()->set_mentor_id(mentor);
+  f.mutable_request_mentorship()->set_purpose(purpose);
+  f.mutable_request_mentorship()->set_note(note);
+  return f;
+}
+v1::ClientFrame accept_frame(uint64_t id) {
+  v1::ClientFrame f;
+  f.mutable_accept_mentorship()->set_mentorship_id(id);
+  return f;
+}
+
+ErrorCode code_of(const v1::Response& r) { return r.error().code(); }
+
+class Chat : public ::testing::Test {
+ protected:
+  void start(const Clock* clock = nullptr) {
+    auto config = test_config(dir_.path());
+    config.scheduler_interval_ms = 0;  // tests run the scheduler by hand
+    server_ = std::make_unique<TestServer>(config, clock);
+  }
+  uint16_t port() { return server_->port(); }
+
+  // Mentee requests, mentor accepts; returns the active mentorship.
+  v1::Mentorship pair(User& mentee, User& mentor, v1::Purpose purpose = v1::PURPOSE_CAREER) {
+    auto req = mentee.call(request_frame(mentor.id(), purpose));
+    EXPECT_TRUE(req.has_mentorship()) << req.DebugString();
+    auto acc = mentor.call(accept_frame(req.mentorship().mentorship().id()));
+    EXPECT_TRUE(acc.has_mentorship()) << acc.DebugString();
+    EXPECT_NE(acc.mentorship().mentorship().conversation_id(), 0u);
+    return acc.mentorship().mentorship();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(Chat, RequestAcceptAndTalk) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei.chen", v1::ROLE_MENTEE));
+
+  auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_RESEARCH, "Could you help with my first study?"));
+  ASSERT_TRUE(req.has_mentorship()) << req.DebugString();
+  EXPECT_EQ(req.mentorship().mentorship().state(), v1::MENTORSHIP_STATE_REQUESTED);
+  auto asked = mentor.event_where([](const v1::Event& e) { return e.has_mentorship_changed(); });
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(asked->mentorship_changed().change(), v1::MENTORSHIP_CHANGE_REQUESTED);
+  EXPECT_EQ(asked->mentorship_changed().mentorship().request_note(), "Could you help with my first study?");
+  EXPECT_GT(asked->position(), 0u);
+
+  auto acc = mentor.call(accept_frame(req.mentorship().mentorship().id()));
+  ASSERT_TRUE(acc.has_mentorship());
+  const uint64_t conv = acc.mentorship().mentorship().conversation_id();
+  auto accepted = mentee.event_where([](const v1::Event& e) {
+    return e.has_mentorship_changed() && e.mentorship_changed().change() == v1::MENTORSHIP_CHANGE_ACCEPTED;
+  });
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->mentorship_changed().mentorship().conversation_id(), conv);
+
+  for (int i = 1; i <= 3; ++i) {
+    auto sent = mentee.send(conv, "question " + std::to_string(i));
+    ASSERT_TRUE(sent.has_send_message()) << sent.DebugString();
+    EXPECT_EQ(sent.send_message().message().seq(), static_cast<uint64_t>(i));
+    EXPECT_FALSE(sent.send_message().duplicate());
+  }
+  for (int i = 1; i <= 3; ++i) {
+    auto got = mentor.event_where([](const v1::Event& e) { return e.has_message_posted(); });
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->message_posted().message().seq(), static_cast<uint64_t>(i));
+    EXPECT_EQ(got->message_posted().message().body(), "question " + std::to_string(i));
+    EXPECT_EQ(got->message_posted().message().sender_id(), mentee.id());
+  }
+  auto reply = mentor.send(conv, "Happy to help.");
+  ASSERT_TRUE(reply.has_send_message());
+  EXPECT_EQ(reply.send_message().message().seq(), 4u);
+  auto heard = mentee.event_where(
+      [](const v1::Event& e) { return e.has_message_posted() && e.message_posted().message().seq() == 4; });
+  ASSERT_TRUE(heard);
+  EXPECT_EQ(heard->message_posted().message().body(), "Happy to help.");
+}
+
+TEST_F(Chat, DuplicateRequestAndCapacity) {
+  start();
+  User mentor(port(), server_->add_user("mentor.priya", v1::ROLE_MENTOR));
+  User a(port(), server_->add_user("mentee.a", v1::ROLE_MENTEE));
+  User b(port(), server_->add_user("mentee.b", v1::ROLE_MENTEE));
+
+  v1::ClientFrame profile;
+  auto* p = profile.mutable_update_mentor_profile()->mutable_profile();
+  p->set_accepting_requests(true);
+  p->set_capacity(1);
+  p->add_purposes(v1::PURPOSE_CAREER);
+  p->add_purposes(v1::PURPOSE_CLINICAL_SKILLS);
+  ASSERT_TRUE(mentor.call(profile).has_update_mentor_profile());
+
+  ASSERT_TRUE(a.call(request_frame(mentor.id(), v1::PURPOSE_CAREER)).has_mentorship());
+  auto dup = a.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
+  EXPECT_EQ(code_of(dup), v1::ERROR_CODE_ALREADY_EXISTS) << dup.DebugString();
+  // A second purpose with the same mentor is a different mentorship.
+  auto second = a.call(request_frame(mentor.id(), v1::PURPOSE_CLINICAL_SKILLS));
+  ASSERT_TRUE(second.has_mentorship());
+  auto off_topic = a.call(request_frame(mentor.id(), v1::PURPOSE_WELLBEING));
+  EXPECT_EQ(code_of(off_topic), v1::ERROR_CODE_FAILED_PRECONDITION);
+
+  pair(b, mentor, v1::PURPOSE_CAREER);  // fills the capacity of 1
+  auto full = a.call(request_frame(mentor.id(), v1::PURPOSE_RESEARCH));
+  EXPECT_NE(code_of(full), v1::ERROR_CODE_UNSPECIFIED);
+  auto accept_over = mentor.call(accept_frame(second.mentorship().mentorship().id()));
+  EXPECT_EQ(code_of(accept_over), v1::ERROR_CODE_FAILED_PRECONDITION);
+  EXPECT_NE(accept_over.error().message().find("capacity"), std::string::npos);
+
+  v1::ClientFrame list;
+  list.mutable_list_mentors()->set_purpose(v1::PURPOSE_CAREER);
+  auto directory = a.call(list);
+  ASSERT_TRUE(directory.has_list_mentors());
+  ASSERT_EQ(directory.list_mentors().mentors_size(), 1);
+  EXPECT_EQ(directory.list_mentors().mentors(0).profile().active_mentorships(), 1u);
+}
+
+TEST_F(Chat, DeclineWithReferralLeadsToNewRequest) {
+  start();
+  User erik(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User priya(port(), server_->add_user("mentor.priya", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("lucia", v1::ROLE_MENTEE));
+  auto req = mentee.call(request_frame(erik.id(), v1::PURPOSE_CLINICAL_SKILLS));
+  ASSERT_TRUE(req.has_mentorship());
+
+  v1::ClientFrame decline;
+  decline.mutable_decline_mentorship()->set_mentorship_id(req.mentorship().mentorship().id());
+  decline.mutable_decline_mentorship()->set_reason("My clinic schedule is full this term.");
+  decline.mutable_decline_mentorship()->set_referred_mentor_id(priya.id());
+  ASSERT_TRUE(erik.call(decline).has_mentorship());
+
+  auto told = mentee.event_where([](const v1::Event& e) {
+    return e.has_mentorship_changed() && e.mentorship_changed().change() == v1::MENTORSHIP_CHANGE_DECLINED;
+  });
+  ASSERT_TRUE(told);
+  const auto& declined = told->mentorship_changed().mentorship();
+  EXPECT_EQ(declined.state(), v1::MENTORSHIP_STATE_DECLINED);
+  EXPECT_EQ(declined.decline_reason(), "My clinic schedule is full this term.");
+  ASSERT_EQ(declined.referred_mentor_id(), priya.id());
+
+  // One step: request the referred colleague for the same purpose.
+  auto again = mentee.call(request_frame(declined.referred_mentor_id(), declined.purpose()));
+  ASSERT_TRUE(again.has_mentorship()) << again.DebugString();
+  auto asked = priya.event_where([](const v1::Event& e) { return e.has_mentorship_changed(); });
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(asked->mentorship_changed().mentorship().mentee_id(), mentee.id());
+  // And the declined pair may be requested again later too (it is no longer open).
+  EXPECT_TRUE(mentee.call(request_frame(erik.id(), v1::PURPOSE_CLINICAL_SKILLS)).has_mentorship());
+}
+
+TEST_F(Chat, DirectorAssignsAndSeesEngagementNotBodies) {
+  start();
+  User director(port(), server_->add_user("director.okafor", v1::ROLE_PROGRAM_DIRECTOR));
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("tomas", v1::ROLE_MENTEE));
+
+  v1::ClientFrame assign;
+  assign.mutable_assign_mentorship()->set_mentor_id(mentor.id());
+  assign.mutable_assign_mentorship()->set_mentee_id(mentee.id());
+  assign.mutable_assign_mentorship()->set_purpose(v1::PURPOSE_WELLBEING);
+  EXPECT_EQ(code_of(mentor.call(assign)), v1::ERROR_CODE_PERMISSION_DENIED);
+  auto assigned = director.call(assign);
+  ASSERT_TRUE(assigned.has_mentorship()) << assigned.DebugString();
+  const auto& m = assigned.mentorship().mentorship();
+  EXPECT_EQ(m.state(), v1::MENTORSHIP_STATE_ACTIVE);
+  EXPECT_EQ(m.assigned_by(), director.id());
+  ASSERT_TRUE(mentee.send(m.conversation_id(), "The secret about my rotation").has_send_message());
+  ASSERT_TRUE(mentor.send(m.conversation_id(), "Let us talk").has_send_message());
+
+  v1::ClientFrame list;
+  list.mutable_list_mentorships();
+  auto seen = director.call(list);
+  ASSERT_TRUE(seen.has_list_mentorships());
+  ASSERT_EQ(seen.list_mentorships().mentorships_size(), 1);
+  const auto& view = seen.list_mentorships().mentorships(0);
+  EXPECT_EQ(view.engagement().message_count(), 2u);
+  EXPECT_GT(view.engagement().last_contact_ms(), 0);
+  EXPECT_EQ(seen.SerializeAsString().find("secret"), std::string::npos);
+  EXPECT_EQ(code_of(director.history(m.conversation_id())), v1::ERROR_CODE_PERMISSION_DENIED);
+}
+
+TEST_F(Chat, EndedMentorshipIsReadOnlyAndTheReasonStaysPrivate) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  auto m = pair(mentee, mentor);
+  ASSERT_TRUE(mentee.send(m.conversation_id(), "Thanks for everything").has_send_message());
+
+  v1::ClientFrame end;
+  end.mutable_end_mentorship()->set_mentorship_id(m.id());
+  end.mutable_end_mentorship()->set_private_reason("We never clicked personally");
+  auto ended = mentor.call(end);
+  ASSERT_TRUE(ended.has_mentorship());
+  EXPECT_EQ(ended.mentorship().mentorship().state(), v1::MENTORSHIP_STATE_ENDED);
+
+  auto told = mentee.event_where([](const v1::Event& e) {
+    return e.has_mentorship_changed() && e.mentorship_changed().change() == v1::MENTORSHIP_CHANGE_ENDED;
+  });
+  ASSERT_TRUE(told);
+  EXPECT_EQ(told->SerializeAsString().find("clicked"), std::string::npos);
+  v1::ClientFrame list;
+  list.mutable_list_mentorships();
+  EXPECT_EQ(mentee.call(list).SerializeAsString().find("clicked"), std::string::npos);
+
+  auto refused = mentee.send(m.conversation_id(), "One more thing");
+  EXPECT_EQ(code_of(refused), v1::ERROR_CODE_FAILED_PRECONDITION);
+  EXPECT_NE(refused.error().message().find("read-only"), std::string::npos);
+  auto hist = mentee.history(m.conversation_id());
+  ASSERT_TRUE(hist.has_history());
+  ASSERT_EQ(hist.history().messages_size(), 1);
+  EXPECT_EQ(hist.history().messages(0).body(), "Thanks for everything");
+}
+
+TEST_F(Chat, RetryWithSameClientIdMakesNoDuplicateEvenAfterRestart) {
+  start();
+  const v1::User mentor_u = server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  const v1::User mentee_u = server_->add_user("wei", v1::ROLE_MENTEE);
+  uint64_t conv;
+  std::string token;
+  {
+    User mentor(port(), mentor_u);
+    User mentee(port(), mentee_u);
+    conv = pair(mentee, mentor).conversation_id();
+    token = mentee.token();
+    auto first = mentee.send(conv, "draft CV attached", "outbox-42");
+    auto retry = mentee.send(conv, "draft CV attached", "outbox-42");
+    ASSERT_TRUE(first.has_send_message() && retry.has_send_message());
+    EXPECT_EQ(retry.send_message().message().seq(), first.send_message().message().seq());
+    EXPECT_TRUE(retry.send_message().duplicate());
+  }
+  server_.reset();
+  start();
+  User mentee(port(), mentee_u, token);
+  auto after_restart = mentee.send(conv, "draft CV attached", "outbox-42");
+  ASSERT_TRUE(after_restart.has_send_message()) << after_restart.DebugString();
+  EXPECT_TRUE(after_restart.send_message().duplicate());
+  EXPECT_EQ(after_restart.send_message().message().seq(), 1u);
+  auto next = mentee.send(conv, "and the cover letter", "outbox-43");
+  EXPECT_EQ(next.send_message().message().seq(), 2u);
+  auto hist = mentee.history(conv);
+  ASSERT_EQ(hist.history().messages_size(), 2);
+}
+
+TEST_F(Chat, HistoryPagesBothWaysWithGapFreeSeqs) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  for (int i = 1; i <= 25; ++i) ASSERT_TRUE((i % 2 ? mentee : mentor).send(conv, "m" + std::to_string(i)).has_send_message());
+
+  std::vector<uint64_t> seen;
+  uint64_t before = 0;
+  for (;;) {
+    auto page = mentor.history(conv, 10, before);
+    ASSERT_TRUE(page.has_history());
+    for (const auto& m : page.history().messages()) seen.push_back(m.seq());
+    if (!page.history().has_more()) break;
+    before = page.history().messages(page.history().messages_size() - 1).seq();
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], 25 - i);  // newest first, no gaps
+
+  auto forward = mentor.history(conv, 10, 0, 20);
+  ASSERT_EQ(forward.history().messages_size(), 5);
+  EXPECT_EQ(forward.history().messages(0).seq(), 21u);
+  EXPECT_FALSE(forward.history().has_more());
+  EXPECT_EQ(code_of(mentor.history(conv, 500)), v1::ERROR_CODE_INVALID_ARGUMENT);
+}
+
+TEST_F(Chat, SyncReturnsEverythingSinceAPositionAndDetectsAReplacedStore) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  auto first = mentor.sync(0, 0);
+  ASSERT_TRUE(first.has_sync());
+  const uint64_t store_id = first.sync().next().store_id();
+  const uint64_t mark = first.sync().next().position();
+  EXPECT_NE(store_id, 0u);
+  EXPECT_FALSE(first.sync().store_changed());
+
+  for (int i = 1; i <= 7; ++i) ASSERT_TRUE(mentee.send(conv, "while you were away " + std::to_string(i)).has_send_message());
+  std::vector<uint64_t> seqs;
+  uint64_t position = mark;
+  for (;;) {
+    auto page = mentor.sync(store_id, position, 3);
+    ASSERT_TRUE(page.has_sync());
+    uint64_t last = position;
+    for (const auto& e : page.sync().events()) {
+      EXPECT_GT(e.position(), last);  // in order
+      last = e.position();
+      if (e.has_message_posted()) seqs.push_back(e.message_posted().message().seq());
+    }
+    position = page.sync().next().position();
+    if (!page.sync().has_more()) break;
+  }
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7}));
+
+  auto replaced = mentor.sync(store_id ^ 0x5555, position);
+  ASSERT_TRUE(replaced.has_sync());
+  EXPECT_TRUE(replaced.sync().store_changed());
+  EXPECT_EQ(replaced.sync().next().store_id(), store_id);
+}
+
+TEST_F(Chat, ReadMarkersReachOtherDevicesAndUnreadCounts) {
+  start();
+  const v1::User mentor_u = server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  User mentor(port(), mentor_u);
+  User mentor_phone(port(), mentor_u, mentor.token());
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(mentee.send(conv, "note").has_send_message());
+
+  v1::ClientFrame list;
+  list.mutable_list_conversations();
+  auto before = mentor.call(list);
+  ASSERT_EQ(before.list_conversations().conversations_size(), 1);
+  EXPECT_EQ(before.list_conversations().conversations(0).unread(), 4u);
+  EXPECT_EQ(mentee.call(list).list_conversations().conversations(0).unread(), 0u);  // own messages are read
+
+  v1::ClientFrame mark;
+  mark.mutable_mark_read()->set_conversation_id(conv);
+  mark.mutable_mark_read()->set_seq(3);
+  ASSERT_EQ(mentor.call(mark).mark_read().read_seq(), 3u);
+  auto synced = mentor_phone.event_where([](const v1::Event& e) { return e.has_read_marker(); });
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(synced->read_marker().read_seq(), 3u);
+  EXPECT_EQ(mentor_phone.call(list).list_conversations().conversations(0).unread(), 1u);
+  mark.mutable_mark_read()->set_seq(99);
+  EXPECT_EQ(code_of(mentor.call(mark)), v1::ERROR_CODE_INVALID_ARGUMENT);
+}
+
+TEST_F(Chat, EditAndDeleteShowInHistory) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  ASSERT_TRUE(mentee.send(conv, "teh plan").has_send_message());
+  ASSERT_TRUE(mentee.send(conv, "oops, wrong chat").has_send_message());
+  v1::ClientFrame edit;
+  edit.mutable_edit_message()->set_conversation_id(conv);
+  edit.mutable_edit_message()->set_seq(1);
+  edit.mutable_edit_message()->set_body("the plan");
+  ASSERT_TRUE(mentee.call(edit).has_message());
+  EXPECT_EQ(code_of(mentor.call(edit)), v1::ERROR_CODE_PERMISSION_DENIED);
+  v1::ClientFrame del;
+  del.mutable_delete_message()->set_conversation_id(conv);
+  del.mutable_delete_message()->set_seq(2);
+  ASSERT_TRUE(mentee.call(del).has_message());
+
+  auto hist = mentor.history(conv);
+  ASSERT_EQ(hist.history().messages_size(), 2);
+  const auto& deleted = hist.history().messages(0);
+  const auto& edited = hist.history().messages(1);
+  EXPECT_TRUE(deleted.deleted());
+  EXPECT_EQ(deleted.body(), "");
+  EXPECT_EQ(edited.body(), "the plan");
+  EXPECT_GT(edited.edited_at_ms(), 0);
+  auto ev = mentor.event_where([](const v1::Event& e) { return e.has_message_deleted(); });
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->message_deleted().seq(), 2u);
+}
+
+TEST_F(Chat, CheckInDueFiresAfterTheCadenceWithAFakeClock) {
+  ManualClock clock;
+  start(&clock);
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  auto m = pair(mentee, mentor);
+  v1::ClientFrame propose;
+  propose.mutable_propose_agreement()->set_mentorship_id(m.id());
+  propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
+  propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_CHAT);
+  ASSERT_TRUE(mentee.call(propose).has_mentorship());
+  v1::ClientFrame accept;
+  accept.mutable_accept_agreement()->set_mentorship_id(m.id());
+  EXPECT_EQ(code_of(mentee.call(accept)), v1::ERROR_CODE_FAILED_PRECONDITION);  // not one's own proposal
+  auto agreed = mentor.call(accept);
+  ASSERT_TRUE(agreed.has_mentorship());
+  EXPECT_EQ(agreed.mentorship().mentorship().agreement().cadence(), v1::CADENCE_WEEKLY);
+
+  auto is_due = [](const v1::Event& e) { return e.has_checkin_due(); };
+  clock.advance_ms(6LL * 24 * 3600 * 1000);
+  server_->server().run_scheduler_once();
+  v1::ClientFrame check_in;
+  auto* s = check_in.mutable_send_message();
+  s->set_conversation_id(m.conversation_id());
+  s->set_client_message_id("checkin-1");
+  s->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_NEED_HELP);
+  s->mutable_check_in()->set_note("Stuck on the stats section");
+  ASSERT_TRUE(mentee.call(check_in).has_send_message());  // contact resets the cadence
+
+  clock.advance_ms(6LL * 24 * 3600 * 1000);  // 6 days after the check-in: not due yet
+  server_->server().run_scheduler_once();
+  clock.advance_ms(2LL * 24 * 3600 * 1000);  // 8 days: due
+  server_->server().run_scheduler_once();
+  server_->server().run_scheduler_once();     // running again does not repeat it
+  auto due_mentor = mentor.event_where(is_due);
+  auto due_mentee = mentee.event_where(is_due);
+  ASSERT_TRUE(due_mentor && due_mentee);
+  EXPECT_EQ(due_mentor->checkin_due().conversation_id(), m.conversation_id());
+  EXPECT_FALSE(mentor.event_where(is_due, 300ms));
+
+  v1::ClientFrame list;
+  list.mutable_list_mentorships();
+  auto view = mentor.call(list).list_mentorships().mentorships(0);
+  EXPECT_TRUE(view.engagement().checkin_overdue());
+  EXPECT_EQ(view.engagement().checkin_count(), 1u);
+}
+
+TEST_F(Chat, UnansweredRequestIsRemindedAt7DaysAndExpiresAt14) {
+  ManualClock clock;
+  start(&clock);
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
+  ASSERT_TRUE(req.has_mentorship());
+  auto change = [](v1::MentorshipChange c) {
+    return [c](const v1::Event& e) { return e.has_mentorship_changed() && e.mentorship_changed().change() == c; };
+  };
+  clock.advance_ms(7LL * 24 * 3600 * 1000 + 1);
+  server_->server().run_scheduler_once();
+  EXPECT_TRUE(mentor.event_where(change(v1::MENTORSHIP_CHANGE_REMINDER)));
+  clock.advance_ms(7LL * 24 * 3600 * 1000);
+  server_->server().run_scheduler_once();
+  auto expired = mentee.event_where(change(v1::MENTORSHIP_CHANGE_EXPIRED));
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->mentorship_changed().mentorship().state(), v1::MENTORSHIP_STATE_EXPIRED);
+  EXPECT_EQ(code_of(mentor.call(accept_frame(req.mentorship().mentorship().id()))), v1::ERROR_CODE_FAILED_PRECONDITION);
+}
+
+TEST_F(Chat, TypingAndPresenceAreLiveForTheCounterpart) {
+  start();
+  const v1::User mentee_u = server_->add_user("wei", v1::ROLE_MENTEE);
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  uint64_t conv;
+  {
+    User mentee(port(), mentee_u);
+    conv = pair(mentee, mentor).conversation_id();
+    v1::ClientFrame typing;
+    typing.mutable_set_typing()->set_conversation_id(conv);
+    typing.mutable_set_typing()->set_typing(true);
+    ASSERT_TRUE(mentee.call(typing).has_set_typing());
+    EXPECT_EQ(code_of(mentee.call(typing)), v1::ERROR_CODE_RESOURCE_EXHAUSTED);  // once a second
+    auto seen = mentor.event_where([](const v1::Event& e) { return e.has_typing(); });
+    ASSERT_TRUE(seen);
+    EXPECT_EQ(seen->position(), 0u);  // live only
+    EXPECT_EQ(seen->typing().user_id(), mentee_u.id());
+  }
+  auto offline = mentor.event_where([&](const v1::Event& e) { return e.has_presence() && !e.presence().online(); });
+  ASSERT_TRUE(offline);
+  EXPECT_EQ(offline->presence().user_id(), mentee_u.id());
+  User back(port(), mentee_u);
+  EXPECT_TRUE(mentor.event_where([&](const v1::Event& e) { return e.has_presence() && e.presence().online(); }));
+  // Nothing live is stored.
+  auto all = mentor.sync(0, 0, 1000);
+  for (const auto& e : all.sync().events()) EXPECT_FALSE(e.has_typing() || e.has_presence());
+}
+
+// Every request kind x three outsiders -> the documented code.
+TEST_F(Chat, AuthorizationMatrix) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  User other_mentor(port(), server_->add_user("mentor.priya", v1::ROLE_MENTOR));
+  User other_mentee(port(), server_->add_user("lucia", v1::ROLE_MENTEE));
+  User stranger(port(), server_->add_user("stranger", v1::ROLE_MENTEE));
+  User director(port(), server_->add_user("director", v1::ROLE_PROGRAM_DIRECTOR));
+  auto m = pair(mentee, mentor);
+  pair(other_mentee, other_mentor);
+  ASSERT_TRUE(mentee.send(m.conversation_id(), "private").has_send_message());
+  v1::ClientFrame propose;
+  propose.mutable_propose_agreement()->set_mentorship_id(m.id());
+  propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_MONTHLY);
+  ASSERT_TRUE(mentee.call(propose).has_mentorship());
+
+  const uint64_t conv = m.conversation_id();
+  std::vector<std::pair<std::string, v1::ClientFrame>> requests;
+  auto add = [&](const std::string& name, auto fill) {
+    v1::ClientFrame f;
+    fill(f);
+    requests.emplace_back(name, f);
+  };
+  add("send", [&](auto& f) { f.mutable_send_message()->set_conversation_id(conv); f.mutable_send_message()->set_client_message_id("x"); f.mutable_send_message()->set_body("hi"); });
+  add("edit", [&](auto& f) { f.mutable_edit_message()->set_conversation_id(conv); f.mutable_edit_message()->set_seq(1); f.mutable_edit_message()->set_body("x"); });
+  add("delete", [&](auto& f) { f.mutable_delete_message()->set_conversation_id(conv); f.mutable_delete_message()->set_seq(1); });
+  add("history", [&](auto& f) { f.mutable_history()->set_conversation_id(conv); });
+  add("mark_read", [&](auto& f) { f.mutable_mark_read()->set_conversation_id(conv); f.mutable_mark_read()->set_seq(1); });
+  add("typing", [&](auto& f) { f.mutable_set_typing()->set_conversation_id(conv); f.mutable_set_typing()->set_typing(true); });
+  add("accept", [&](auto& f) { f.mutable_accept_mentorship()->set_mentorship_id(m.id()); });
+  add("decline", [&](auto& f) { f.mutable_decline_mentorship()->set_mentorship_id(m.id()); });
+  add("end", [&](auto& f) { f.mutable_end_mentorship()->set_mentorship_id(m.id()); });
+  add("propose", [&](auto& f) { f.mutable_propose_agreement()->set_mentorship_id(m.id()); f.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY); });
+  add("accept_agreement", [&](auto& f) { f.mutable_accept_agreement()->set_mentorship_id(m.id()); });
+
+  struct Outsider {
+    const char* name;
+    User* user;
+    ErrorCode expected;
+  };
+  const Outsider outsiders[] = {
+      {"stranger", &stranger, v1::ERROR_CODE_NOT_FOUND},
+      {"other pair's mentor", &other_mentor, v1::ERROR_CODE_NOT_FOUND},
+      {"director", &director, v1::ERROR_CODE_PERMISSION_DENIED},
+  };
+  for (const auto& who : outsiders) {
+    for (const auto& [name, frame] : requests) {
+      auto r = who.user->call(frame);
+      EXPECT_EQ(code_of(r), who.expected) << who.name << " x " << name << ": " << r.DebugString();
+      EXPECT_FALSE(r.error().message().empty());
+      EXPECT_EQ(r.SerializeAsString().find("private"), std::string::npos);
+    }
+  }
+  // Role-gated requests.
+  v1::ClientFrame assign;
+  assign.mutable_assign_mentorship()->set_mentor_id(mentor.id());
+  assign.mutable_assign_mentorship()->set_mentee_id(stranger.id());
+  assign.mutable_assign_mentorship()->set_purpose(v1::PURPOSE_OTHER);
+  EXPECT_EQ(code_of(stranger.call(assign)), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(code_of(other_mentor.call(assign)), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(code_of(director.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(code_of(other_mentor.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))), v1::ERROR_CODE_PERMISSION_DENIED);
+  v1::ClientFrame profile;
+  profile.mutable_update_mentor_profile()->mutable_profile()->set_capacity(2);
+  EXPECT_EQ(code_of(stranger.call(profile)), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(code_of(director.call(profile)), v1::ERROR_CODE_PERMISSION_DENIED);
+  // The members themselves: the mentee may not accept her own request's mentorship.
+  EXPECT_EQ(code_of(mentee.call(accept_frame(m.id()))), v1::ERROR_CODE_PERMISSION_DENIED);
+  // Unknown ids.
+  v1::ClientFrame nowhere;
+  nowhere.mutable_history()->set_conversation_id(999999);
+  EXPECT_EQ(code_of(mentee.call(nowhere)), v1::ERROR_CODE_NOT_FOUND);
+}
+
+// kill -9 while 20 clients send: every acknowledged message survives, once,
+// with gap-free seqs.
+TEST(ChatCrash, KillDuringBurstFrom20ClientsLosesNothingAcknowledged) {
+  TempDir dir;
+  constexpr int kPairs = 10;
+  std::vector<v1::User> users;  // mentee, mentor, mentee, mentor...
+  std::vector<uint64_t> convs;
+  std::vector<std::string> tokens;
+  {
+    auto config = test_config(dir.path());
+    TestServer setup(config);
+    for (int i = 0; i < kPairs; ++i) {
+      users.push_back(setup.add_user("mentee" + std::to_string(i), v1::ROLE_MENTEE));
+      users.push_back(setup.add_user("mentor" + std::to_string(i), v1::ROLE_MENTOR));
+      User mentee(setup.port(), users[2 * i]);
+      User mentor(setup.port(), users[2 * i + 1]);
+      auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
+      auto acc = mentor.call(accept_frame(req.mentorship().mentorship().id()));
+      ASSERT_TRUE(acc.has_mentorship());
+      convs.push_back(acc.mentorship().mentorship().conversation_id());
+      tokens.push_back(mentee.token());
+      tokens.push_back(mentor.token());
+    }
+  }
+  ServerProcess proc(PRECEPTOR_SERVER_PATH, dir.path(), {"--rate-per-second", "100000", "--rate-burst", "100000"});
+  ASSERT_NE(proc.port(), 0) << proc.output();
+
+  std::mutex mu;
+  std::map<uint64_t, std::set<std::string>> acked;  // conversation -> client ids acknowledged
+  std::atomic<int> total_acked{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> senders;
+  for (int c = 0; c < 2 * kPairs; ++c) {
+    senders.emplace_back([&, c] {
+      User me(proc.port(), users[c], tokens[c]);
+      const uint64_t conv = convs[c / 2];
+      for (int n = 0; n < 2000 && !stop; ++n) {
+        const std::string id = users[c].username() + "-" + std::to_string(n);
+        auto r = me.send(conv, "burst " + id, id);
+        if (!r.has_send_message()) return;  // the server is gone
+        std::lock_guard lock(mu);
+        acked[conv].insert(id);
+        ++total_acked;
+      }
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (total_acked < 600 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  ::kill(proc.pid(), SIGKILL);
+  stop = true;
+  for (auto& t : senders) t.join();
+  ASSERT_GE(total_acked.load(), 600);
+
+  ServerProcess again(PRECEPTOR_SERVER_PATH, dir.path());
+  ASSERT_NE(again.port(), 0) << again.output();
+  for (int i = 0; i < kPairs; ++i) {
+    User reader(again.port(), users[2 * i], tokens[2 * i]);
+    std::vector<v1::Message> all;
+    uint64_t after = 0;
+    for (;;) {
+      auto page = reader.history(convs[i], 200, 0, after);
+      ASSERT_TRUE(page.has_history()) << page.DebugString();
+      for (const auto& m : page.history().messages()) all.push_back(m);
+      if (!page.history().has_more()) break;
+      after = all.back().seq();
+    }
+    std::set<std::string> stored;
+    for (size_t k = 0; k < all.size(); ++k) {
+      EXPECT_EQ(all[k].seq(), k + 1) << "gap in conversation " << convs[i];
+      EXPECT_TRUE(stored.insert(all[k].client_message_id()).second) << "duplicate " << all[k].client_message_id();
+    }
+    for (const auto& id : acked[convs[i]]) EXPECT_TRUE(stored.count(id)) << "lost acknowledged message " << id;
+  }
+}
+
+}  // namespace
+}  // namespace preceptor::testing
