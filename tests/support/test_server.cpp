@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <random>
-#include <regex>
 
 namespace preceptor::testing {
 
@@ -89,7 +88,6 @@ ServerProcess::ServerProcess(const std::string& binary, const std::filesystem::p
   out_fd_ = fds[0];
   pid_ = pid;
   // Wait (bounded) for "listening on ws://ADDR:PORT/".
-  const std::regex port_re(R"(ws://[0-9.]+:([0-9]+)/)");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   char buf[4096];
   while (std::chrono::steady_clock::now() < deadline) {
@@ -98,9 +96,12 @@ ServerProcess::ServerProcess(const std::string& binary, const std::filesystem::p
     ssize_t n = ::read(out_fd_, buf, sizeof buf);
     if (n <= 0) break;
     output_.append(buf, static_cast<size_t>(n));
-    std::smatch m;
-    if (std::regex_search(output_, m, port_re)) {
-      port_ = static_cast<uint16_t>(std::stoi(m[1]));
+    // "listening on ws://127.0.0.1:PORT/v1/ws"
+    const size_t at = output_.find("ws://");
+    const size_t colon = at == std::string::npos ? at : output_.find(':', at + 5);
+    const size_t slash = colon == std::string::npos ? colon : output_.find('/', colon);
+    if (slash != std::string::npos) {
+      port_ = static_cast<uint16_t>(std::stoi(output_.substr(colon + 1, slash - colon - 1)));
       return;
     }
   }
