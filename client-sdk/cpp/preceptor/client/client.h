@@ -1,0 +1,222 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "preceptor/v1/frames.pb.h"
+
+namespace preceptor::client {
+
+// Where a Client is in its connection's life.
+enum class State {
+  kConnecting,     // opening the WebSocket
+  kConnected,      // open, not signed in (no token yet: call login())
+  kAuthenticated,  // signed in, caught up with Sync, outbox resent: requests flow
+  kDisconnected,   // no connection; see StateChange::will_reconnect
+};
+const char* state_name(State state);  // "connecting", ...
+
+struct StateChange {
+  State state = State::kDisconnected;
+  // kDisconnected: why (the server's close reason, a network error, "Your
+  // session ended: ..."). kAuthenticated: a note when the resume was partial
+  // (e.g. the server does not support Sync). Otherwise empty.
+  std::string reason;
+  // kDisconnected: true while the client will reconnect by itself; false once
+  // it stopped (stop(), session ended, token refused, logout, go_offline()).
+  bool will_reconnect = false;
+};
+
+// Everything a Client is told at construction. Durations are milliseconds.
+struct Options {
+  // ws://host[:port][/path]; the path defaults to /v1/ws.
+  std::string url = "ws://127.0.0.1:8080/v1/ws";
+  // A token from an earlier Login (saved by the app): the client sends
+  // Authenticate with it on every connect. Empty: call login() once connected.
+  std::string token;
+  // Resume the event stream after this position (an earlier position(), saved
+  // by the app). Default: from the beginning of the user's inbox.
+  v1::SyncPosition resume_from;
+  // After every sign-in, page through Sync from the last position and deliver
+  // the stored events to on_event. Tools that only make requests turn it off
+  // (live events still arrive, but position() then has no store id and is
+  // not worth saving).
+  bool sync_events = true;
+  uint32_t sync_page_size = 500;  // events per Sync page, 1-1000
+
+  // Reconnect delays: initial_backoff, multiplied by backoff_multiplier after
+  // each failed attempt up to max_backoff, each spread by +-jitter (0.2 = 20%).
+  // A server's retry_after_ms, when longer, wins. A successful sign-in resets it.
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{10'000};
+  double backoff_multiplier = 2.0;
+  double jitter = 0.2;
+
+  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect and WebSocket handshake, each
+  // No traffic at all for this long drops the connection (and reconnects);
+  // the client pings at half of it, so only a dead link is dropped.
+  std::chrono::milliseconds idle_timeout{40'000};
+};
+
+// A Preceptor connection that stays up: a client of ws://host:port/v1/ws that
+// reconnects by itself (exponential backoff with jitter), signs in again with
+// its token, resumes the event stream with Sync from the last position it
+// delivered, and resends unacknowledged messages with their original
+// client_message_id, so the user sees every stored event once and every
+// message is stored once.
+//
+// Requests: each has a callback form, `x(request, done)`, and a blocking form,
+// `x_sync(request, timeout)`. A server Error arrives as a Status with the same
+// code, message, field and retry_after_ms; a reply never comes back twice.
+// Requests made before the client is signed in (or while it reconnects) wait
+// and go out once it is; Login, Authenticate and Ping go out as soon as a
+// connection is open. A request other than SendMessage that was sent when the
+// connection dropped fails with UNAVAILABLE ("The connection dropped; retry.");
+// SendMessage stays in the outbox until the server answers it.
+//
+// Threads: every public method may be called from any thread. The client owns
+// one I/O thread; every callback (replies, events, state, store changed) runs
+// on it, one at a time, in order. Callbacks must not block on it: the `_sync`
+// forms called from a callback return FAILED_PRECONDITION at once, and the
+// Client must not be destroyed from one of its callbacks.
+class Client {
+ public:
+  template <class T>
+  using Callback = std::function<void(Result<T>)>;
+  using Timeout = std::chrono::milliseconds;
+  static constexpr Timeout kDefaultTimeout{30'000};
+
+  explicit Client(Options options);
+  ~Client();  // stop(), then joins the I/O thread
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Handlers; set them before start(). Events arrive in order: stored events
+  // (position > 0) once each, in position order; live-only events (typing,
+  // presence; position 0) as they come. SessionEnded is delivered too, and
+  // then the client stops.
+  void on_event(std::function<void(const v1::Event&)> handler);
+  void on_state(std::function<void(const StateChange&)> handler);
+  // A Sync found that the server's store is not the one the saved position
+  // came from (data replaced or restored): drop local state and refetch
+  // (ListMentorships, ListConversations, History). Events then continue from
+  // the new store's beginning.
+  void on_store_changed(std::function<void(const v1::SyncPosition& next)> handler);
+
+  // Connects (and keeps reconnecting). INVALID_ARGUMENT for a bad url; the
+  // client then stays stopped.
+  Status start();
+  // Closes the connection and stops for good. Every waiting request, and the
+  // outbox, fails with CANCELLED. Blocks until done (not from a callback).
+  void stop();
+  // Closes the connection and stays offline (requests and sends wait) until
+  // go_online(); for an app going to the background.
+  void go_offline();
+  void go_online();
+
+  // Snapshots, from any thread.
+  State state() const;
+  // The last position delivered (or reached by Sync): save it with the token
+  // and pass both in Options to resume after a restart.
+  v1::SyncPosition position() const;
+  std::string token() const;  // empty until signed in
+  v1::User user() const;      // the signed-in user, or empty
+  size_t outbox_size() const;  // messages sent but not yet acknowledged
+
+  // Test hooks: drop the TCP connection without a WebSocket close, as a
+  // network failure would. The client then reconnects by itself. Like every
+  // method they take effect in call order on the client's thread; to drop
+  // between a request and its reply with certainty, call both from a Client
+  // callback (the client's thread reads nothing in between).
+  void drop_connection_for_test();
+  // As above, but once every request made before it has been written; what
+  // arrives from then on is ignored. The requests reach the server while
+  // their replies are lost.
+  void drop_connection_after_writes_for_test();
+
+  // Accounts. A successful login() or authenticate() keeps the token for
+  // reconnects; logout() ends it and stops the client.
+  void login(v1::Login request, Callback<v1::LoginResult> done);
+  Result<v1::LoginResult> login_sync(v1::Login request, Timeout timeout = kDefaultTimeout);
+  void authenticate(v1::Authenticate request, Callback<v1::AuthenticateResult> done);
+  Result<v1::AuthenticateResult> authenticate_sync(v1::Authenticate request, Timeout timeout = kDefaultTimeout);
+  void logout(v1::Logout request, Callback<v1::LogoutResult> done);
+  Result<v1::LogoutResult> logout_sync(v1::Logout request, Timeout timeout = kDefaultTimeout);
+  void who_am_i(v1::WhoAmI request, Callback<v1::WhoAmIResult> done);
+  Result<v1::WhoAmIResult> who_am_i_sync(v1::WhoAmI request, Timeout timeout = kDefaultTimeout);
+  void ping(v1::Ping request, Callback<v1::Pong> done);
+  Result<v1::Pong> ping_sync(v1::Ping request, Timeout timeout = kDefaultTimeout);
+  void revoke_tokens(v1::RevokeTokens request, Callback<v1::RevokeTokensResult> done);
+  Result<v1::RevokeTokensResult> revoke_tokens_sync(v1::RevokeTokens request, Timeout timeout = kDefaultTimeout);
+
+  // Mentorships.
+  void update_mentor_profile(v1::UpdateMentorProfile request, Callback<v1::UpdateMentorProfileResult> done);
+  Result<v1::UpdateMentorProfileResult> update_mentor_profile_sync(v1::UpdateMentorProfile request,
+                                                                  Timeout timeout = kDefaultTimeout);
+  void list_mentors(v1::ListMentors request, Callback<v1::ListMentorsResult> done);
+  Result<v1::ListMentorsResult> list_mentors_sync(v1::ListMentors request, Timeout timeout = kDefaultTimeout);
+  void request_mentorship(v1::RequestMentorship request, Callback<v1::MentorshipResult> done);
+  Result<v1::MentorshipResult> request_mentorship_sync(v1::RequestMentorship request,
+                                                       Timeout timeout = kDefaultTimeout);
+  void accept_mentorship(v1::AcceptMentorship request, Callback<v1::MentorshipResult> done);
+  Result<v1::MentorshipResult> accept_mentorship_sync(v1::AcceptMentorship request,
+                                                      Timeout timeout = kDefaultTimeout);
+  void decline_mentorship(v1::DeclineMentorship request, Callback<v1::MentorshipResult> done);
+  Result<v1::MentorshipResult> decline_mentorship_sync(v1::DeclineMentorship request,
+                                                       Timeout timeout = kDefaultTimeout);
+  void assign_mentorship(v1::AssignMentorship request, Callback<v1::MentorshipResult> done);
+  Result<v1::MentorshipResult> assign_mentorship_sync(v1::AssignMentorship request,
+                                                      Timeout timeout = kDefaultTimeout);
+  void end_mentorship(v1::EndMentorship request, Callback<v1::MentorshipResult> done);
+  Result<v1::MentorshipResult> end_mentorship_sync(v1::EndMentorship request, Timeout timeout = kDefaultTimeout);
+  void propose_agreement(v1::ProposeAgreement request, Callback<v1::MentorshipResult> done);
+  Result<v1::MentorshipResult> propose_agreement_sync(v1::ProposeAgreement request,
+                                                      Timeout timeout = kDefaultTimeout);
+  void accept_agreement(v1::AcceptAgreement request, Callback<v1::MentorshipResult> done);
+  Result<v1::MentorshipResult> accept_agreement_sync(v1::AcceptAgreement request,
+                                                     Timeout timeout = kDefaultTimeout);
+  void list_mentorships(v1::ListMentorships request, Callback<v1::ListMentorshipsResult> done);
+  Result<v1::ListMentorshipsResult> list_mentorships_sync(v1::ListMentorships request,
+                                                          Timeout timeout = kDefaultTimeout);
+
+  // Chat. send_message fills an empty client_message_id with 128 random bits
+  // in hex, and keeps the message in the outbox until the server answers it
+  // (with the stored message or an Error): across reconnects it is resent
+  // with the same id (the server then answers with the original message,
+  // duplicate = true), and `done` runs once. Messages written while offline
+  // go out, in order, once the client is signed in and caught up.
+  void send_message(v1::SendMessage request, Callback<v1::SendMessageResult> done);
+  Result<v1::SendMessageResult> send_message_sync(v1::SendMessage request, Timeout timeout = kDefaultTimeout);
+  void edit_message(v1::EditMessage request, Callback<v1::MessageResult> done);
+  Result<v1::MessageResult> edit_message_sync(v1::EditMessage request, Timeout timeout = kDefaultTimeout);
+  void delete_message(v1::DeleteMessage request, Callback<v1::MessageResult> done);
+  Result<v1::MessageResult> delete_message_sync(v1::DeleteMessage request, Timeout timeout = kDefaultTimeout);
+  void history(v1::History request, Callback<v1::HistoryResult> done);
+  Result<v1::HistoryResult> history_sync(v1::History request, Timeout timeout = kDefaultTimeout);
+  // A raw Sync page; it does not move position() (the client's own resume does).
+  void sync(v1::Sync request, Callback<v1::SyncResult> done);
+  Result<v1::SyncResult> sync_sync(v1::Sync request, Timeout timeout = kDefaultTimeout);
+  void mark_read(v1::MarkRead request, Callback<v1::MarkReadResult> done);
+  Result<v1::MarkReadResult> mark_read_sync(v1::MarkRead request, Timeout timeout = kDefaultTimeout);
+  void list_conversations(v1::ListConversations request, Callback<v1::ListConversationsResult> done);
+  Result<v1::ListConversationsResult> list_conversations_sync(v1::ListConversations request,
+                                                              Timeout timeout = kDefaultTimeout);
+  void set_typing(v1::SetTyping request, Callback<v1::SetTypingResult> done);
+  Result<v1::SetTypingResult> set_typing_sync(v1::SetTyping request, Timeout timeout = kDefaultTimeout);
+
+  class Impl;
+
+ private:
+  struct Runtime;
+  std::unique_ptr<Runtime> runtime_;  // the io_context and its thread
+  std::shared_ptr<Impl> impl_;        // lives on runtime_'s strand
+};
+
+// A fresh client_message_id: 128 random bits as 32 lowercase hex digits.
+std::string new_client_message_id();
+
+}  // namespace preceptor::client

@@ -1,0 +1,265 @@
+// preceptor-cli, run as a child process against a real in-process server.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <cctype>
+
+#include "tests/client/client_test_util.h"
+
+namespace preceptor::testing {
+namespace {
+
+// preceptor-cli as a child process, its stdout and stderr in one pipe.
+class Cli {
+ public:
+  explicit Cli(std::vector<std::string> args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    args.insert(args.begin(), PRECEPTOR_CLI_PATH);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], STDOUT_FILENO);
+      ::dup2(fds[1], STDERR_FILENO);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      const int devnull = ::open("/dev/null", O_RDONLY);
+      if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    fd_ = fds[0];
+  }
+  ~Cli() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status;
+      ::waitpid(pid_, &status, 0);
+    }
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  // Reads output until `needle` appears; false after `timeout`.
+  bool wait_output(const std::string& needle, std::chrono::milliseconds timeout = 15s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (output_.find(needle) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) return false;
+    }
+    return true;
+  }
+
+  // Waits for exit (reading all output); the exit code, or -1 on timeout.
+  int wait_exit(std::chrono::milliseconds timeout = 30s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!read_some(50)) {
+        // EOF: the child closed its output; reap it.
+        int status = 0;
+        while (std::chrono::steady_clock::now() < deadline) {
+          if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          }
+          ::usleep(5'000);  // polling a child's exit with a deadline
+        }
+        return -1;
+      }
+    }
+    return -1;
+  }
+
+  void signal(int signo) { ::kill(pid_, signo); }
+  const std::string& output() const { return output_; }
+
+ private:
+  // False at EOF (or error); true when data came or the wait timed out.
+  bool read_some(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    const int n = ::poll(&p, 1, timeout_ms);
+    if (n == 0) return true;
+    if (n < 0) return false;
+    char buf[4096];
+    const ssize_t got = ::read(fd_, buf, sizeof buf);
+    if (got <= 0) return false;
+    output_.append(buf, static_cast<size_t>(got));
+    return true;
+  }
+
+  pid_t pid_ = 0;
+  int fd_ = -1;
+  std::string output_;
+};
+
+class CliTest : public ClientFixture {
+ protected:
+  std::string server() const { return "ws://127.0.0.1:" + std::to_string(server_->port()); }
+  std::string token_file(const std::string& who) const { return (dir_.path() / (who + ".token")).string(); }
+
+  // Runs one command as `who` (whose token file it uses); returns exit code and output.
+  std::pair<int, std::string> run(const std::string& who, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", server(), "--token-file", token_file(who)});
+    Cli cli(std::move(args));
+    const int code = cli.wait_exit();
+    return {code, cli.output()};
+  }
+
+  void login(const std::string& username) {
+    auto [code, out] = run(username, {"login", "--username", username, "--password", TestServer::password_of(username)});
+    ASSERT_EQ(code, 0) << out;
+  }
+
+  // The number right after the first `prefix` in `text`; 0 when there is none.
+  static uint64_t number_after(const std::string& text, const std::string& prefix) {
+    const size_t at = text.find(prefix);
+    if (at == std::string::npos) return 0;
+    uint64_t n = 0;
+    for (size_t i = at + prefix.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+    }
+    return n;
+  }
+};
+
+TEST_F(CliTest, HelpExplainsEveryCommandWithAnExample) {
+  Cli cli({"--help"});
+  ASSERT_EQ(cli.wait_exit(), 0) << cli.output();
+  for (const char* command : {"login", "logout", "whoami", "mentorships", "mentors", "request", "accept", "decline",
+                              "send", "history", "tail", "conversations"}) {
+    EXPECT_NE(cli.output().find(std::string("preceptor-cli ") + command), std::string::npos) << command;
+  }
+  Cli one({"send", "--help"});
+  ASSERT_EQ(one.wait_exit(), 0) << one.output();
+  EXPECT_NE(one.output().find("--conversation"), std::string::npos) << one.output();
+}
+
+TEST_F(CliTest, LoginSavesAPrivateTokenThatWhoamiUses) {
+  server_->add_user("wei.chen");
+  auto [code, out] = run("wei", {"login", "--username", "wei.chen", "--password", TestServer::password_of("wei.chen")});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("Signed in as wei.chen"), std::string::npos) << out;
+  std::ifstream in(token_file("wei"));
+  std::string token;
+  in >> token;
+  EXPECT_EQ(token.size(), 64u);
+  struct stat st {};
+  ASSERT_EQ(::stat(token_file("wei").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto [code2, out2] = run("wei", {"whoami"});
+  ASSERT_EQ(code2, 0) << out2;
+  EXPECT_NE(out2.find("wei.chen"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("mentee"), std::string::npos) << out2;
+}
+
+TEST_F(CliTest, WrongPasswordPrintsTheServersSentenceAndFails) {
+  server_->add_user("lucia.garcia");
+  auto [code, out] = run("lucia", {"login", "--username", "lucia.garcia", "--password", "not-her-password"});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("Wrong username or password."), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(token_file("lucia")));
+}
+
+TEST_F(CliTest, WithoutATokenItSaysHowToSignIn) {
+  auto [code, out] = run("nobody", {"whoami"});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("preceptor-cli login"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, UnreachableServerFailsWithTheReason) {
+  Cli cli({"--server", "ws://127.0.0.1:1", "--token-file", token_file("x"), "login", "--username", "a.b", "--password",
+           "whatever-password"});
+  EXPECT_EQ(cli.wait_exit(), 1) << cli.output();
+  EXPECT_NE(cli.output().find("Could not connect"), std::string::npos) << cli.output();
+}
+
+TEST_F(CliTest, UsageMistakesExitTwo) {
+  auto [code, out] = run("x", {"frobnicate"});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("Unknown command"), std::string::npos) << out;
+  auto [code2, out2] = run("x", {"accept", "twelve"});
+  EXPECT_EQ(code2, 2) << out2;
+  auto [code3, out3] = run("x", {"request", "--mentor", "3", "--purpose", "fun"});
+  EXPECT_EQ(code3, 2) << out3;
+  EXPECT_NE(out3.find("Unknown purpose"), std::string::npos) << out3;
+}
+
+TEST_F(CliTest, MenteeAsksMentorAcceptsAndTheyChat) {
+  const v1::User mentor = server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  server_->add_user("mentee.wei");
+  ASSERT_NO_FATAL_FAILURE(login("mentor.erik"));
+  ASSERT_NO_FATAL_FAILURE(login("mentee.wei"));
+
+  auto [c1, mentors] = run("mentee.wei", {"mentors", "--purpose", "career"});
+  ASSERT_EQ(c1, 0) << mentors;
+  EXPECT_NE(mentors.find("user " + std::to_string(mentor.id()) + "  mentor.erik"), std::string::npos) << mentors;
+
+  auto [c2, requested] = run("mentee.wei", {"request", "--mentor", std::to_string(mentor.id()), "--purpose", "career",
+                                            "--note", "Fellowship applications"});
+  ASSERT_EQ(c2, 0) << requested;
+  const uint64_t mentorship = number_after(requested, "Requested mentorship ");
+  ASSERT_NE(mentorship, 0u) << requested;
+
+  auto [c3, accepted] = run("mentor.erik", {"accept", std::to_string(mentorship)});
+  ASSERT_EQ(c3, 0) << accepted;
+  const uint64_t conv = number_after(accepted, "conversation ");
+  ASSERT_NE(conv, 0u) << accepted;
+
+  auto [c4, sent] = run("mentee.wei", {"send", "--conversation", std::to_string(conv), "I", "uploaded", "my", "CV."});
+  ASSERT_EQ(c4, 0) << sent;
+  EXPECT_NE(sent.find("Sent #1"), std::string::npos) << sent;
+
+  auto [c5, history] = run("mentor.erik", {"history", "--conversation", std::to_string(conv)});
+  ASSERT_EQ(c5, 0) << history;
+  EXPECT_NE(history.find("mentee.wei: I uploaded my CV."), std::string::npos) << history;
+
+  auto [c6, convs] = run("mentor.erik", {"conversations"});
+  ASSERT_EQ(c6, 0) << convs;
+  EXPECT_NE(convs.find("conversation " + std::to_string(conv) + "  with mentee.wei"), std::string::npos) << convs;
+
+  auto [c7, list] = run("mentee.wei", {"mentorships"});
+  ASSERT_EQ(c7, 0) << list;
+  EXPECT_NE(list.find("active"), std::string::npos) << list;
+
+  // tail prints what arrives after it started, and stops cleanly on Ctrl-C.
+  Cli tail({"--server", server(), "--token-file", token_file("mentor.erik"), "tail", "--conversation",
+            std::to_string(conv)});
+  ASSERT_TRUE(tail.wait_output("Ctrl-C to stop")) << tail.output();
+  auto [c8, sent2] = run("mentee.wei", {"send", "--conversation", std::to_string(conv), "Are you free Thursday?"});
+  ASSERT_EQ(c8, 0) << sent2;
+  ASSERT_TRUE(tail.wait_output("mentee.wei: Are you free Thursday?")) << tail.output();
+  EXPECT_EQ(tail.output().find("I uploaded my CV."), std::string::npos) << "tail replayed old messages:\n"
+                                                                        << tail.output();
+  tail.signal(SIGINT);
+  EXPECT_EQ(tail.wait_exit(), 0) << tail.output();
+
+  // Declining: a second request, refused with a reason.
+  const v1::User other = server_->add_user("mentor.ines", v1::ROLE_MENTOR);
+  ASSERT_NO_FATAL_FAILURE(login("mentor.ines"));
+  auto [c9, requested2] =
+      run("mentee.wei", {"request", "--mentor", std::to_string(other.id()), "--purpose", "research"});
+  ASSERT_EQ(c9, 0) << requested2;
+  const uint64_t second = number_after(requested2, "Requested mentorship ");
+  auto [c10, declined] = run("mentor.ines", {"decline", std::to_string(second), "--reason", "Full this term"});
+  ASSERT_EQ(c10, 0) << declined;
+  EXPECT_NE(declined.find("Declined mentorship " + std::to_string(second)), std::string::npos) << declined;
+
+  auto [c11, out] = run("mentee.wei", {"logout"});
+  ASSERT_EQ(c11, 0) << out;
+  auto [c12, after] = run("mentee.wei", {"whoami"});
+  EXPECT_EQ(c12, 1) << after;
+}
+
+}  // namespace
+}  // namespace preceptor::testing
