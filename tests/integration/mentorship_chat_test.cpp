@@ -124,6 +124,7 @@ class Chat : public ::testing::Test {
   }
 
   TempDir dir_;
+  ManualClock clock_;  // outlives the server, which reads it until it stops
   std::unique_ptr<TestServer> server_;
 };
 
@@ -457,7 +458,7 @@ TEST_F(Chat, EditAndDeleteShowInHistory) {
 }
 
 TEST_F(Chat, CheckInDueFiresAfterTheCadenceWithAFakeClock) {
-  ManualClock clock;
+  ManualClock& clock = clock_;
   start(&clock);
   User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
   User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
@@ -504,7 +505,7 @@ TEST_F(Chat, CheckInDueFiresAfterTheCadenceWithAFakeClock) {
 }
 
 TEST_F(Chat, UnansweredRequestIsRemindedAt7DaysAndExpiresAt14) {
-  ManualClock clock;
+  ManualClock& clock = clock_;
   start(&clock);
   User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
   User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
