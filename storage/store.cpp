@@ -234,6 +234,14 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 
 Store::~Store() {
   if (!db_) return;
+  // Flush memtables so the next open has no WAL to replay: a clean shutdown
+  // then restarts in a fraction of a second instead of replaying every write
+  // since the last flush. Best effort: the WAL already holds every commit.
+  std::vector<rocksdb::ColumnFamilyHandle*> to_flush;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (h != nullptr) to_flush.push_back(h);
+  }
+  if (!to_flush.empty()) db_->Flush(rocksdb::FlushOptions(), to_flush).PermitUncheckedError();
   for (rocksdb::ColumnFamilyHandle*& h : handles_) {
     if (h != nullptr) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     h = nullptr;

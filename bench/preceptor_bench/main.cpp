@@ -1,0 +1,268 @@
+// preceptor-bench: the load generator and benchmark suite (issue 4). Wires
+// the command line to the Suite; the scenarios live in the library.
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench/preceptor_bench/fixture.h"
+#include "bench/preceptor_bench/idle.h"
+#include "bench/preceptor_bench/process.h"
+#include "bench/preceptor_bench/suite.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace preceptor::bench;
+
+namespace {
+
+const char* const kOverview = R"(preceptor-bench: load generator and benchmark suite for preceptor-server.
+
+It speaks the real protocol over real sockets, open loop (a fixed offered
+rate; latency counts from the scheduled send time), and prints a table
+(stdout) and, with --json, a JSON file.
+
+By default it starts preceptor-server itself on a fresh data folder (users
+imported with preceptor-admin first), runs every scenario and stops it:
+  ceilings    fdatasync rate of the data folder's disk; the chat load against
+              preceptor-echo-server (Beast WebSocket echo, no storage)
+  idle        N authenticated idle connections: server RSS per connection
+  chat        P pairs sending at R msgs/s per member: rates, send→ack and
+              send→delivery latency, loss / duplicates / order checked
+  resume      K clients drop, messages pile up, they reconnect and Sync
+  history     seeds M messages in one conversation, then pages of 50
+  cold-start  exec → /readyz 200 after SIGTERM and after kill -9
+
+Usage:
+  preceptor-bench [options]                 the suite (see bench/run-all)
+  preceptor-bench --smoke                   every scenario for ~1-3 s, tiny sizes
+  preceptor-bench make-roster --pairs N --out roster.csv
+                                            users for a server you run (--url)
+  preceptor-bench idle-worker ...           internal: holds idle connections
+
+Exit status: 0 when every check passed (no loss, duplicates, reordering or
+failed requests), 1 otherwise, 2 for a usage error.
+
+Options)";
+
+std::vector<double> parse_rates(const std::string& text) {
+  std::vector<double> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(std::stod(item));
+  }
+  return out;
+}
+
+std::set<std::string> parse_set(const std::string& text) {
+  std::set<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.insert(item);
+  }
+  return out;
+}
+
+int idle_worker(int argc, char** argv) {
+  std::string url, tokens, source_ip;
+  size_t first = 0, count = 0, lanes = 128;
+  po::options_description d("idle-worker");
+  d.add_options()("url", po::value(&url)->required())("tokens", po::value(&tokens)->required())(
+      "first", po::value(&first))("count", po::value(&count)->required())("source-ip", po::value(&source_ip))(
+      "lanes", po::value(&lanes));
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc - 1, argv + 1, d), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "preceptor-bench idle-worker: %s\n", e.what());
+    return 2;
+  }
+  return idle_worker_main(url, tokens, first, count, source_ip, lanes);
+}
+
+int make_roster(int argc, char** argv) {
+  size_t pairs = 0;
+  std::string out;
+  po::options_description d("make-roster");
+  d.add_options()("pairs", po::value(&pairs)->required(), "pairs (two users each)")(
+      "out", po::value(&out)->required(), "CSV file to write");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc - 1, argv + 1, d), vm);
+    po::notify(vm);
+    Population::make(pairs).write_roster(out);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "preceptor-bench make-roster: %s\n%s", e.what(),
+                 "Usage: preceptor-bench make-roster --pairs N --out roster.csv\n"
+                 "Then: PRECEPTOR_PWHASH_FAST=1 preceptor-admin --data-dir DIR import-roster roster.csv\n");
+    return 2;
+  }
+  std::printf(
+      "wrote %s: %zu users. Import it with PRECEPTOR_PWHASH_FAST=1 preceptor-admin --data-dir DIR "
+      "import-roster %s, start the server with --fast-password-hashing --rate-per-second 1000000 "
+      "--rate-burst 1000000, then run preceptor-bench --url ws://HOST:PORT/v1/ws with pairs adding up to "
+      "--chat-pairs + --resume-clients + 1.\n",
+      out.c_str(), pairs * 2, out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "idle-worker") return idle_worker(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "make-roster") return make_roster(argc, argv);
+
+  SuiteOptions o;
+  const std::string dir = self_dir();
+  o.self_exe = dir + "/" + fs::path(argv[0]).filename().string();
+  {
+    std::error_code ec;
+    auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) o.self_exe = exe.string();
+  }
+  o.server_binary = (fs::path(dir) / "../server/preceptor-server").lexically_normal().string();
+  o.admin_binary = (fs::path(dir) / "../admin/preceptor-admin").lexically_normal().string();
+  o.echo_binary = (fs::path(dir) / "preceptor-echo-server").lexically_normal().string();
+
+  std::string scenarios, rates;
+  int server_pid = 0;
+  po::options_description d(kOverview);
+  // clang-format off
+  d.add_options()
+      ("help,h", "Show this help.")
+      ("smoke", po::bool_switch(&o.smoke), "Tiny sizes: every scenario for ~1-3 s (the CI smoke test).")
+      ("scenarios", po::value(&scenarios), "Comma list of ceilings,idle,chat,resume,history,cold-start (default: all).")
+      ("json", po::value(&o.json_path), "Write the results as JSON here.")
+      ("server-binary", po::value(&o.server_binary)->default_value(o.server_binary), "preceptor-server to start.")
+      ("admin-binary", po::value(&o.admin_binary)->default_value(o.admin_binary), "preceptor-admin, to import the users.")
+      ("echo-binary", po::value(&o.echo_binary)->default_value(o.echo_binary), "preceptor-echo-server (the network ceiling).")
+      ("url", po::value(&o.url), "Use a running server (ws://HOST:PORT/v1/ws) whose users came from make-roster; cold-start is skipped.")
+      ("server-pid", po::value(&server_pid), "With --url: its pid, for RSS and CPU figures.")
+      ("work-dir", po::value(&o.work_dir), "Folder for the data, roster and logs (default: a new one in /tmp, removed after a clean run).")
+      ("keep-work-dir", po::bool_switch(&o.keep_work_dir), "Do not remove the work folder.")
+      ("server-io-threads", po::value(&o.server_io_threads)->default_value(o.server_io_threads), "--io-threads for our server (0: its default, 2).")
+      ("client-threads", po::value(&o.client_threads)->default_value(o.client_threads), "Load generator threads.")
+      ("chat-pairs", po::value(&o.chat_pairs)->default_value(o.chat_pairs), "Connected pairs in the chat scenario.")
+      ("chat-rates", po::value(&rates)->default_value("1,5"), "Open-loop runs: msgs/s per member, comma separated (5 with 1000 pairs = 10 000 msgs/s offered).")
+      ("chat-window", po::value(&o.chat_window)->default_value(o.chat_window), "Closed-loop max run: messages in flight per member (0: skip).")
+      ("chat-seconds", po::value(&o.chat_seconds)->default_value(o.chat_seconds), "Sending time of each chat run, s.")
+      ("chat-warmup", po::value(&o.chat_warmup_seconds)->default_value(o.chat_warmup_seconds), "Leading seconds left out of the latency histograms.")
+      ("chat-drain", po::value(&o.chat_drain_seconds)->default_value(o.chat_drain_seconds), "Most seconds to wait for outstanding acks and deliveries.")
+      ("body-bytes", po::value(&o.body_bytes)->default_value(o.body_bytes), "Message text size, bytes.")
+      ("fsync-seconds", po::value(&o.fsync_seconds)->default_value(o.fsync_seconds), "Length of the fdatasync loop, s.")
+      ("echo-threads", po::value(&o.echo_threads)->default_value(o.echo_threads), "Threads of the echo server.")
+      ("idle-connections", po::value(&o.idle_connections)->default_value(o.idle_connections), "Idle authenticated connections.")
+      ("idle-per-process", po::value(&o.idle_per_process)->default_value(o.idle_per_process), "Idle connections per client process (each has a 20 000 fd limit).")
+      ("resume-clients", po::value(&o.resume_clients)->default_value(o.resume_clients), "Clients that drop and resume.")
+      ("resume-missed", po::value(&o.resume_missed)->default_value(o.resume_missed), "Messages each misses.")
+      ("resume-lanes", po::value(&o.resume_lanes)->default_value(o.resume_lanes), "Resumes in progress at once.")
+      ("seed-messages", po::value(&o.seed_messages)->default_value(o.seed_messages), "Messages seeded into the history conversation (history and cold start).")
+      ("seed-window", po::value(&o.seed_window)->default_value(o.seed_window), "SendMessage in flight per member while seeding.")
+      ("history-connections", po::value(&o.history_connections)->default_value(o.history_connections), "Connections reading history.")
+      ("history-rate", po::value(&o.history_rate)->default_value(o.history_rate), "Open-loop pages/s offered.")
+      ("history-seconds", po::value(&o.history_seconds)->default_value(o.history_seconds), "Length of each history phase, s.")
+      ("history-window", po::value(&o.history_window)->default_value(o.history_window), "Closed-loop pages in flight per connection.")
+      ("cold-runs", po::value(&o.cold_runs)->default_value(o.cold_runs), "Restarts measured after SIGTERM and after kill -9, each.")
+      ("cold-burst", po::value(&o.cold_burst_messages)->default_value(o.cold_burst_messages), "Messages written right before each kill -9.");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, d), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "preceptor-bench: %s (see --help)\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << d << "\n";
+    return 0;
+  }
+  if (o.smoke) {
+    // Smoke sizes, unless a size was given explicitly.
+    SuiteOptions smoke = o;
+    smoke.apply_smoke();
+    auto keep = [&](const char* name, auto& field, const auto& smoke_value) {
+      if (vm[name].defaulted()) field = smoke_value;
+    };
+    keep("chat-pairs", o.chat_pairs, smoke.chat_pairs);
+    keep("chat-window", o.chat_window, smoke.chat_window);
+    keep("chat-seconds", o.chat_seconds, smoke.chat_seconds);
+    keep("chat-warmup", o.chat_warmup_seconds, smoke.chat_warmup_seconds);
+    keep("chat-drain", o.chat_drain_seconds, smoke.chat_drain_seconds);
+    keep("fsync-seconds", o.fsync_seconds, smoke.fsync_seconds);
+    keep("idle-connections", o.idle_connections, smoke.idle_connections);
+    keep("idle-per-process", o.idle_per_process, smoke.idle_per_process);
+    keep("resume-clients", o.resume_clients, smoke.resume_clients);
+    keep("resume-missed", o.resume_missed, smoke.resume_missed);
+    keep("resume-lanes", o.resume_lanes, smoke.resume_lanes);
+    keep("seed-messages", o.seed_messages, smoke.seed_messages);
+    keep("seed-window", o.seed_window, smoke.seed_window);
+    keep("history-connections", o.history_connections, smoke.history_connections);
+    keep("history-rate", o.history_rate, smoke.history_rate);
+    keep("history-seconds", o.history_seconds, smoke.history_seconds);
+    keep("history-window", o.history_window, smoke.history_window);
+    keep("cold-runs", o.cold_runs, smoke.cold_runs);
+    keep("cold-burst", o.cold_burst_messages, smoke.cold_burst_messages);
+    if (vm["chat-rates"].defaulted()) rates = "10";
+  }
+  try {
+    o.chat_rates = parse_rates(rates);
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "preceptor-bench: --chat-rates must be numbers separated by commas\n");
+    return 2;
+  }
+  if (o.chat_rates.empty() && o.chat_window == 0) {
+    std::fprintf(stderr, "preceptor-bench: give --chat-rates or --chat-window\n");
+    return 2;
+  }
+  for (double r : o.chat_rates) {
+    if (r <= 0) {
+      std::fprintf(stderr, "preceptor-bench: --chat-rates must be above 0\n");
+      return 2;
+    }
+  }
+  if (!scenarios.empty()) {
+    o.scenarios = parse_set(scenarios);
+    for (const auto& s : o.scenarios) {
+      static const std::set<std::string> known = {"ceilings", "idle",    "chat",
+                                                  "resume",   "history", "cold-start"};
+      if (!known.count(s)) {
+        std::fprintf(stderr, "preceptor-bench: unknown scenario '%s'\n", s.c_str());
+        return 2;
+      }
+    }
+  }
+  if (o.client_threads < 1 || o.client_threads > 64 || o.idle_per_process < 1 || o.idle_per_process > 19000) {
+    std::fprintf(stderr, "preceptor-bench: --client-threads must be 1-64 and --idle-per-process 1-19000\n");
+    return 2;
+  }
+  if (o.chat_pairs < 1 || o.history_connections < 1 || o.resume_lanes < 1 || o.cold_runs < 1 ||
+      o.history_rate <= 0 || o.chat_seconds <= 0 || o.history_seconds <= 0) {
+    std::fprintf(stderr, "preceptor-bench: sizes, rates and durations must be above 0\n");
+    return 2;
+  }
+  o.server_pid = server_pid;
+  const bool needs_server = o.scenarios.size() > 1 || !o.scenarios.count("ceilings");
+  if (o.url.empty() && needs_server) {
+    for (const auto* path : {&o.server_binary, &o.admin_binary}) {
+      if (!fs::exists(*path)) {
+        std::fprintf(
+            stderr, "preceptor-bench: %s does not exist (build it, or pass --server-binary/--admin-binary)\n",
+            path->c_str());
+        return 2;
+      }
+    }
+  }
+  std::string cmd;
+  for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
+  o.command_line = cmd;
+  Suite suite(std::move(o));
+  return suite.run();
+}

@@ -1,0 +1,140 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bench/preceptor_bench/chat_load.h"
+#include "bench/preceptor_bench/fixture.h"
+#include "bench/preceptor_bench/process.h"
+#include "bench/preceptor_bench/report.h"
+
+namespace preceptor::bench {
+
+// Everything a suite run can be told. Every field: default and unit. The
+// defaults are the full sizes of issue 4; --smoke shrinks them (smoke()).
+struct SuiteOptions {
+  std::set<std::string> scenarios = {"ceilings", "chat", "idle", "resume", "history", "cold-start"};
+  std::string json_path;     // empty: no JSON file
+  std::string command_line;  // recorded in the JSON
+  bool smoke = false;
+
+  std::string server_binary;  // preceptor-server
+  std::string admin_binary;   // preceptor-admin
+  std::string echo_binary;    // preceptor-echo-server
+  std::string self_exe;       // this binary (idle workers)
+  std::string url;            // a running server instead of our own (users: make-roster)
+  pid_t server_pid = 0;       // with url: its pid, for RSS and CPU (0: not measured)
+  std::string work_dir;       // empty: a fresh folder in /tmp, removed at the end
+  bool keep_work_dir = false;
+  int server_io_threads = 0;  // --io-threads of our server; 0: the server's default
+  size_t client_threads = 1;  // load generator threads
+
+  // chat
+  size_t chat_pairs = 1000;
+  std::vector<double> chat_rates = {1, 5};  // msgs/s per member, one open-loop run each (x 2000 members)
+  size_t chat_window = 4;                   // closed-loop "max" run: in flight per member; 0 = skip
+  double chat_seconds = 10;
+  double chat_warmup_seconds = 1;
+  double chat_drain_seconds = 60;
+  size_t body_bytes = 64;
+
+  // ceilings
+  double fsync_seconds = 3;
+  int echo_threads = 2;  // like the server's two I/O threads
+
+  // idle
+  size_t idle_connections = 18000;
+  size_t idle_per_process = 6000;
+
+  // resume
+  size_t resume_clients = 1000;
+  size_t resume_missed = 100;
+  size_t resume_lanes = 64;
+
+  // history (on the seeded conversation)
+  uint64_t seed_messages = 2'000'000;
+  size_t seed_window = 256;
+  size_t history_connections = 8;
+  double history_rate = 5000;
+  double history_seconds = 5;
+  size_t history_window = 8;
+
+  // cold start
+  int cold_runs = 3;
+  uint64_t cold_burst_messages = 2000;  // written right before each kill -9
+
+  // The small sizes of --smoke: every scenario in ~1-3 s.
+  void apply_smoke();
+};
+
+// Runs the scenarios in order (ceilings, sign-in, idle, chat, resume, seed
+// + history, cold start) against one server it starts (or --url), filling a
+// Report. Main thread only.
+class Suite {
+ public:
+  explicit Suite(SuiteOptions options);
+  ~Suite();
+
+  // Runs everything; returns the process exit code (0: every check passed).
+  int run();
+
+ private:
+  void prepare_work_dir();
+  void machine_info();
+  void run_ceilings();
+  void start_population();
+  void run_idle_scenario();
+  void run_chat_scenarios();
+  void run_resume_scenario();
+  void run_history_scenario();
+  void run_cold_start();
+  void stop_server();
+
+  std::unique_ptr<ServerProcess> start_server();
+  std::vector<std::string> server_argv() const;
+  Endpoint endpoint() const;
+  pid_t server_pid() const;
+  // What the server did during a load: CPU, commit groups, commit latency.
+  struct Observed {
+    Json json;
+    std::string summary;  // one line for the table
+  };
+  // Samples server CPU and /metrics around a load into `into`.
+  // REQUIRES: `into` outlives the load.
+  LoadObserver observe(Observed* into);
+  void check_chat(const std::string& name, const ChatLoadResult& r);
+  bool wants(const std::string& scenario) const { return options_.scenarios.count(scenario) > 0; }
+  size_t total_pairs() const;
+  const BenchPair& history_pair() const;
+
+  SuiteOptions options_;
+  Report report_;
+  std::string work_dir_;
+  std::string data_dir_;
+  bool own_work_dir_ = false;
+  std::unique_ptr<ServerProcess> server_;
+  Endpoint url_endpoint_;
+  Population population_;
+  bool population_ready_ = false;
+  // Same-run ceilings, for the ratio column.
+  double fsync_per_second_ = 0;
+  std::vector<ChatLoadResult> echo_runs_;
+  std::vector<ChatLoadResult> chat_runs_;
+  struct ObservedSample {
+    double cpu = 0;
+    double self_cpu = 0;
+    int64_t ns = 0;
+    MetricsSample metrics;
+    std::map<int, ThreadCpu> threads;
+    MachineCpu machine;
+  } observed_start_;
+  std::vector<double> others_cores_;  // CPU of other processes during each observed load
+};
+
+}  // namespace preceptor::bench
