@@ -82,6 +82,13 @@ Result<v1::MentorshipRecord> load_for_member(storage::CommitContext& ctx, const 
   return not_found("No mentorship " + std::to_string(id) + " among yours.", "mentorship_id");
 }
 
+// Lists a new mentorship under both members and marks its pair open.
+void index_new(storage::CommitContext& ctx, const v1::Mentorship& m) {
+  ctx.put(Cf::kUserMentorships, key_of(m.mentee_id(), m.id()), "");
+  ctx.put(Cf::kUserMentorships, key_of(m.mentor_id(), m.id()), "");
+  ctx.put(Cf::kOpenPairs, pair_key(m.mentee_id(), m.mentor_id(), m.purpose()), key_of(m.id()));
+}
+
 Status adjust_active(storage::CommitContext& ctx, uint64_t mentor_id, int delta) {
   auto profile = load_profile(ctx, mentor_id);
   if (!profile) return profile.status();
@@ -229,9 +236,7 @@ void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& re
         m->set_request_note(req.note());
         m->set_requested_at_ms(ctx.now_ms());
         save(ctx, Cf::kMentorships, key_of(m->id()), rec);
-        ctx.put(Cf::kUserMentorships, key_of(mentee, m->id()), "");
-        ctx.put(Cf::kUserMentorships, key_of(mentor_user.id(), m->id()), "");
-        ctx.put(Cf::kOpenPairs, pair_key(mentee, mentor_user.id(), req.purpose()), key_of(m->id()));
+        index_new(ctx, *m);
         emit(ctx, v1::MENTORSHIP_CHANGE_REQUESTED, *m, mentee);
         out = *m;
         return Status::ok();
@@ -335,9 +340,7 @@ void Mentorships::assign(const v1::User& actor, const v1::AssignMentorship& req,
         if (!active) return active.status();
         const auto& am = active->mentorship();
         save(ctx, Cf::kMentorships, key_of(am.id()), *active);
-        ctx.put(Cf::kUserMentorships, key_of(am.mentee_id(), am.id()), "");
-        ctx.put(Cf::kUserMentorships, key_of(am.mentor_id(), am.id()), "");
-        ctx.put(Cf::kOpenPairs, pair_key(am.mentee_id(), am.mentor_id(), am.purpose()), key_of(am.id()));
+        index_new(ctx, am);
         emit(ctx, v1::MENTORSHIP_CHANGE_ASSIGNED, am, actor.id());
         out = am;
         return Status::ok();

@@ -163,42 +163,34 @@ Received TestClient::wait_closed(std::chrono::milliseconds timeout) {
   }
 }
 
+namespace {
+// The reply, or a Response whose error says there was none.
+v1::Response reply_or_none(std::optional<v1::Response> r) {
+  if (r) return *r;
+  v1::Response none;
+  none.mutable_error()->set_message("no reply");
+  return none;
+}
+}  // namespace
+
 v1::Response TestClient::login(const std::string& username, const std::string& password, const std::string& device) {
   v1::ClientFrame f;
   f.mutable_login()->set_username(username);
   f.mutable_login()->set_password(password);
   f.mutable_login()->set_device_name(device);
-  auto r = call(f);
-  if (!r) {
-    v1::Response timeout;
-    timeout.mutable_error()->set_message("no reply");
-    return timeout;
-  }
-  return *r;
+  return reply_or_none(call(f));
 }
 
 v1::Response TestClient::authenticate(const std::string& token) {
   v1::ClientFrame f;
   f.mutable_authenticate()->set_token(token);
-  auto r = call(f);
-  if (!r) {
-    v1::Response timeout;
-    timeout.mutable_error()->set_message("no reply");
-    return timeout;
-  }
-  return *r;
+  return reply_or_none(call(f));
 }
 
 v1::Response TestClient::ping(const std::string& payload) {
   v1::ClientFrame f;
   f.mutable_ping()->set_payload(payload);
-  auto r = call(f);
-  if (!r) {
-    v1::Response timeout;
-    timeout.mutable_error()->set_message("no reply");
-    return timeout;
-  }
-  return *r;
+  return reply_or_none(call(f));
 }
 
 void TestClient::drop() {
