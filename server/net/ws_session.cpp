@@ -94,10 +94,8 @@ asio::awaitable<void> WsSession::read_loop() {
         const bool normal = ec == websocket::error::closed || ec == asio::error::eof ||
                             ec == asio::error::operation_aborted || ec == beast::error::timeout ||
                             ec == asio::error::connection_reset;
-        if (!closing_) {
-          close_reason_ = normal ? "peer closed: " + ec.message() : "read error: " + ec.message();
-          if (ec == websocket::error::message_too_big) ctx_.metrics.bad_frame_disconnects_total.fetch_add(1);
-        }
+        if (ec == websocket::error::message_too_big) ctx_.metrics.bad_frame_disconnects_total.fetch_add(1);
+        if (!closing_) close_reason_ = normal ? "peer closed: " + ec.message() : "read error: " + ec.message();
         co_return;
       }
       total += n;
