@@ -204,14 +204,12 @@ void WsSession::on_reply(api::Reply reply) {
   }
 }
 
-void WsSession::send_frame(const v1::ServerFrame& frame) {
-  enqueue(std::make_shared<const std::string>(frame.SerializeAsString()));
-}
+void WsSession::send_frame(const v1::ServerFrame& frame) { enqueue(frame.SerializeAsString()); }
 
 void WsSession::deliver(std::shared_ptr<const std::string> frame, int event_kind) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame), event_kind]() mutable {
     self->ctx_.metrics.event_out(event_kind);
-    self->enqueue(std::move(frame));
+    self->enqueue(*frame);
   });
 }
 
@@ -240,48 +238,23 @@ void WsSession::force_close() {
   });
 }
 
-void WsSession::enqueue(std::shared_ptr<const std::string> bytes) {
+void WsSession::enqueue(std::string_view bytes) {
   if (closing_) return;
-  if (queued_bytes_ + bytes->size() > ctx_.config.outbound_queue_bytes) {
+  CorkedStream& out = ws_.next_layer();
+  if (out.buffered_bytes() + bytes.size() > ctx_.config.outbound_queue_bytes) {
     ctx_.metrics.slow_client_disconnects_total.fetch_add(1);
     log::warn("slow_client")
         .kv("conn", info_.connection_id)
         .kv("user", info_.auth ? info_.auth->user.id() : 0)
-        .kv("queued_bytes", static_cast<uint64_t>(queued_bytes_));
-    // Drop what it has not read; the frame in flight (if any) stays.
-    for (auto& f : queue_) queued_bytes_ -= f->size();
-    queue_.clear();
+        .kv("queued_bytes", static_cast<uint64_t>(out.buffered_bytes()));
+    // Drop what it has not read; the write in flight (if any) stays.
+    out.drop_pending();
     close(static_cast<uint16_t>(websocket::close_code::policy_error),
           "The client is not reading: more than " + std::to_string(ctx_.config.outbound_queue_bytes) +
               " bytes were waiting to be sent.");
     return;
   }
-  queued_bytes_ += bytes->size();
-  queue_.push_back(std::move(bytes));
-  if (!writing_) {
-    writing_ = true;
-    asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
-  }
-}
-
-asio::awaitable<void> WsSession::write_loop([[maybe_unused]] Self self) {
-  boost::system::error_code ec;
-  while (!queue_.empty()) {
-    auto frame = std::move(queue_.front());
-    queue_.pop_front();
-    co_await ws_.async_write(asio::buffer(*frame), asio::redirect_error(asio::use_awaitable, ec));
-    queued_bytes_ -= frame->size();
-    if (ec) {
-      queue_.clear();
-      queued_bytes_ = 0;
-      break;
-    }
-  }
-  writing_ = false;
-  if (close_after_write_ && !ec) {
-    close_after_write_ = false;
-    co_await close_op(self, close_code_, close_reason_);
-  }
+  out.append_binary_message(bytes);
 }
 
 void WsSession::close(uint16_t code, std::string reason) {
@@ -301,11 +274,8 @@ void WsSession::close(uint16_t code, std::string reason) {
     boost::system::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().close(ignored);
   });
-  if (writing_) {
-    close_after_write_ = true;  // flush what is queued (e.g. the Logout reply) first
-  } else {
-    asio::co_spawn(ws_.get_executor(), close_op(shared_from_this(), close_code_, close_reason_), asio::detached);
-  }
+  // The close frame goes out after everything already queued (e.g. the Logout reply).
+  asio::co_spawn(ws_.get_executor(), close_op(shared_from_this(), close_code_, close_reason_), asio::detached);
 }
 
 asio::awaitable<void> WsSession::close_op([[maybe_unused]] Self self, uint16_t code, std::string reason) {

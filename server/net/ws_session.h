@@ -9,13 +9,13 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 
 #include "server/api/dispatcher.h"
 #include "server/hub/hub.h"
 #include "server/net/context.h"
+#include "server/net/corked_stream.h"
 
 namespace preceptor::server {
 
@@ -24,8 +24,9 @@ namespace preceptor::server {
 // called from any thread and post there.
 //
 // Reads frames one at a time and hands each to the dispatcher (replies come
-// back asynchronously and may overtake each other); writes one frame at a
-// time from a queue bounded in bytes. A client that lets the queue pass
+// back asynchronously and may overtake each other). Outbound frames are
+// appended to the CorkedStream, which gathers everything queued on the
+// strand into one socket write. A client that lets the unsent bytes pass
 // outbound_queue_bytes is closed (1008) — it is not reading.
 class WsSession final : public hub::SessionSink, public std::enable_shared_from_this<WsSession> {
  public:
@@ -51,7 +52,6 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   using Self = std::shared_ptr<WsSession>;
   boost::asio::awaitable<void> run(Self self, boost::beast::http::request<boost::beast::http::string_body> upgrade);
   boost::asio::awaitable<void> read_loop();
-  boost::asio::awaitable<void> write_loop(Self self);
   boost::asio::awaitable<void> close_op(Self self, uint16_t code, std::string reason);
   boost::asio::awaitable<void> auth_deadline(Self self);
 
@@ -60,21 +60,17 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   void send_error(uint64_t request_id, const Status& status);
   void on_reply(api::Reply reply);
   void send_frame(const v1::ServerFrame& frame);
-  void enqueue(std::shared_ptr<const std::string> bytes);
+  void enqueue(std::string_view bytes);
   void close(uint16_t code, std::string reason);
   void finish();
 
   ServerContext& ctx_;
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<CorkedStream> ws_;
   boost::beast::flat_buffer in_;
   api::ConnectionInfo info_;
   uint64_t hub_registration_ = 0;
 
-  std::deque<std::shared_ptr<const std::string>> queue_;
-  size_t queued_bytes_ = 0;  // includes the frame being written
-  bool writing_ = false;
   bool closing_ = false;
-  bool close_after_write_ = false;
   uint16_t close_code_ = 0;
   std::string close_reason_;
   bool logout_pending_ = false;
