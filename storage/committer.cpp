@@ -69,10 +69,49 @@ struct Committer::Pending {
 
 // ---- CommitContext ----
 
+std::string CommitContext::overlay_key(Cf cf, std::string_view key) {
+  std::string k;
+  k.reserve(1 + key.size());
+  k.push_back(static_cast<char>(cf));
+  k.append(key);
+  return k;
+}
+
+void CommitContext::Overlay::clear() {
+  values.clear();
+  undo.clear();
+}
+
+void CommitContext::Overlay::set(std::string key, std::optional<std::string> value) {
+  auto it = values.find(key);
+  if (it == values.end()) {
+    undo.push_back(Undo{key, std::nullopt});
+    values.emplace(std::move(key), std::move(value));
+  } else {
+    undo.push_back(Undo{std::move(key), std::move(it->second)});
+    it->second = std::move(value);
+  }
+}
+
+void CommitContext::Overlay::rollback_mutation() {
+  for (auto u = undo.rbegin(); u != undo.rend(); ++u) {
+    if (u->before) {
+      values[u->key] = std::move(*u->before);
+    } else {
+      values.erase(u->key);
+    }
+  }
+  undo.clear();
+}
+
 Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view key) {
+  std::string& k = overlay_.scratch;
+  k.clear();
+  k.push_back(static_cast<char>(cf));
+  k.append(key);
+  if (auto it = overlay_.values.find(k); it != overlay_.values.end()) return it->second;
   std::string value;
-  rocksdb::Status s =
-      batch_.GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.cf(cf), to_slice(key), &value);
+  rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(cf), to_slice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) {
     std::string msg =
@@ -84,9 +123,13 @@ Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view ke
 
 void CommitContext::put(Cf cf, std::string_view key, std::string_view value) {
   note(batch_.Put(store_.cf(cf), to_slice(key), to_slice(value)));
+  overlay_.set(overlay_key(cf, key), std::string(value));
 }
 
-void CommitContext::del(Cf cf, std::string_view key) { note(batch_.Delete(store_.cf(cf), to_slice(key))); }
+void CommitContext::del(Cf cf, std::string_view key) {
+  note(batch_.Delete(store_.cf(cf), to_slice(key)));
+  overlay_.set(overlay_key(cf, key), std::nullopt);
+}
 
 void CommitContext::note(const rocksdb::Status& s) {
   if (!s.ok() && error_.is_ok()) {
@@ -191,8 +234,8 @@ bool Committer::running() const {
 
 void Committer::run() {
   pthread_setname_np(pthread_self(), "committer");
-  // overwrite_key: get() sees the latest write of a key within the group.
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  rocksdb::WriteBatch batch;
+  CommitContext::Overlay overlay;
   std::vector<Pending> group;
   for (;;) {
     bool failed = false;
@@ -214,15 +257,17 @@ void Committer::run() {
       // the disk, so nothing more is applied.
       fail_all(group, failed_earlier());
     } else {
-      commit_group(group, batch);
+      commit_group(group, batch, overlay);
     }
     group.clear();
   }
 }
 
-void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatchWithIndex& batch) {
+void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& batch,
+                             CommitContext::Overlay& overlay) {
   batch.Clear();
-  CommitContext ctx(store_, batch);
+  overlay.clear();
+  CommitContext ctx(store_, batch, overlay);
   ctx.now_ms_ = clock_.now_ms();
   ctx.next_position_ = next_position_;
 
@@ -237,7 +282,9 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatchWit
     if (status.is_ok()) status = ctx.error_;
     if (status.is_ok()) {
       batch.PopSavePoint().PermitUncheckedError();  // there is one: set just above
+      overlay.commit_mutation();
     } else {
+      overlay.rollback_mutation();
       rocksdb::Status rolled_back = batch.RollbackToSavePoint();
       if (!rolled_back.ok()) {
         // The batch is in an unknown state; writing any of it could store
@@ -260,13 +307,13 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatchWit
   groups_total_.fetch_add(1);
 
   // Mutations that wrote nothing (all rejected, or read-only) need no Write.
-  if (batch.GetWriteBatch()->Count() > 0) {
+  if (batch.Count() > 0) {
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
     const SteadyClock::time_point write_start = SteadyClock::now();
     rocksdb::Status written;
     try {
-      written = write_fn_(write_options, batch.GetWriteBatch());
+      written = write_fn_(write_options, &batch);
     } catch (const std::exception& e) {
       written = rocksdb::Status::Aborted("the write threw", e.what());
     }

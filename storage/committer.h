@@ -1,6 +1,6 @@
 #pragma once
 
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -56,11 +57,30 @@ class CommitContext {
 
  private:
   friend class Committer;
-  CommitContext(Store& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(batch) {}
+  // The group's writes so far, for reads within the group: family byte + key
+  // -> value (nullopt: deleted). A hash map, because every mutation reads
+  // what it is about to change.
+  struct Overlay {
+    struct Undo {
+      std::string key;
+      std::optional<std::optional<std::string>> before;  // nullopt: the key was not in `values`
+    };
+    std::unordered_map<std::string, std::optional<std::string>> values;
+    std::vector<Undo> undo;  // the current mutation's changes to `values`, oldest first
+    std::string scratch;     // lookup key, reused
+    void clear();
+    void set(std::string key, std::optional<std::string> value);
+    void commit_mutation() { undo.clear(); }
+    void rollback_mutation();
+  };
+  CommitContext(Store& store, rocksdb::WriteBatch& batch, Overlay& overlay)
+      : store_(store), batch_(batch), overlay_(overlay) {}
   // Remembers the first failed batch operation; it rejects the mutation.
   void note(const rocksdb::Status& s);
+  static std::string overlay_key(Cf cf, std::string_view key);
   Store& store_;
-  rocksdb::WriteBatchWithIndex& batch_;
+  rocksdb::WriteBatch& batch_;
+  Overlay& overlay_;
   int64_t now_ms_ = 0;
   uint64_t next_position_ = 0;  // next to hand out
   std::vector<CommittedEvent> events_;  // appended in this group so far
@@ -126,7 +146,7 @@ class Committer {
   struct Pending;
   void run();
   // Applies, writes and completes one group. Committer thread.
-  void commit_group(std::vector<Pending>& group, rocksdb::WriteBatchWithIndex& batch);
+  void commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& batch, CommitContext::Overlay& overlay);
   // Calls every `done` of `group` with `status`. Committer thread.
   void fail_all(std::vector<Pending>& group, const Status& status);
 
