@@ -39,6 +39,25 @@ inline constexpr std::array<std::string_view, kCfCount> kCfNames = {
 
 inline constexpr std::string_view cf_name(Cf cf) { return kCfNames[static_cast<size_t>(cf)]; }
 
+// Families whose records mutations read back and rewrite again and again
+// (counters, a conversation's last seq, read markers, mentorship state). The
+// committer keeps the latest value it wrote of these in memory, so the next
+// mutation reads it without a database lookup. Append-only families (events,
+// inboxes, messages, client ids) are not kept.
+inline constexpr bool kept_by_committer(Cf cf) {
+  switch (cf) {
+    case Cf::kMeta:
+    case Cf::kUsers:
+    case Cf::kMentorProfiles:
+    case Cf::kMentorships:
+    case Cf::kConversations:
+    case Cf::kReadMarkers:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // The on-disk layout this binary writes. Bump when a layout changes and add a
 // migration in Store::open; a store with a newer version is refused.
 inline constexpr uint64_t kSchemaVersion = 1;

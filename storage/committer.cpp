@@ -69,47 +69,52 @@ struct Committer::Pending {
 
 // ---- CommitContext ----
 
-std::string CommitContext::overlay_key(Cf cf, std::string_view key) {
+void CommitContext::Overlay::start_group() {
+  group.clear();
+  undo.clear();
+  if (kept.size() > kMaxKept) kept.clear();
+}
+
+const std::optional<std::string>* CommitContext::Overlay::find(Cf cf, std::string_view key) {
+  scratch.clear();
+  scratch.push_back(static_cast<char>(cf));
+  scratch.append(key);
+  Map& map = kept_by_committer(cf) ? kept : group;
+  auto it = map.find(scratch);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+void CommitContext::Overlay::set(Cf cf, std::string_view key, std::optional<std::string> value) {
+  const bool in_kept = kept_by_committer(cf);
+  Map& map = in_kept ? kept : group;
   std::string k;
   k.reserve(1 + key.size());
   k.push_back(static_cast<char>(cf));
   k.append(key);
-  return k;
-}
-
-void CommitContext::Overlay::clear() {
-  values.clear();
-  undo.clear();
-}
-
-void CommitContext::Overlay::set(std::string key, std::optional<std::string> value) {
-  auto it = values.find(key);
-  if (it == values.end()) {
-    undo.push_back(Undo{key, std::nullopt});
-    values.emplace(std::move(key), std::move(value));
+  auto it = map.find(k);
+  if (it == map.end()) {
+    undo.push_back(Undo{in_kept, k, std::nullopt});
+    map.emplace(std::move(k), std::move(value));
   } else {
-    undo.push_back(Undo{std::move(key), std::move(it->second)});
+    undo.push_back(Undo{in_kept, std::move(k), std::move(it->second)});
     it->second = std::move(value);
   }
 }
 
 void CommitContext::Overlay::rollback_mutation() {
   for (auto u = undo.rbegin(); u != undo.rend(); ++u) {
+    Map& map = u->kept ? kept : group;
     if (u->before) {
-      values[u->key] = std::move(*u->before);
+      map[u->key] = std::move(*u->before);
     } else {
-      values.erase(u->key);
+      map.erase(u->key);
     }
   }
   undo.clear();
 }
 
 Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view key) {
-  std::string& k = overlay_.scratch;
-  k.clear();
-  k.push_back(static_cast<char>(cf));
-  k.append(key);
-  if (auto it = overlay_.values.find(k); it != overlay_.values.end()) return it->second;
+  if (const std::optional<std::string>* seen = overlay_.find(cf, key)) return *seen;
   std::string value;
   rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(cf), to_slice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -123,12 +128,12 @@ Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view ke
 
 void CommitContext::put(Cf cf, std::string_view key, std::string_view value) {
   note(batch_.Put(store_.cf(cf), to_slice(key), to_slice(value)));
-  overlay_.set(overlay_key(cf, key), std::string(value));
+  overlay_.set(cf, key, std::string(value));
 }
 
 void CommitContext::del(Cf cf, std::string_view key) {
   note(batch_.Delete(store_.cf(cf), to_slice(key)));
-  overlay_.set(overlay_key(cf, key), std::nullopt);
+  overlay_.set(cf, key, std::nullopt);
 }
 
 void CommitContext::note(const rocksdb::Status& s) {
@@ -266,7 +271,7 @@ void Committer::run() {
 void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& batch,
                              CommitContext::Overlay& overlay) {
   batch.Clear();
-  overlay.clear();
+  overlay.start_group();
   CommitContext ctx(store_, batch, overlay);
   ctx.now_ms_ = clock_.now_ms();
   ctx.next_position_ = next_position_;
@@ -293,6 +298,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
           std::lock_guard lock(mu_);
           failed_ = true;
         }
+        overlay.forget_all();
         fail_all(group,
                  internal_error("The server could not undo a rejected change (" + rolled_back.ToString() +
                                 "); nothing of this group was saved. Restart the server."));
@@ -323,6 +329,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
         std::lock_guard lock(mu_);
         failed_ = true;
       }
+      overlay.forget_all();  // it may hold values the disk never got
       std::string msg =
           "The database could not write (" + written.ToString() + "); the change was not saved.";
       fail_all(group, written.IsIOError() ? unavailable(std::move(msg)) : internal_error(std::move(msg)));

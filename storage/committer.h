@@ -57,19 +57,26 @@ class CommitContext {
 
  private:
   friend class Committer;
-  // The group's writes so far, for reads within the group: family byte + key
-  // -> value (nullopt: deleted). A hash map, because every mutation reads
-  // what it is about to change.
+  // What reads inside a mutation see before the database: the group's
+  // writes so far (family byte + key -> value; nullopt: deleted), and for the
+  // families kept_by_committer() the latest value written in any earlier
+  // group too (the committer is the store's only writer while it runs).
   struct Overlay {
+    using Map = std::unordered_map<std::string, std::optional<std::string>>;
     struct Undo {
+      bool kept;
       std::string key;
-      std::optional<std::optional<std::string>> before;  // nullopt: the key was not in `values`
+      std::optional<std::optional<std::string>> before;  // nullopt: the key was not in the map
     };
-    std::unordered_map<std::string, std::optional<std::string>> values;
-    std::vector<Undo> undo;  // the current mutation's changes to `values`, oldest first
+    static constexpr size_t kMaxKept = 65536;  // entries; beyond, the kept map starts over
+    Map group;  // this group's writes to the other families
+    Map kept;
+    std::vector<Undo> undo;  // the current mutation's changes, oldest first
     std::string scratch;     // lookup key, reused
-    void clear();
-    void set(std::string key, std::optional<std::string> value);
+    void start_group();
+    void forget_all() { kept.clear(), group.clear(), undo.clear(); }
+    void set(Cf cf, std::string_view key, std::optional<std::string> value);
+    const std::optional<std::string>* find(Cf cf, std::string_view key);
     void commit_mutation() { undo.clear(); }
     void rollback_mutation();
   };
@@ -77,7 +84,6 @@ class CommitContext {
       : store_(store), batch_(batch), overlay_(overlay) {}
   // Remembers the first failed batch operation; it rejects the mutation.
   void note(const rocksdb::Status& s);
-  static std::string overlay_key(Cf cf, std::string_view key);
   Store& store_;
   rocksdb::WriteBatch& batch_;
   Overlay& overlay_;

@@ -324,6 +324,40 @@ TEST_F(CommitterTest, GetSeesEarlierMutationsOfTheSameGroup) {
   EXPECT_FALSE(on_disk->has_value());
 }
 
+// Conversations are a family the committer keeps in memory across groups:
+// a later group must read the last committed value, never one of a rejected
+// mutation, and a reopened committer reads the disk.
+TEST_F(CommitterTest, KeptFamiliesReadTheLastCommittedValueAcrossGroups) {
+  static_assert(kept_by_committer(Cf::kConversations));
+  auto write_value = [](std::string value, bool reject) {
+    return [value = std::move(value), reject](CommitContext& ctx) {
+      ctx.put(Cf::kConversations, "c", value);
+      return reject ? failed_precondition("rejected on purpose") : Status::ok();
+    };
+  };
+  auto read_value = [this] {
+    std::optional<std::string> seen;
+    EXPECT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) {
+                  seen = ctx.get(Cf::kConversations, "c").value();
+                  return Status::ok();
+                }).is_ok());
+    return seen;
+  };
+  ASSERT_TRUE(commit_and_wait(*committer_, write_value("1", false)).is_ok());
+  EXPECT_EQ(read_value(), "1");
+  ASSERT_TRUE(commit_and_wait(*committer_, write_value("2", false)).is_ok());
+  EXPECT_FALSE(commit_and_wait(*committer_, write_value("3", true)).is_ok());
+  EXPECT_EQ(read_value(), "2");
+  ASSERT_TRUE(commit_and_wait(*committer_, [](CommitContext& ctx) {
+                ctx.del(Cf::kConversations, "c");
+                return Status::ok();
+              }).is_ok());
+  EXPECT_EQ(read_value(), std::nullopt);
+  ASSERT_TRUE(commit_and_wait(*committer_, write_value("4", false)).is_ok());
+  reopen();
+  EXPECT_EQ(read_value(), "4");
+}
+
 TEST_F(CommitterTest, WriteErrorFailsItsGroupAndEverythingAfter) {
   ScriptedWrite write(store_->db());
   write.hold_first_call();
