@@ -12,7 +12,8 @@ namespace preceptor::storage {
 enum class Cf : uint8_t {
   kMeta = 0,        // "schema_version" -> u64be; "store" -> StoreIdentity; "next_id/<kind>" -> u64be
   kEvents,          // position(u64be) -> EventRecord
-  kUserInbox,       // user_id(u64be) | position(u64be) -> "" (positions of events the user may see)
+  kUserInbox,       // user_id(u64be) | position(u64be) -> Event (the events the user may see, as in kEvents;
+                    //   "" in stores written before the event was copied here: read kEvents then)
   kUsers,           // user_id(u64be) -> UserRecord
   kUsernames,       // lower-cased username -> user_id(u64be)
   kTokens,          // sha256(token) (32 bytes) -> TokenRecord

@@ -147,6 +147,7 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
   event.set_position(position);
   event.set_time_ms(now_ms_);
 
+  auto bytes = std::make_shared<std::string>(event.SerializeAsString());
   // Borrow the event into the record for serialization instead of copying it.
   v1::EventRecord record;
   record.mutable_event()->Swap(&event);
@@ -154,9 +155,12 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
   put(Cf::kEvents, encode_u64(position), record.SerializeAsString());
   record.mutable_event()->Swap(&event);
 
-  for (uint64_t user_id : audience) put(Cf::kUserInbox, user_inbox_key(user_id, position), {});
+  // Each inbox entry carries the event itself, so catching up reads one
+  // user's key range in order instead of looking up every position.
+  for (uint64_t user_id : audience) put(Cf::kUserInbox, user_inbox_key(user_id, position), *bytes);
   events_.push_back(CommittedEvent{std::make_shared<const v1::Event>(std::move(event)),
-                                   std::make_shared<const std::vector<uint64_t>>(std::move(audience))});
+                                   std::make_shared<const std::vector<uint64_t>>(std::move(audience)),
+                                   std::move(bytes)});
   return position;
 }
 

@@ -27,6 +27,7 @@ namespace preceptor::storage {
 struct CommittedEvent {
   std::shared_ptr<const v1::Event> event;  // position and time_ms set
   std::shared_ptr<const std::vector<uint64_t>> audience;  // user ids
+  std::shared_ptr<const std::string> bytes;  // `event` serialized, as stored
 };
 
 // What a mutation sees while the committer applies it. Only valid inside the

@@ -2,9 +2,34 @@
 
 #include <algorithm>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "preceptor/v1/frames.pb.h"
 
 namespace preceptor::hub {
+namespace {
+
+// ServerFrame{event} on the wire, from the event's stored bytes (the same
+// encoding the protobuf serializer produces, without parsing or copying the
+// event again).
+std::string event_frame(const std::string& event_bytes) {
+  namespace pb = google::protobuf;
+  std::string out;
+  out.reserve(event_bytes.size() + 6);
+  {
+    pb::io::StringOutputStream sink(&out);
+    pb::io::CodedOutputStream coded(&sink);
+    coded.WriteTag(pb::internal::WireFormatLite::MakeTag(v1::ServerFrame::kEventFieldNumber,
+                                                         pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteVarint32(static_cast<uint32_t>(event_bytes.size()));
+    coded.WriteString(event_bytes);
+  }
+  return out;
+}
+
+}  // namespace
 
 uint64_t Hub::attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink) {
   uint64_t id;
@@ -105,9 +130,14 @@ void Hub::publish(const std::vector<storage::CommittedEvent>& events) {
       }
     }
     if (targets.empty()) continue;
-    v1::ServerFrame frame;
-    *frame.mutable_event() = *committed.event;
-    auto bytes = std::make_shared<const std::string>(frame.SerializeAsString());
+    std::shared_ptr<const std::string> bytes;
+    if (committed.bytes) {
+      bytes = std::make_shared<const std::string>(event_frame(*committed.bytes));
+    } else {
+      v1::ServerFrame frame;
+      *frame.mutable_event() = *committed.event;
+      bytes = std::make_shared<const std::string>(frame.SerializeAsString());
+    }
     const int kind = committed.event->kind_case();
     for (auto& sink : targets) sink->deliver(bytes, kind);
   }

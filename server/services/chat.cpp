@@ -250,18 +250,31 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
     since = 0;
   }
   out.mutable_next()->set_position(since);
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kUserInbox)));
+  // The user's inbox range holds the events themselves, in position order.
   const std::string prefix = key_of(actor.id());
+  const std::string end = key_of(actor.id() + 1);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options, store_.cf(Cf::kUserInbox)));
   for (it->Seek(key_of(actor.id(), since + 1)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (static_cast<uint32_t>(out.events_size()) == limit) {
       out.set_has_more(true);
       break;
     }
     const uint64_t position = storage::decode_u64(std::string_view(it->key().data(), it->key().size()), 8).value_or(0);
-    auto rec = load<v1::EventRecord>(store_, Cf::kEvents, key_of(position));
-    if (!rec) return rec.status();
-    if (!rec->has_value()) continue;
-    *out.add_events() = (*rec)->event();
+    const rocksdb::Slice value = it->value();
+    if (!value.empty()) {
+      if (!out.add_events()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        return data_loss("A stored event is damaged.");
+      }
+    } else {
+      // An inbox entry from before events were copied into inboxes.
+      auto rec = load<v1::EventRecord>(store_, Cf::kEvents, key_of(position));
+      if (!rec) return rec.status();
+      if (!rec->has_value()) continue;
+      *out.add_events() = (*rec)->event();
+    }
     out.mutable_next()->set_position(position);
   }
   if (!it->status().ok()) return unavailable("The database could not be read (" + it->status().ToString() + ").");
