@@ -83,6 +83,12 @@ rocksdb::ColumnFamilyOptions family_options(const rocksdb::Options& db_options, 
   } else if (name == cf_name(Cf::kClientMessageIds)) {
     hinted = true;
     hint_prefix = 16;  // conversation id | sender
+  } else if (name == cf_name(Cf::kConversations)) {
+    hinted = true;  // rewritten on every message: the new version goes next to the last one
+    hint_prefix = 8;
+  } else if (name == cf_name(Cf::kReadMarkers)) {
+    hinted = true;
+    hint_prefix = 16;
   }
   if (hinted) o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(hint_prefix));
   return o;
