@@ -2,7 +2,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -163,8 +164,11 @@ void WsSession::handle_frame(bool text, bool oversize, size_t size) {
   }
   if (frame.request_case() == v1::ClientFrame::kLogout) logout_pending_ = true;
   ctx_.dispatcher.dispatch(info_, std::move(frame), [self = shared_from_this()](api::Reply reply) {
-    asio::dispatch(self->ws_.get_executor(),
-                   [self, reply = std::move(reply)]() mutable { self->on_reply(std::move(reply)); });
+    if (self->on_strand()) {
+      self->on_reply(std::move(reply));  // answered inline (reads, validation errors)
+    } else {
+      self->post_outgoing(std::move(reply));
+    }
   });
 }
 
@@ -207,10 +211,39 @@ void WsSession::on_reply(api::Reply reply) {
 void WsSession::send_frame(const v1::ServerFrame& frame) { enqueue(frame.SerializeAsString()); }
 
 void WsSession::deliver(std::shared_ptr<const std::string> frame, int event_kind) {
-  asio::dispatch(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame), event_kind]() mutable {
-    self->ctx_.metrics.event_out(event_kind);
-    self->enqueue(*frame);
-  });
+  post_outgoing(EventOut{std::move(frame), event_kind});
+}
+
+bool WsSession::on_strand() {
+  // Sockets are made on a strand of the io_context (see the listener).
+  auto* strand = ws_.get_executor().target<asio::strand<asio::io_context::executor_type>>();
+  return strand != nullptr && strand->running_in_this_thread();
+}
+
+void WsSession::post_outgoing(Outgoing item) {
+  bool first;
+  {
+    std::lock_guard lock(mailbox_mu_);
+    first = mailbox_.empty();
+    mailbox_.push_back(std::move(item));
+  }
+  if (first) asio::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_mailbox(); });
+}
+
+void WsSession::drain_mailbox() {
+  std::vector<Outgoing> items;
+  {
+    std::lock_guard lock(mailbox_mu_);
+    items.swap(mailbox_);
+  }
+  for (Outgoing& item : items) {
+    if (auto* event = std::get_if<EventOut>(&item)) {
+      ctx_.metrics.event_out(event->kind);
+      enqueue(*event->frame);
+    } else {
+      on_reply(std::move(std::get<api::Reply>(item)));
+    }
+  }
 }
 
 void WsSession::end_session(const std::string& reason) {

@@ -10,7 +10,10 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "server/api/dispatcher.h"
 #include "server/hub/hub.h"
@@ -60,6 +63,16 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   void send_error(uint64_t request_id, const Status& status);
   void on_reply(api::Reply reply);
   void send_frame(const v1::ServerFrame& frame);
+  // From other threads (the committer's fan-out and completions): adds to
+  // the mailbox and posts one drain per batch, not one handler per frame.
+  struct EventOut {
+    std::shared_ptr<const std::string> frame;
+    int kind;
+  };
+  using Outgoing = std::variant<EventOut, api::Reply>;
+  void post_outgoing(Outgoing item);
+  bool on_strand();  // running on this connection's strand
+  void drain_mailbox();
   void enqueue(std::string_view bytes);
   void close(uint16_t code, std::string reason);
   void finish();
@@ -82,6 +95,9 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   boost::asio::steady_timer close_timer_;
   Clock::time_point opened_at_;
   uint64_t frames_in_ = 0;
+
+  std::mutex mailbox_mu_;
+  std::vector<Outgoing> mailbox_;  // guarded by mailbox_mu_; in arrival order
 };
 
 }  // namespace preceptor::server
