@@ -208,14 +208,18 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
   auto conv = readable(actor, req.conversation_id());
   if (!conv) return conv.status();
   v1::HistoryResult out;
-  const std::string prefix = key_of(req.conversation_id());
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kMessages)));
+  // Every read stays inside this conversation's keys, below `end`.
+  std::string end = key_of(req.conversation_id() + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it;
   auto add = [&](const rocksdb::Slice& value) {
     return out.add_messages()->ParseFromArray(value.data(), static_cast<int>(value.size()));
   };
   if (req.has_after_seq()) {
-    for (it->Seek(key_of(req.conversation_id(), req.after_seq() + 1)); it->Valid() && it->key().starts_with(prefix);
-         it->Next()) {
+    it.reset(store_.db()->NewIterator(options, store_.cf(Cf::kMessages)));
+    for (it->Seek(key_of(req.conversation_id(), req.after_seq() + 1)); it->Valid(); it->Next()) {
       if (static_cast<uint32_t>(out.messages_size()) == limit) {
         out.set_has_more(true);
         break;
@@ -223,16 +227,23 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
       if (!add(it->value())) return data_loss("A stored message is damaged.");
     }
   } else {
-    const uint64_t below = req.before_seq() == 0 ? conv->last_seq() + 1 : req.before_seq();
+    // Seqs are gap-free from 1 and messages are never removed (a deletion
+    // leaves a tombstone), so the page below `below` is exactly the seqs
+    // [from, below): read them forward (a backward walk over RocksDB's
+    // merged sources costs several times more) and hand them out newest first.
+    const uint64_t below = req.before_seq() == 0 ? conv->last_seq() + 1
+                                                 : std::min<uint64_t>(req.before_seq(), conv->last_seq() + 1);
     if (below <= 1) return out;
-    for (it->SeekForPrev(key_of(req.conversation_id(), below - 1)); it->Valid() && it->key().starts_with(prefix);
-         it->Prev()) {
-      if (static_cast<uint32_t>(out.messages_size()) == limit) {
-        out.set_has_more(true);
-        break;
-      }
+    const uint64_t from = below > limit ? below - limit : 1;
+    end = key_of(req.conversation_id(), below);
+    upper = rocksdb::Slice(end);
+    it.reset(store_.db()->NewIterator(options, store_.cf(Cf::kMessages)));
+    for (it->Seek(key_of(req.conversation_id(), from)); it->Valid(); it->Next()) {
       if (!add(it->value())) return data_loss("A stored message is damaged.");
     }
+    auto* messages = out.mutable_messages();
+    for (int i = 0, j = messages->size() - 1; i < j; ++i, --j) messages->SwapElements(i, j);
+    out.set_has_more(from > 1);
   }
   if (!it->status().ok()) return unavailable("The database could not be read (" + it->status().ToString() + ").");
   return out;

@@ -191,6 +191,31 @@ TEST_F(Platform, BadFramesGetTheirErrorsAndTheServerKeepsServing) {
   EXPECT_TRUE(bystander->ping("me too").has_pong());
 }
 
+// The server gathers queued frames into one socket write and frames them
+// itself: replies of every WebSocket length form (7-bit, 16-bit, 64-bit)
+// arrive whole and in order when many are in flight at once.
+TEST_F(Platform, PipelinedRepliesOfEverySizeArriveWholeAndInOrder) {
+  auto config = test_config(dir_.path());
+  config.max_frame_bytes = 512 * 1024;
+  start(config);
+  auto c = connected();
+  const std::vector<size_t> sizes = {0, 1, 100, 125, 126, 127, 1000, 65535, 65536, 70000, 300000};
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      v1::ClientFrame ping;
+      ping.set_request_id(100 * round + i + 1);
+      ping.mutable_ping()->set_payload(std::string(sizes[i], static_cast<char>('a' + i)));
+      ASSERT_TRUE(c->send(ping));
+    }
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      auto got = c->receive();
+      ASSERT_EQ(got.kind, Received::Kind::kFrame);
+      ASSERT_EQ(got.frame.reply().request_id(), 100u * round + i + 1);
+      ASSERT_EQ(got.frame.reply().pong().payload(), std::string(sizes[i], static_cast<char>('a' + i)));
+    }
+  }
+}
+
 TEST_F(Platform, ClientThatKeepsSendingGarbageIsClosed) {
   auto config = test_config(dir_.path());
   config.max_bad_frames = 5;
