@@ -6,9 +6,15 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace preceptor::server {
 namespace po = boost::program_options;
+
+int default_io_threads() {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(cores - 1, 1, 64);
+}
 
 namespace {
 
@@ -54,7 +60,7 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       ("data-dir", po::value(&c.data_dir)->default_value(c.data_dir), "Folder holding the RocksDB database; created if missing. Only one server may use it at a time.")
       ("demo", po::bool_switch(&c.demo), "Create a demo program (one director, two mentors, three mentees) if it is not there yet, and print their logins.")
       ("log-level", po::value(&c.log_level)->default_value(c.log_level), "Least severe log level printed: debug, info, warn or error.")
-      ("io-threads", po::value(&c.io_threads)->default_value(c.io_threads), "Threads serving network I/O.")
+      ("io-threads", po::value(&c.io_threads)->default_value(c.io_threads), "Threads serving network I/O. The default is one less than the machine's cores (at least 1): the committer (the single writer) has its own thread.")
       ("blocking-threads", po::value(&c.blocking_threads)->default_value(c.blocking_threads), "Threads hashing passwords (argon2id), kept off the network threads.")
       ("scheduler-interval-ms", po::value(&c.scheduler_interval_ms)->default_value(c.scheduler_interval_ms), "How often timed work runs: request reminders (7 days) and expiry (14 days), check-ins due. 0 turns it off.")
       ("block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb), "RocksDB block cache size in MiB.");

@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
       ("server-pid", po::value(&server_pid), "With --url: its pid, for RSS and CPU figures.")
       ("work-dir", po::value(&o.work_dir), "Folder for the data, roster and logs (default: a new one in /tmp, removed after a clean run).")
       ("keep-work-dir", po::bool_switch(&o.keep_work_dir), "Do not remove the work folder.")
-      ("server-io-threads", po::value(&o.server_io_threads)->default_value(o.server_io_threads), "--io-threads for our server (0: its default, 2).")
+      ("server-io-threads", po::value(&o.server_io_threads)->default_value(o.server_io_threads), "--io-threads for our server (0: its default, one less than the cores).")
       ("client-threads", po::value(&o.client_threads)->default_value(o.client_threads), "Load generator threads.")
       ("chat-pairs", po::value(&o.chat_pairs)->default_value(o.chat_pairs), "Connected pairs in the chat scenario.")
       ("chat-rates", po::value(&rates)->default_value("1,5"), "Open-loop runs: msgs/s per member, comma separated (5 with 1000 pairs = 10 000 msgs/s offered).")
