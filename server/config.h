@@ -11,7 +11,7 @@ namespace preceptor::server {
 // Network threads when not configured: one less than the cores, at least
 // one. The committer has a thread of its own, and on 2 cores one network
 // thread does the same work with ~30% less CPU than two (no cross-thread
-// handoffs): 26k vs 21k msgs/s in the chat benchmark (README).
+// handoffs): 25k vs 21k msgs/s in the chat benchmark, median of 3 (README).
 int default_io_threads();
 
 // Everything the server can be told. Each field: default and unit.
