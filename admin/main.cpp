@@ -3,7 +3,6 @@
 // preceptor-server must not be running on the same data folder.
 
 #include <sodium.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -21,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/executor.h"
+#include "common/terminal.h"
 #include "server/services/accounts.h"
 #include "server/services/roster.h"
 #include "storage/committer.h"
@@ -28,6 +28,7 @@
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
+using preceptor::NoEcho;
 using preceptor::Result;
 using preceptor::Status;
 using preceptor::services::Accounts;
@@ -143,27 +144,6 @@ std::unique_ptr<Env> open_env(const std::string& data_dir, bool create) {
                                              accounts_options(), nullptr);
   return env;
 }
-
-// Turns off echo on a terminal for the life of the object.
-class NoEcho {
- public:
-  NoEcho() {
-    if (tcgetattr(STDIN_FILENO, &saved_) == 0) {
-      termios quiet = saved_;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-    }
-  }
-  ~NoEcho() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
-  }
-  NoEcho(const NoEcho&) = delete;
-  NoEcho& operator=(const NoEcho&) = delete;
-
- private:
-  termios saved_{};
-  bool active_ = false;
-};
 
 std::optional<std::string> read_line_from_stdin() {
   std::string line;

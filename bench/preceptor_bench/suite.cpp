@@ -329,6 +329,19 @@ LoadObserver Suite::observe(Observed* into) {
 
 // ---------------------------------------------------------------- ceilings
 
+ChatLoadOptions Suite::chat_options(double rate_per_member, size_t window) const {
+  ChatLoadOptions o;
+  o.pairs = options_.chat_pairs;
+  o.rate_per_member = rate_per_member;
+  o.window = window;
+  o.seconds = options_.chat_seconds;
+  o.warmup_seconds = options_.chat_warmup_seconds;
+  o.drain_seconds = options_.chat_drain_seconds;
+  o.body_bytes = options_.body_bytes;
+  o.client_threads = options_.client_threads;
+  return o;
+}
+
 void Suite::run_ceilings() {
   Json& ceil = report_.json()["ceilings"];
   ceil = Json::object();
@@ -349,15 +362,7 @@ void Suite::run_ceilings() {
       work_dir_ + "/echo.log", std::chrono::seconds(30));
   Json runs = Json::array();
   auto run_echo = [&](double rate, size_t window) {
-    ChatLoadOptions o;
-    o.pairs = options_.chat_pairs;
-    o.rate_per_member = rate;
-    o.window = window;
-    o.seconds = options_.chat_seconds;
-    o.warmup_seconds = options_.chat_warmup_seconds;
-    o.drain_seconds = options_.chat_drain_seconds;
-    o.body_bytes = options_.body_bytes;
-    o.client_threads = options_.client_threads;
+    ChatLoadOptions o = chat_options(rate, window);
     o.echo = true;
     progress("ceilings: echo, " + std::to_string(o.pairs * 2) + " connections, " +
              (window ? "closed loop, " + std::to_string(window) + " in flight each"
@@ -513,16 +518,8 @@ void Suite::run_chat_scenarios() {
     return nullptr;
   };
   auto run_one = [&](double rate, size_t window) {
-    ChatLoadOptions o;
-    o.pairs = options_.chat_pairs;
+    ChatLoadOptions o = chat_options(rate, window);
     o.first_pair = 0;
-    o.rate_per_member = rate;
-    o.window = window;
-    o.seconds = options_.chat_seconds;
-    o.warmup_seconds = options_.chat_warmup_seconds;
-    o.drain_seconds = options_.chat_drain_seconds;
-    o.body_bytes = options_.body_bytes;
-    o.client_threads = options_.client_threads;
     const double offered = rate * static_cast<double>(o.pairs) * 2;
     const std::string name = window ? "chat max (" + std::to_string(window) + " in flight/member)"
                                     : "chat " + rate_label(offered) + " offered";

@@ -109,6 +109,8 @@ class Suite {
   // REQUIRES: `into` outlives the load.
   LoadObserver observe(Observed* into);
   void check_chat(const std::string& name, const ChatLoadResult& r);
+  // The chat-load options every chat run shares (echo ceiling and server).
+  ChatLoadOptions chat_options(double rate_per_member, size_t window) const;
   bool wants(const std::string& scenario) const { return options_.scenarios.count(scenario) > 0; }
   size_t total_pairs() const;
   const BenchPair& history_pair() const;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -27,11 +26,13 @@
 #include <string>
 #include <vector>
 
+#include "common/terminal.h"
 #include "preceptor/client/client.h"
 
 namespace po = boost::program_options;
 using preceptor::Result;
 using preceptor::Status;
+using preceptor::NoEcho;
 using preceptor::client::Client;
 using preceptor::client::State;
 using preceptor::client::StateChange;
@@ -349,26 +350,6 @@ uint64_t parse_id(const std::string& what, const std::string& text) {
   }
   return v;
 }
-
-class NoEcho {
- public:
-  NoEcho() {
-    if (tcgetattr(STDIN_FILENO, &saved_) == 0) {
-      termios quiet = saved_;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
-    }
-  }
-  ~NoEcho() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
-  }
-  NoEcho(const NoEcho&) = delete;
-  NoEcho& operator=(const NoEcho&) = delete;
-
- private:
-  termios saved_{};
-  bool active_ = false;
-};
 
 // ---- commands ----
 
