@@ -65,9 +65,12 @@ asio::awaitable<v1::AuthenticateResult> Connection::authenticate(const std::stri
   co_return std::move(*r.mutable_authenticate());
 }
 
-void Connection::send(const v1::ClientFrame& frame) { ws_.send(frame.SerializeAsString()); }
+void Connection::send(const v1::ClientFrame& frame) {
+  frame.SerializeToString(&out_);
+  ws_.send(out_);
+}
 
-void Connection::send_bytes(std::string bytes) { ws_.send(std::move(bytes)); }
+void Connection::send_bytes(std::string_view bytes) { ws_.send(bytes); }
 
 void Connection::close() {
   ws_.close();

@@ -69,7 +69,7 @@ class Connection {
 
   // REQUIRES: frame.request_id() < kCallIdBase.
   void send(const v1::ClientFrame& frame);
-  void send_bytes(std::string bytes);
+  void send_bytes(std::string_view bytes);
 
   // Replies whose request id is below kCallIdBase.
   void on_reply(ReplyFn fn) { on_reply_ = std::move(fn); }
@@ -98,6 +98,7 @@ class Connection {
   uint64_t next_call_id_ = kCallIdBase;
   std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending_;
   v1::ServerFrame frame_;  // reused for every decode: keeps its allocations
+  std::string out_;        // reused for every encode
   ReplyFn on_reply_;
   EventFn on_event_;
   RawFn on_raw_;

@@ -21,11 +21,13 @@ struct Endpoint {
   std::string url() const;
 };
 
-// One client WebSocket connection sending and receiving binary messages,
-// written directly on Beast (this is the only file of the tool that includes
-// Beast, to keep compile times down). Frames go out in the order send() is
-// called, one write in flight at a time; received frames are handed to a
-// callback as they arrive.
+// One client WebSocket connection sending and receiving binary messages. It
+// speaks RFC 6455 itself on an Asio TCP socket (no Beast: see the .cpp for
+// why): frames go out in the order send() is called, and every frame queued
+// while a write is in flight leaves in the next single write; received
+// messages are handed to a callback as they arrive, every whole frame of one
+// read in turn. Pings are answered; a close from the server is answered and
+// reported through the closed callback.
 //
 // Single-threaded: every call, and every callback, happens on the thread
 // running `io` (the tool runs one thread per io_context). The connection
@@ -50,7 +52,7 @@ class WsClient {
   void start_reading(FrameFn on_frame, ClosedFn on_closed);
 
   // Queues one binary message. Dropped silently once the connection is closed.
-  void send(std::string bytes);
+  void send(std::string_view bytes);
 
   // Drops the TCP connection at once, without a WebSocket close handshake
   // (like a phone losing its network). Pending writes are discarded.
