@@ -83,6 +83,11 @@ rocksdb::ColumnFamilyOptions family_options(const rocksdb::Options& db_options, 
   } else if (name == cf_name(Cf::kClientMessageIds)) {
     hinted = true;
     hint_prefix = 16;  // conversation id | sender
+    // Every SendMessage looks its client_message_id up, and nearly every
+    // lookup misses: a whole-key bloom filter in the memtable answers those
+    // without searching the skip list.
+    o.memtable_prefix_bloom_size_ratio = 0.02;
+    o.memtable_whole_key_filtering = true;
   } else if (name == cf_name(Cf::kConversations)) {
     hinted = true;  // rewritten on every message: the new version goes next to the last one
     hint_prefix = 8;
