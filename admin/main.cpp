@@ -139,7 +139,7 @@ std::unique_ptr<Env> open_env(const std::string& data_dir, bool create) {
   }
   env->store = std::move(*store);
   env->committer = std::make_unique<preceptor::storage::Committer>(*env->store, env->clock);
-  env->committer->set_event_sink([](const std::vector<preceptor::storage::CommittedEvent>&) {});
+  env->committer->set_event_sink([](std::span<const preceptor::storage::CommittedEvent>) {});
   env->accounts = std::make_unique<Accounts>(*env->store, *env->committer, env->clock, env->blocking,
                                              accounts_options(), nullptr);
   return env;

@@ -65,6 +65,7 @@ struct Committer::Pending {
   ApplyFn apply;
   DoneFn done;
   SteadyClock::time_point submitted;
+  uint64_t origin = 0;
 };
 
 // ---- CommitContext ----
@@ -142,7 +143,7 @@ void CommitContext::note(const rocksdb::Status& s) {
   }
 }
 
-uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audience) {
+uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audience, bool in_reply) {
   const uint64_t position = next_position_++;
   event.set_position(position);
   event.set_time_ms(now_ms_);
@@ -160,7 +161,7 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
   for (uint64_t user_id : audience) put(Cf::kUserInbox, user_inbox_key(user_id, position), *bytes);
   events_.push_back(CommittedEvent{std::make_shared<const v1::Event>(std::move(event)),
                                    std::make_shared<const std::vector<uint64_t>>(std::move(audience)),
-                                   std::move(bytes)});
+                                   std::move(bytes), in_reply ? origin_ : 0});
   return position;
 }
 
@@ -203,7 +204,7 @@ Committer::Committer(Store& store, const Clock& clock, CommitterOptions options)
 
 Committer::~Committer() { stop(); }
 
-void Committer::submit(ApplyFn apply, DoneFn done) {
+void Committer::submit(ApplyFn apply, DoneFn done, uint64_t origin) {
   Status refused;
   {
     std::lock_guard lock(mu_);
@@ -212,7 +213,7 @@ void Committer::submit(ApplyFn apply, DoneFn done) {
     } else if (stopping_) {
       refused = shutting_down();
     } else {
-      queue_.push_back(Pending{std::move(apply), std::move(done), SteadyClock::now()});
+      queue_.push_back(Pending{std::move(apply), std::move(done), SteadyClock::now(), origin});
     }
   }
   if (refused.is_ok()) {
@@ -282,10 +283,13 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
 
   std::vector<Status> results;
   results.reserve(group.size());
+  std::vector<size_t> events_end;  // per mutation: one past its last event in ctx.events_
+  events_end.reserve(group.size());
   for (Pending& p : group) {
     const uint64_t position_before = ctx.next_position_;
     const size_t events_before = ctx.events_.size();
     ctx.error_ = Status();
+    ctx.origin_ = p.origin;
     batch.SetSavePoint();
     Status status = run_apply(p.apply, ctx);
     if (status.is_ok()) status = ctx.error_;
@@ -312,6 +316,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
       ctx.events_.erase(ctx.events_.begin() + static_cast<std::ptrdiff_t>(events_before), ctx.events_.end());
     }
     results.push_back(std::move(status));
+    events_end.push_back(ctx.events_.size());
   }
   batch_sizes_.observe(static_cast<double>(group.size()));
   groups_total_.fetch_add(1);
@@ -352,8 +357,15 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
   // Counted before any `done` runs, so whoever waits on `done` sees them.
   commits_total_.fetch_add(ok);
 
-  if (sink_ && !ctx.events_.empty()) call_guarded("the event sink", [&] { sink_(ctx.events_); });
+  // Mutation by mutation: its events, then its reply. A session then sees
+  // the reply to its own request between the events before and after it.
+  const std::span<const CommittedEvent> events(ctx.events_);
+  size_t begin = 0;
   for (size_t i = 0; i < group.size(); ++i) {
+    if (sink_ && events_end[i] > begin) {
+      call_guarded("the event sink", [&] { sink_(events.subspan(begin, events_end[i] - begin)); });
+    }
+    begin = events_end[i];
     if (group[i].done) call_guarded("a done callback", [&] { group[i].done(results[i]); });
   }
 }

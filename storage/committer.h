@@ -28,6 +28,9 @@ struct CommittedEvent {
   std::shared_ptr<const v1::Event> event;  // position and time_ms set
   std::shared_ptr<const std::vector<uint64_t>> audience;  // user ids
   std::shared_ptr<const std::string> bytes;  // `event` serialized, as stored
+  // The origin (see Committer::submit) whose reply carries this event, so
+  // it need not be sent the event as well; 0 when every session gets it.
+  uint64_t answered_to = 0;
 };
 
 // What a mutation sees while the committer applies it. Only valid inside the
@@ -43,8 +46,9 @@ class CommitContext {
   // Stores `event` at the next global position (setting event.position and
   // event.time_ms) in `events`, and indexes it in each audience member's
   // inbox. Returns the position. Positions are gap-free: a rejected mutation
-  // gives its positions back.
-  uint64_t append_event(v1::Event event, std::vector<uint64_t> audience);
+  // gives its positions back. `in_reply`: the reply to this mutation carries
+  // the event, so the mutation's origin is not sent it (CommittedEvent::answered_to).
+  uint64_t append_event(v1::Event event, std::vector<uint64_t> audience, bool in_reply = false);
 
   // Next value of a named counter kept in `meta` ("next_id/<kind>"), starting at 1.
   // Rolled back with the mutation if it fails.
@@ -90,6 +94,7 @@ class CommitContext {
   Overlay& overlay_;
   int64_t now_ms_ = 0;
   uint64_t next_position_ = 0;  // next to hand out
+  uint64_t origin_ = 0;         // of the mutation being applied
   std::vector<CommittedEvent> events_;  // appended in this group so far
   Status error_;  // from note(); reset for each mutation
 };
@@ -98,13 +103,16 @@ class CommitContext {
 // through the context; returning an error rejects this mutation only (its
 // writes and positions are rolled back) and that error goes to `done`.
 // `done` runs on the committer thread after the group's synced write (or
-// with the write's error): keep it short, e.g. post to a strand.
+// with the write's error), right after the sink got this mutation's events
+// and before the next mutation's: keep it short, e.g. post to a strand.
 using ApplyFn = std::function<Status(CommitContext&)>;
 using DoneFn = std::function<void(const Status&)>;
 
 // Receives every committed event, in position order, after the write that
-// made it durable and before the `done` callbacks of that group. Committer thread.
-using EventSink = std::function<void(const std::vector<CommittedEvent>&)>;
+// made it durable: one call per mutation, just before that mutation's
+// `done`, so a reply and the events around it leave in position order.
+// Committer thread.
+using EventSink = std::function<void(std::span<const CommittedEvent>)>;
 
 struct CommitterOptions {
   size_t max_batch = 1024;       // mutations per WriteBatch at most (default 1024)
@@ -125,7 +133,9 @@ class Committer {
   Committer(Store& store, const Clock& clock, CommitterOptions options = {});
   ~Committer();  // stop()
 
-  void submit(ApplyFn apply, DoneFn done);
+  // `origin` names who submitted (a connection id; 0: nobody in particular):
+  // events appended `in_reply` carry it as CommittedEvent::answered_to.
+  void submit(ApplyFn apply, DoneFn done, uint64_t origin = 0);
 
   // Must be set before the first submit().
   void set_event_sink(EventSink sink) { sink_ = std::move(sink); }

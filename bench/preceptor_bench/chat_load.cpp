@@ -285,7 +285,15 @@ class ChatRun {
       ++s.error_replies;
       ++s.errors[v1::ErrorCode_Name(r.error().code()) + ": " + r.error().message()];
     } else if (r.has_send_message()) {
-      s.pairs[m.pair_slot].ledger.acked(r.send_message().message().seq());
+      const uint64_t seq = r.send_message().message().seq();
+      PairSlot& pair = s.pairs[m.pair_slot];
+      pair.ledger.acked(seq);
+      // The sending connection is not sent its own MessagePosted: the reply
+      // stands in for it (docs/protocol.md), in the same place in seq order.
+      if (pair.ledger.seen(m.side, seq)) {
+        ++s.first_sightings;
+        ++s.self_delivered;
+      }
       if (r.send_message().duplicate()) ++s.errors["reply marked duplicate (client_message_id reused)"];
       record_ack(s, m, r.request_id());
     } else {

@@ -154,9 +154,10 @@ void Dispatcher::dispatch(const ConnectionInfo& conn, v1::ClientFrame frame, Rep
       return answer([](v1::ListMentorshipsResult& l, v1::Response& r) { *r.mutable_list_mentorships() = std::move(l); })(
           mentorships.list(me));
     case F::kSendMessage:
-      return chat.send(me, frame.send_message(), answer([](v1::SendMessageResult& m, v1::Response& r) {
-        *r.mutable_send_message() = std::move(m);
-      }));
+      return chat.send(
+          me, frame.send_message(),
+          answer([](v1::SendMessageResult& m, v1::Response& r) { *r.mutable_send_message() = std::move(m); }),
+          conn.connection_id);
     case F::kEditMessage:
       return chat.edit(me, frame.edit_message(), answer([](v1::Message& m, v1::Response& r) {
         *r.mutable_message()->mutable_message() = std::move(m);

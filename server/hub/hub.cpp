@@ -31,13 +31,14 @@ std::string event_frame(const std::string& event_bytes) {
 
 }  // namespace
 
-uint64_t Hub::attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink) {
+uint64_t Hub::attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink,
+                     uint64_t connection_id) {
   uint64_t id;
   bool first;
   {
     std::lock_guard lock(mu_);
     id = next_id_++;
-    entries_.emplace(id, Entry{user_id, token_hash, std::move(sink)});
+    entries_.emplace(id, Entry{user_id, token_hash, std::move(sink), connection_id});
     auto& regs = by_user_[user_id];
     first = regs.empty();
     regs.push_back(id);
@@ -71,10 +72,7 @@ void Hub::publish_live(const std::vector<uint64_t>& audience, const v1::Event& e
   std::vector<std::shared_ptr<SessionSink>> targets;
   {
     std::lock_guard lock(mu_);
-    for (uint64_t user : audience) {
-      auto sinks = sinks_of_user(user);
-      targets.insert(targets.end(), sinks.begin(), sinks.end());
-    }
+    for (uint64_t user : audience) sinks_of_user(user, targets);
   }
   if (targets.empty()) return;
   v1::ServerFrame frame;
@@ -88,14 +86,14 @@ bool Hub::is_online(uint64_t user_id) const {
   return by_user_.count(user_id) > 0;
 }
 
-std::vector<std::shared_ptr<SessionSink>> Hub::sinks_of_user(uint64_t user_id) const {
-  std::vector<std::shared_ptr<SessionSink>> out;
+void Hub::sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSink>>& out, uint64_t except) const {
   auto user = by_user_.find(user_id);
-  if (user == by_user_.end()) return out;
+  if (user == by_user_.end()) return;
   for (uint64_t id : user->second) {
-    if (auto sink = entries_.at(id).sink.lock()) out.push_back(std::move(sink));
+    const Entry& entry = entries_.at(id);
+    if (except != 0 && entry.connection_id == except) continue;
+    if (auto sink = entry.sink.lock()) out.push_back(std::move(sink));
   }
-  return out;
 }
 
 void Hub::end_token(const std::string& token_hash, const std::string& reason) {
@@ -114,20 +112,18 @@ void Hub::end_user(uint64_t user_id, const std::string& reason) {
   std::vector<std::shared_ptr<SessionSink>> targets;
   {
     std::lock_guard lock(mu_);
-    targets = sinks_of_user(user_id);
+    sinks_of_user(user_id, targets);
   }
   for (auto& sink : targets) sink->end_session(reason);
 }
 
-void Hub::publish(const std::vector<storage::CommittedEvent>& events) {
+void Hub::publish(std::span<const storage::CommittedEvent> events) {
+  std::vector<std::shared_ptr<SessionSink>> targets;
   for (const auto& committed : events) {
-    std::vector<std::shared_ptr<SessionSink>> targets;
+    targets.clear();
     {
       std::lock_guard lock(mu_);
-      for (uint64_t user : *committed.audience) {
-        auto sinks = sinks_of_user(user);
-        targets.insert(targets.end(), sinks.begin(), sinks.end());
-      }
+      for (uint64_t user : *committed.audience) sinks_of_user(user, targets, committed.answered_to);
     }
     if (targets.empty()) continue;
     std::shared_ptr<const std::string> bytes;

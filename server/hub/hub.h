@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,7 +31,11 @@ class SessionSink {
 class Hub {
  public:
   // Registers an authenticated session; returns an id for detach().
-  uint64_t attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink);
+  // `connection_id` is the origin the session's requests are submitted
+  // under (storage::Committer::submit): it is not sent events whose reply
+  // already carried them.
+  uint64_t attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink,
+                  uint64_t connection_id = 0);
   void detach(uint64_t registration);
 
   // Ends every live session using this token / of this user.
@@ -38,8 +43,9 @@ class Hub {
   void end_user(uint64_t user_id, const std::string& reason);
 
   // The committer's event sink: encodes each event once as a ServerFrame and
-  // delivers it to every live session of its audience, in position order.
-  void publish(const std::vector<storage::CommittedEvent>& events);
+  // delivers it to every live session of its audience, in position order,
+  // except the connection it was answered to.
+  void publish(std::span<const storage::CommittedEvent> events);
 
   // Delivers a live-only event (position 0, never stored) to every live
   // session of `audience`. Any thread.
@@ -59,8 +65,11 @@ class Hub {
     uint64_t user_id;
     std::string token_hash;
     std::weak_ptr<SessionSink> sink;
+    uint64_t connection_id = 0;
   };
-  std::vector<std::shared_ptr<SessionSink>> sinks_of_user(uint64_t user_id) const;  // REQUIRES: mu_ held
+  // Appends the live sessions of `user_id` to `out`, leaving out the one
+  // with connection id `except` (0: none). REQUIRES: mu_ held.
+  void sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSink>>& out, uint64_t except = 0) const;
 
   PresenceListener presence_;
   mutable std::mutex mu_;

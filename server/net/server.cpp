@@ -101,7 +101,7 @@ Status Server::start() {
   if (!store) return store.status();
   d.store = std::move(store.value());
   d.committer = std::make_unique<storage::Committer>(*d.store, d.clock);
-  d.committer->set_event_sink([&d](const std::vector<storage::CommittedEvent>& events) { d.hub.publish(events); });
+  d.committer->set_event_sink([&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
   d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);
   d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, *d.blocking,
                                                     d.config.accounts, &d.hub);

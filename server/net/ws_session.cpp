@@ -189,7 +189,8 @@ void WsSession::on_reply(api::Reply reply) {
   if (reply.authenticated && !closing_) {
     if (hub_registration_) ctx_.hub.detach(hub_registration_);
     info_.auth = std::move(reply.authenticated);
-    hub_registration_ = ctx_.hub.attach(info_.auth->user.id(), info_.auth->token_hash, weak_from_this());
+    hub_registration_ =
+        ctx_.hub.attach(info_.auth->user.id(), info_.auth->token_hash, weak_from_this(), info_.connection_id);
     auth_timer_.cancel();
     log::info("authenticated")
         .kv("conn", info_.connection_id)

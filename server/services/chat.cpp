@@ -67,7 +67,8 @@ Status load_message(storage::CommitContext& ctx, uint64_t conv, uint64_t seq, v1
 Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Clock& clock)
     : store_(store), committer_(committer), hub_(hub), clock_(clock) {}
 
-void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done) {
+void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done,
+                uint64_t origin) {
   if (req.client_message_id().empty() || req.client_message_id().size() > kMaxClientMessageIdBytes) {
     return done(invalid_argument("client_message_id must be 1 to 64 bytes, unique per message; clients generate it "
                                  "once and reuse it on retries.",
@@ -140,11 +141,11 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         if (!moved) return moved.status();
         v1::Event e;
         *e.mutable_message_posted()->mutable_message() = m;
-        ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()});
+        ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()}, /*in_reply=*/true);
         *out.mutable_message() = std::move(m);
         return Status::ok();
       },
-      std::move(done));
+      std::move(done), origin);
 }
 
 void Chat::edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Message> done) {

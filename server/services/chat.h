@@ -37,7 +37,11 @@ class Chat {
 
   Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Clock& clock);
 
-  void send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done);
+  // The reply carries the stored message, so the connection that sent it
+  // (`origin`, a connection id; 0: none) is not sent its MessagePosted;
+  // the sender's other sessions and the counterpart's are.
+  void send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done,
+            uint64_t origin = 0);
   void edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Message> done);
   void remove(const v1::User& actor, const v1::DeleteMessage& req, Done<v1::Message> done);
   Result<v1::HistoryResult> history(const v1::User& actor, const v1::History& req) const;

@@ -70,15 +70,17 @@ Status scan_prefix(const storage::Store& store, storage::Cf cf, std::string_view
 }
 
 // Runs `apply` on the committer and hands `done` the value it produced.
+// `origin`: see storage::Committer::submit.
 template <class T>
 void commit_with_result(storage::Committer& committer, std::function<Status(storage::CommitContext&, T&)> apply,
-                        std::function<void(Result<T>)> done) {
+                        std::function<void(Result<T>)> done, uint64_t origin = 0) {
   auto out = std::make_shared<T>();
   committer.submit([apply = std::move(apply), out](storage::CommitContext& ctx) { return apply(ctx, *out); },
                    [out, done = std::move(done)](const Status& st) {
                      if (!st) return done(st);
                      done(std::move(*out));
-                   });
+                   },
+                   origin);
 }
 
 }  // namespace preceptor::services

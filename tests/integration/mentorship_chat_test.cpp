@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
@@ -424,6 +425,84 @@ TEST_F(Chat, ReadMarkersReachOtherDevicesAndUnreadCounts) {
   EXPECT_EQ(mentor_phone.call(list).list_conversations().conversations(0).unread(), 1u);
   mark.mutable_mark_read()->set_seq(99);
   EXPECT_EQ(code_of(mentor.call(mark)), v1::ERROR_CODE_INVALID_ARGUMENT);
+}
+
+// The sending connection gets its message in the reply, not again as an
+// event; the sender's other device and the counterpart get the event. With
+// both members sending without waiting, the sending connection still sees
+// replies and events strictly in position order.
+TEST_F(Chat, TheSendingConnectionGetsItsMessageInTheReplyInPositionOrder) {
+  start();
+  const v1::User mentee_u = server_->add_user("wei", v1::ROLE_MENTEE);
+  User mentee(port(), mentee_u);
+  User mentee_tablet(port(), mentee_u, mentee.token());
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+
+  constexpr int kEach = 60;
+  auto send_frame = [conv](int i, const std::string& who) {
+    v1::ClientFrame f;
+    f.mutable_send_message()->set_conversation_id(conv);
+    f.mutable_send_message()->set_body(who + " " + std::to_string(i));
+    f.mutable_send_message()->set_client_message_id(who + "-" + std::to_string(i));
+    return f;
+  };
+  // Both pipeline all their messages, so groups mix the two senders.
+  std::thread mentor_sends([&] {
+    for (int i = 0; i < kEach; ++i) {
+      v1::ClientFrame f = send_frame(i, "mentor");
+      f.set_request_id(mentor.client().next_request_id());
+      ASSERT_TRUE(mentor.client().send(f));
+    }
+  });
+  for (int i = 0; i < kEach; ++i) {
+    v1::ClientFrame f = send_frame(i, "mentee");
+    f.set_request_id(mentee.client().next_request_id());
+    ASSERT_TRUE(mentee.client().send(f));
+  }
+  mentor_sends.join();
+
+  // On the sending connection: kEach replies carrying the mentee's messages,
+  // kEach events carrying the mentor's, all in position order.
+  std::vector<uint64_t> positions;
+  int replies = 0, own_events = 0, their_events = 0;
+  while (replies < kEach || their_events < kEach) {
+    Received got = mentee.client().receive(5s);
+    ASSERT_EQ(got.kind, Received::Kind::kFrame) << "after " << replies << " replies and " << their_events << " events";
+    if (got.frame.has_reply()) {
+      const v1::Response& r = got.frame.reply();
+      ASSERT_TRUE(r.has_send_message()) << r.DebugString();
+      EXPECT_EQ(r.send_message().message().sender_id(), mentee.id());
+      positions.push_back(r.send_message().message().position());
+      ++replies;
+    } else if (got.frame.event().has_message_posted()) {
+      const v1::Message& m = got.frame.event().message_posted().message();
+      EXPECT_EQ(m.position(), got.frame.event().position());
+      positions.push_back(got.frame.event().position());
+      ++(m.sender_id() == mentee.id() ? own_events : their_events);
+    }
+  }
+  EXPECT_EQ(own_events, 0) << "the reply already carried those";
+  EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end()));
+  EXPECT_EQ(std::set<uint64_t>(positions.begin(), positions.end()).size(), positions.size());
+  EXPECT_EQ(mentee.client().receive(300ms).kind, Received::Kind::kTimeout) << "nothing more for the sending connection";
+
+  // The mentee's tablet gets all 2 * kEach as events, in seq order.
+  for (int seen = 0; seen < 2 * kEach; ++seen) {
+    auto e = mentee_tablet.event_where([](const v1::Event& ev) { return ev.has_message_posted(); });
+    ASSERT_TRUE(e) << "the tablet saw " << seen;
+    EXPECT_EQ(e->message_posted().message().seq(), static_cast<uint64_t>(seen + 1));
+  }
+  // The mentor, a sending connection too, gets the mentee's kEach as events.
+  uint64_t last_seq = 0;
+  for (int seen = 0; seen < kEach; ++seen) {
+    auto e = mentor.event_where([](const v1::Event& ev) { return ev.has_message_posted(); });
+    ASSERT_TRUE(e) << "the mentor saw " << seen;
+    EXPECT_EQ(e->message_posted().message().sender_id(), mentee.id());
+    EXPECT_GT(e->message_posted().message().seq(), last_seq);
+    last_seq = e->message_posted().message().seq();
+  }
+  EXPECT_FALSE(mentor.event_where([](const v1::Event& ev) { return ev.has_message_posted(); }, 300ms));
 }
 
 TEST_F(Chat, EditAndDeleteShowInHistory) {

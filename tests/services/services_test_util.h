@@ -95,7 +95,7 @@ class AccountsHarness {
     if (!store) throw std::runtime_error("Store::open: " + store.status().to_string());
     store_ = std::move(*store);
     committer_ = std::make_unique<storage::Committer>(*store_, clock_);
-    committer_->set_event_sink([this](const std::vector<storage::CommittedEvent>& events) {
+    committer_->set_event_sink([this](std::span<const storage::CommittedEvent> events) {
       std::lock_guard lock(events_mu_);
       events_.insert(events_.end(), events.begin(), events.end());
     });

@@ -4,6 +4,7 @@
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -411,7 +412,7 @@ TEST_F(CommitterTest, SinkGetsEventsInOrderOnceDurableAndBeforeDone) {
   std::mutex mu;
   std::vector<uint64_t> sunk;
   std::vector<std::string> problems;
-  committer_->set_event_sink([&](const std::vector<CommittedEvent>& events) {
+  committer_->set_event_sink([&](std::span<const CommittedEvent> events) {
     std::lock_guard lock(mu);
     for (const CommittedEvent& e : events) {
       // Durable means readable by anyone, through the store, right now.
@@ -453,9 +454,64 @@ TEST_F(CommitterTest, SinkGetsEventsInOrderOnceDurableAndBeforeDone) {
   EXPECT_EQ(sunk, one_to(kThreads * kPerThread));
 }
 
+// A session must get the reply to its request between the events before and
+// after it, and not the events its reply carries: the sink is called per
+// mutation, just before that mutation's done, with the submitter's origin on
+// the events appended `in_reply`.
+TEST_F(CommitterTest, EachMutationsEventsReachTheSinkJustBeforeItsDoneWithItsOrigin) {
+  std::mutex mu;
+  std::vector<std::string> trail;
+  committer_->set_event_sink([&](std::span<const CommittedEvent> events) {
+    std::lock_guard lock(mu);
+    for (const CommittedEvent& e : events) {
+      trail.push_back("event " + std::to_string(e.event->position()) + " answered to " +
+                      std::to_string(e.answered_to));
+    }
+  });
+  auto note_done = [&](std::string what, Completions& done, size_t slot) {
+    DoneFn record = done.slot(slot);
+    return [&, what, record](const Status& s) {
+      {
+        std::lock_guard lock(mu);
+        trail.push_back(what);
+      }
+      record(s);
+    };
+  };
+  Completions done(4);
+  // The first mutation holds the committer until the other three wait, so
+  // those three form one group.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  committer_->submit([released](CommitContext&) {
+    released.wait();
+    return Status::ok();
+  }, note_done("done blocker", done, 0));
+  committer_->submit([](CommitContext& ctx) {
+    ctx.append_event(test_event("sent"), {1, 2}, /*in_reply=*/true);
+    return Status::ok();
+  }, note_done("done 11", done, 1), /*origin=*/11);
+  committer_->submit([](CommitContext& ctx) {
+    ctx.append_event(test_event("first"), {1});
+    ctx.append_event(test_event("second"), {2});
+    return Status::ok();
+  }, note_done("done 12", done, 2), /*origin=*/12);
+  committer_->submit([](CommitContext& ctx) {
+    ctx.put(Cf::kUsernames, "quiet", "1");
+    return Status::ok();
+  }, note_done("done 13", done, 3), /*origin=*/13);
+  release.set_value();
+  ASSERT_TRUE(done.wait_all());
+
+  std::lock_guard lock(mu);
+  EXPECT_EQ(trail, (std::vector<std::string>{"done blocker", "event 1 answered to 11", "done 11",
+                                             "event 2 answered to 0", "event 3 answered to 0", "done 12",
+                                             "done 13"}));
+}
+
 TEST_F(CommitterTest, SinkIsNotCalledForRejectedEvents) {
   std::vector<uint64_t> sunk;  // committer thread only, read after done
-  committer_->set_event_sink([&](const std::vector<CommittedEvent>& events) {
+  committer_->set_event_sink([&](std::span<const CommittedEvent> events) {
     for (const CommittedEvent& e : events) sunk.push_back(e.event->position());
   });
   Status rejected = commit_and_wait(*committer_, [](CommitContext& ctx) {

@@ -538,6 +538,17 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         publish();
         if (r.has_error()) return done(status_of(r.error()));
         if (!r.has_send_message()) return done(internal_error("The server answered SendMessage with another result."));
+        // The server does not send this connection the MessagePosted of its
+        // own message: the reply carries it, in its place in position order.
+        // Delivered as that event (once, like any other) before `done`.
+        const v1::Message& m = r.send_message().message();
+        if (m.position() != 0) {
+          v1::Event posted;
+          posted.set_position(m.position());
+          posted.set_time_ms(m.sent_at_ms());
+          *posted.mutable_message_posted()->mutable_message() = m;
+          on_event(posted);
+        }
         return done(std::move(*r.mutable_send_message()));
       }
       case Kind::kUser:
