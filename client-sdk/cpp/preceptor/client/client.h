@@ -98,7 +98,9 @@ class Client {
   // Handlers; set them before start(). Events arrive in order: stored events
   // (position > 0) once each, in position order; live-only events (typing,
   // presence; position 0) as they come. SessionEnded is delivered too, and
-  // then the client stops.
+  // then the client stops. A message this client sent arrives as its
+  // MessagePosted as well: the server puts the SendMessage reply in that
+  // event's place, and the client delivers it as the event.
   void on_event(std::function<void(const v1::Event&)> handler);
   void on_state(std::function<void(const StateChange&)> handler);
   // A Sync found that the server's store is not the one the saved position
