@@ -17,6 +17,7 @@
 
 #include "preceptor/v1/frames.pb.h"
 #include "server/hub/hub.h"
+#include "server/services/record_io.h"
 #include "storage/keys.h"
 
 namespace preceptor::services {
@@ -471,8 +472,8 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
     std::array<unsigned char, kTokenBytes> raw;
     randombytes_buf(raw.data(), raw.size());
     const std::string_view raw_view(reinterpret_cast<const char*>(raw.data()), raw.size());
-    auto outcome = std::make_shared<LoginOutcome>();
-    outcome->token = to_hex(raw_view);
+    LoginOutcome outcome;
+    outcome.token = to_hex(raw_view);
     const std::string token_hash = sha256(raw_view);
     sodium_memzero(raw.data(), raw.size());
 
@@ -485,7 +486,7 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
     token.set_expires_at_ms(now + options_.token_lifetime_ms);
     token.set_idle_timeout_ms(options_.token_idle_timeout_ms);
 
-    AuthSession& session = outcome->session;
+    AuthSession& session = outcome.session;
     session.user = record->user();
     session.token_hash = token_hash;
     session.device_name = device;
@@ -493,9 +494,10 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
     session.expires_at_ms = token.expires_at_ms();
 
     const uint64_t user_id = record->user().id();
-    committer_.submit(
-        [user_id, token_hash, token = std::move(token),
-         verified_hash = record->password_hash()](storage::CommitContext& ctx) -> Status {
+    commit_with_result<LoginOutcome>(
+        committer_,
+        [user_id, token_hash, token = std::move(token), verified_hash = record->password_hash(),
+         outcome = std::move(outcome)](storage::CommitContext& ctx, LoginOutcome& out) -> Status {
           // The user may have been disabled or given a new password while we verified.
           auto current = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
           if (!current) return current.status();
@@ -505,15 +507,10 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
           }
           ctx.put(Cf::kTokens, token_hash, token.SerializeAsString());
           ctx.put(Cf::kUserTokens, storage::user_token_key(user_id, token_hash), "");
+          out = outcome;
           return Status::ok();
         },
-        [outcome, done = std::move(done)](const Status& st) {
-          if (!st) {
-            done(st);
-            return;
-          }
-          done(std::move(*outcome));
-        });
+        std::move(done));
   });
 }
 
@@ -599,10 +596,10 @@ void Accounts::logout(const std::string& token_hash, std::function<void(const St
 }
 
 void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done) {
-  auto count = std::make_shared<uint32_t>(0);
-  committer_.submit(
-      [this, user_id, count](storage::CommitContext& ctx) -> Status {
-        *count = 0;
+  commit_with_result<uint32_t>(
+      committer_,
+      [this, user_id](storage::CommitContext& ctx, uint32_t& count) -> Status {
+        count = 0;
         auto user = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
         if (!user) return user.status();
         if (!user->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
@@ -615,7 +612,7 @@ void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_
           const std::string key = it->key().ToString();
           ctx.del(Cf::kUserTokens, key);
           ctx.del(Cf::kTokens, std::string_view(key).substr(prefix.size()));
-          ++*count;
+          ++count;
         }
         if (!it->status().ok()) {
           return unavailable("Reading the tokens of user " + std::to_string(user_id) +
@@ -623,13 +620,9 @@ void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_
         }
         return Status::ok();
       },
-      [this, user_id, count, done = std::move(done)](const Status& st) {
-        if (!st) {
-          done(st);
-          return;
-        }
-        if (hub_ != nullptr) hub_->end_user(user_id, "An administrator ended your sessions.");
-        done(*count);
+      [this, user_id, done = std::move(done)](Result<uint32_t> count) {
+        if (count && hub_ != nullptr) hub_->end_user(user_id, "An administrator ended your sessions.");
+        done(std::move(count));
       });
 }
 
@@ -653,24 +646,18 @@ void Accounts::create_user(const NewUser& user, std::function<void(Result<v1::Us
     done(hash.status());
     return;
   }
-  auto created = std::make_shared<v1::User>();
   NewUser stored = user;
   sodium_memzero(stored.password.data(), stored.password.size());
   stored.password.clear();
-  committer_.submit(
-      [stored = std::move(stored), hash = std::move(*hash), created](storage::CommitContext& ctx) -> Status {
+  commit_with_result<v1::User>(
+      committer_,
+      [stored = std::move(stored), hash = std::move(*hash)](storage::CommitContext& ctx, v1::User& created) -> Status {
         auto u = put_new_user(ctx, stored, hash);
         if (!u) return u.status();
-        *created = std::move(*u);
+        created = std::move(*u);
         return Status::ok();
       },
-      [created, done = std::move(done)](const Status& st) {
-        if (!st) {
-          done(st);
-          return;
-        }
-        done(std::move(*created));
-      });
+      std::move(done));
 }
 
 void Accounts::create_users(const std::vector<NewUser>& users,
@@ -713,24 +700,18 @@ void Accounts::create_users(const std::vector<NewUser>& users,
     if (on_hashed) on_hashed(rows->size(), users.size());
   }
 
-  auto created = std::make_shared<std::vector<v1::User>>();
-  committer_.submit(
-      [rows, created](storage::CommitContext& ctx) -> Status {
-        created->clear();
+  commit_with_result<std::vector<v1::User>>(
+      committer_,
+      [rows](storage::CommitContext& ctx, std::vector<v1::User>& created) -> Status {
+        created.clear();
         for (const Row& row : *rows) {
           auto u = put_new_user(ctx, row.user, row.hash);
           if (!u) return u.status();  // rejects the whole mutation: all or none
-          created->push_back(std::move(*u));
+          created.push_back(std::move(*u));
         }
         return Status::ok();
       },
-      [created, done = std::move(done)](const Status& st) {
-        if (!st) {
-          done(st);
-          return;
-        }
-        done(std::move(*created));
-      });
+      std::move(done));
 }
 
 // Hashing runs on the caller's thread.
