@@ -11,11 +11,6 @@
 namespace preceptor::server {
 namespace po = boost::program_options;
 
-int default_io_threads() {
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  return std::clamp(cores - 1, 1, 64);
-}
-
 namespace {
 
 std::vector<std::string> split_list(const std::string& s) {

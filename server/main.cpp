@@ -2,9 +2,8 @@
 #include <cstdio>
 
 #include "server/config.h"
-#include "server/demo.h"
-#include "server/log.h"
-#include "server/net/server.h"
+#include "common/log.h"
+#include "server/app.h"
 
 int main(int argc, char** argv) {
   using namespace preceptor;
@@ -25,16 +24,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (parsed.config.demo) {
-    auto logins = server::ensure_demo_program(srv.accounts());
-    if (!logins) {
-      std::fprintf(stderr, "preceptor-server: could not create the demo program: %s\n",
-                   logins.status().message().c_str());
-      srv.shutdown();
-      srv.wait();
-      return 1;
-    }
     std::printf("Demo program ready. Sign in with any of these (username / password):\n");
-    for (const auto& l : logins.value()) {
+    for (const auto& l : srv.demo_logins()) {
       std::printf("  %-18s %-24s %-17s %s\n", l.username.c_str(), l.password.c_str(), l.role.c_str(),
                   l.display_name.c_str());
     }

@@ -143,7 +143,7 @@ void CommitContext::note(const rocksdb::Status& s) {
   }
 }
 
-uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audience, bool in_reply) {
+uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audience, InReply in_reply) {
   const uint64_t position = next_position_++;
   event.set_position(position);
   event.set_time_ms(now_ms_);
@@ -161,7 +161,7 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
   for (uint64_t user_id : audience) put(Cf::kUserInbox, user_inbox_key(user_id, position), *bytes);
   events_.push_back(CommittedEvent{std::make_shared<const v1::Event>(std::move(event)),
                                    std::make_shared<const std::vector<uint64_t>>(std::move(audience)),
-                                   std::move(bytes), in_reply ? origin_ : 0});
+                                   std::move(bytes), in_reply == InReply::kCarried ? origin_ : 0});
   return position;
 }
 

@@ -18,19 +18,27 @@
 #include "common/clock.h"
 #include "common/histogram.h"
 #include "common/status.h"
-#include "preceptor/v1/frames.pb.h"
+#include "preceptor/v1/events.pb.h"
 #include "storage/store.h"
 
 namespace preceptor::storage {
+
+// Whether the reply to the mutation that appends an event carries the event
+// itself ("the reply already carried it"). Then the mutation's origin (the
+// connection that asked, see Committer::submit) is left out of the event's
+// fan-out, and gets it exactly once, in position order with the events
+// around it. One concept from the service (a chat send) through the
+// committer (CommittedEvent::carried_in_reply_to) to the hub.
+enum class InReply : bool { kNotCarried = false, kCarried = true };
 
 // An event that reached disk, handed to the event sink in position order.
 struct CommittedEvent {
   std::shared_ptr<const v1::Event> event;  // position and time_ms set
   std::shared_ptr<const std::vector<uint64_t>> audience;  // user ids
   std::shared_ptr<const std::string> bytes;  // `event` serialized, as stored
-  // The origin (see Committer::submit) whose reply carries this event, so
-  // it need not be sent the event as well; 0 when every session gets it.
-  uint64_t answered_to = 0;
+  // The connection whose reply carried this event (InReply::kCarried), so
+  // the hub does not send it again; 0 when every session gets it.
+  uint64_t carried_in_reply_to = 0;
 };
 
 // What a mutation sees while the committer applies it. Only valid inside the
@@ -46,9 +54,8 @@ class CommitContext {
   // Stores `event` at the next global position (setting event.position and
   // event.time_ms) in `events`, and indexes it in each audience member's
   // inbox. Returns the position. Positions are gap-free: a rejected mutation
-  // gives its positions back. `in_reply`: the reply to this mutation carries
-  // the event, so the mutation's origin is not sent it (CommittedEvent::answered_to).
-  uint64_t append_event(v1::Event event, std::vector<uint64_t> audience, bool in_reply = false);
+  // gives its positions back. See InReply for `in_reply`.
+  uint64_t append_event(v1::Event event, std::vector<uint64_t> audience, InReply in_reply = InReply::kNotCarried);
 
   // Next value of a named counter kept in `meta` ("next_id/<kind>"), starting at 1.
   // Rolled back with the mutation if it fails.
@@ -134,7 +141,7 @@ class Committer {
   ~Committer();  // stop()
 
   // `origin` names who submitted (a connection id; 0: nobody in particular):
-  // events appended `in_reply` carry it as CommittedEvent::answered_to.
+  // events appended InReply::kCarried carry it as CommittedEvent::carried_in_reply_to.
   void submit(ApplyFn apply, DoneFn done, uint64_t origin = 0);
 
   // Must be set before the first submit().

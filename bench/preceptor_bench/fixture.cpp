@@ -20,8 +20,8 @@ asio::awaitable<void> make_active(Connection& mentor, Connection& mentee, const 
   request.mutable_request_mentorship()->set_note("preceptor-bench");
   v1::Response r = co_await mentee.call(request);
   uint64_t mentorship_id = 0;
-  if (r.has_mentorship()) {
-    mentorship_id = r.mentorship().mentorship().id();
+  if (r.has_request_mentorship()) {
+    mentorship_id = r.request_mentorship().mentorship().id();
   } else {
     // Already paired (a server reused across runs): find that mentorship.
     v1::ClientFrame list;
@@ -47,7 +47,7 @@ asio::awaitable<void> make_active(Connection& mentor, Connection& mentee, const 
   v1::Response a = co_await mentor.call(accept);
   if (a.has_error()) throw CallError("AcceptMentorship: " + describe(a.error()));
   pair.mentorship_id = mentorship_id;
-  pair.conversation_id = a.mentorship().mentorship().conversation_id();
+  pair.conversation_id = a.accept_mentorship().mentorship().conversation_id();
   if (pair.conversation_id == 0) throw CallError("AcceptMentorship returned no conversation_id");
 }
 

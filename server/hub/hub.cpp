@@ -7,6 +7,7 @@
 #include <google/protobuf/wire_format_lite.h>
 
 #include "preceptor/v1/frames.pb.h"
+#include "storage/committer.h"
 
 namespace preceptor::hub {
 namespace {
@@ -43,7 +44,7 @@ uint64_t Hub::attach(uint64_t user_id, const std::string& token_hash, std::weak_
     first = regs.empty();
     regs.push_back(id);
   }
-  if (first && presence_) presence_(user_id, true);
+  if (first) notify_presence(user_id, true);
   return id;
 }
 
@@ -65,7 +66,11 @@ void Hub::detach(uint64_t registration) {
     }
     entries_.erase(it);
   }
-  if (last && presence_) presence_(user_id, false);
+  if (last) notify_presence(user_id, false);
+}
+
+void Hub::notify_presence(uint64_t user_id, bool online) {
+  for (const PresenceListener& listener : presence_) listener(user_id, online);
 }
 
 void Hub::publish_live(const std::vector<uint64_t>& audience, const v1::Event& event) {
@@ -96,12 +101,13 @@ void Hub::sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSin
   }
 }
 
-void Hub::end_token(const std::string& token_hash, const std::string& reason) {
+void Hub::end_token(const std::string& token_hash, const std::string& reason, uint64_t except_connection) {
   std::vector<std::shared_ptr<SessionSink>> targets;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, entry] : entries_) {
       if (entry.token_hash != token_hash) continue;
+      if (except_connection != 0 && entry.connection_id == except_connection) continue;
       if (auto sink = entry.sink.lock()) targets.push_back(std::move(sink));
     }
   }
@@ -123,7 +129,7 @@ void Hub::publish(std::span<const storage::CommittedEvent> events) {
     targets.clear();
     {
       std::lock_guard lock(mu_);
-      for (uint64_t user : *committed.audience) sinks_of_user(user, targets, committed.answered_to);
+      for (uint64_t user : *committed.audience) sinks_of_user(user, targets, committed.carried_in_reply_to);
     }
     if (targets.empty()) continue;
     std::shared_ptr<const std::string> bytes;

@@ -9,7 +9,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "storage/committer.h"
+#include "preceptor/v1/events.pb.h"
+
+namespace preceptor::storage {
+struct CommittedEvent;
+}
 
 namespace preceptor::hub {
 
@@ -38,8 +42,9 @@ class Hub {
                   uint64_t connection_id = 0);
   void detach(uint64_t registration);
 
-  // Ends every live session using this token / of this user.
-  void end_token(const std::string& token_hash, const std::string& reason);
+  // Ends every live session using this token (but the one on connection
+  // `except_connection`, 0: none) / of this user.
+  void end_token(const std::string& token_hash, const std::string& reason, uint64_t except_connection = 0);
   void end_user(uint64_t user_id, const std::string& reason);
 
   // The committer's event sink: encodes each event once as a ServerFrame and
@@ -52,9 +57,9 @@ class Hub {
   void publish_live(const std::vector<uint64_t>& audience, const v1::Event& event);
 
   // Called (outside the hub's lock) when a user's first session attaches or
-  // last session detaches. Set before any attach.
+  // last session detaches. Added at start-up, before any attach.
   using PresenceListener = std::function<void(uint64_t user_id, bool online)>;
-  void set_presence_listener(PresenceListener listener) { presence_ = std::move(listener); }
+  void add_presence_listener(PresenceListener listener) { presence_.push_back(std::move(listener)); }
 
   bool is_online(uint64_t user_id) const;
   size_t session_count() const;
@@ -70,8 +75,9 @@ class Hub {
   // Appends the live sessions of `user_id` to `out`, leaving out the one
   // with connection id `except` (0: none). REQUIRES: mu_ held.
   void sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSink>>& out, uint64_t except = 0) const;
+  void notify_presence(uint64_t user_id, bool online);
 
-  PresenceListener presence_;
+  std::vector<PresenceListener> presence_;
   mutable std::mutex mu_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, Entry> entries_;

@@ -5,28 +5,30 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
-#include "server/api/dispatcher.h"
-#include "server/config.h"
+#include "server/api/router.h"
 #include "server/hub/hub.h"
-#include "server/metrics.h"
+#include "server/net/metrics.h"
+#include "server/net/net_config.h"
 
 namespace preceptor::server {
 
 class WsSession;
 
-// What every connection shares: configuration, services, metrics, and the
-// registry of open WebSocket sessions (for draining on shutdown). Outlives
-// every session. Thread-safe.
+// What every connection shares: configuration, the router, the hub,
+// metrics, and the registry of open WebSocket sessions (for draining on
+// shutdown). Filled by the app; outlives every session. Thread-safe.
 struct ServerContext {
-  ServerContext(const ServerConfig& c, Metrics& m, api::Dispatcher& d, hub::Hub& h, std::function<bool()> ready_fn,
+  ServerContext(const NetConfig& c, Metrics& m, const api::Router& r, hub::Hub& h, std::function<bool()> ready_fn,
                 std::function<std::string()> metrics_fn)
-      : config(c), metrics(m), dispatcher(d), hub(h), ready(std::move(ready_fn)), render_metrics(std::move(metrics_fn)) {}
+      : config(c), metrics(m), router(r), hub(h), ready(std::move(ready_fn)), render_metrics(std::move(metrics_fn)) {}
 
-  const ServerConfig& config;
+  const NetConfig& config;
   Metrics& metrics;
-  api::Dispatcher& dispatcher;
+  const api::Router& router;
   hub::Hub& hub;
   std::function<bool()> ready;  // /readyz: store open, committer running, not draining
   std::function<std::string()> render_metrics;

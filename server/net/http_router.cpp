@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include "server/log.h"
+#include "common/log.h"
 #include "server/net/ws_session.h"
 
 namespace preceptor::server {
@@ -33,7 +33,7 @@ Response text_response(const Request& req, http::status status, std::string body
   return res;
 }
 
-bool origin_allowed(const ServerConfig& config, const Request& req) {
+bool origin_allowed(const NetConfig& config, const Request& req) {
   auto it = req.find(http::field::origin);
   if (it == req.end()) return true;  // not a browser: apps and the CLI send no Origin
   const std::string origin(it->value());

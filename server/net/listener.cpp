@@ -7,7 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "server/log.h"
+#include "common/log.h"
 #include "server/net/http_router.h"
 
 namespace preceptor::server {

@@ -9,7 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "server/log.h"
+#include "common/log.h"
 
 namespace preceptor::server {
 namespace asio = boost::asio;
@@ -31,8 +31,8 @@ WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string p
       auth_timer_(ws_.get_executor()),
       close_timer_(ws_.get_executor()),
       opened_at_(Clock::now()) {
-  info_.connection_id = ctx.next_connection_id.fetch_add(1);
-  info_.peer_address = std::move(peer);
+  caller_.connection_id = ctx.next_connection_id.fetch_add(1);
+  caller_.peer_address = std::move(peer);
 }
 
 WsSession::~WsSession() = default;
@@ -57,13 +57,13 @@ asio::awaitable<void> WsSession::run([[maybe_unused]] Self self, beast::http::re
   boost::system::error_code ec;
   co_await ws_.async_accept(upgrade, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    log::info("ws_handshake_failed").kv("conn", info_.connection_id).kv("peer", info_.peer_address).kv("error", ec.message());
+    log::info("ws_handshake_failed").kv("conn", caller_.connection_id).kv("peer", caller_.peer_address).kv("error", ec.message());
     co_return;
   }
-  ctx_.add_session(info_.connection_id, weak_from_this());
+  ctx_.add_session(caller_.connection_id, weak_from_this());
   ctx_.metrics.connections_open.fetch_add(1);
   ctx_.metrics.connections_total.fetch_add(1);
-  log::info("conn_open").kv("conn", info_.connection_id).kv("peer", info_.peer_address);
+  log::info("conn_open").kv("conn", caller_.connection_id).kv("peer", caller_.peer_address);
   if (ctx_.draining.load()) shutdown();
 
   asio::co_spawn(ws_.get_executor(), auth_deadline(self), asio::detached);
@@ -75,7 +75,7 @@ asio::awaitable<void> WsSession::auth_deadline([[maybe_unused]] Self self) {
   boost::system::error_code ec;
   auth_timer_.expires_after(std::chrono::milliseconds(ctx_.config.auth_timeout_ms));
   co_await auth_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (ec || info_.auth || closing_) co_return;
+  if (ec || caller_.session || closing_) co_return;
   ctx_.metrics.auth_timeout_disconnects_total.fetch_add(1);
   close(static_cast<uint16_t>(websocket::close_code::policy_error),
         "No Login or Authenticate within " + std::to_string(ctx_.config.auth_timeout_ms / 1000.0).substr(0, 4) +
@@ -162,14 +162,9 @@ void WsSession::handle_frame(bool text, bool oversize, size_t size) {
                                              " per second); retry after " + std::to_string(retry_after_ms) + " ms.",
                                          retry_after_ms));
   }
-  if (frame.request_case() == v1::ClientFrame::kLogout) logout_pending_ = true;
-  ctx_.dispatcher.dispatch(info_, std::move(frame), [self = shared_from_this()](api::Reply reply) {
-    if (self->on_strand()) {
-      self->on_reply(std::move(reply));  // answered inline (reads, validation errors)
-    } else {
-      self->post_outgoing(std::move(reply));
-    }
-  });
+  std::optional<api::Outcome> now = ctx_.router.dispatch(
+      caller_, std::move(frame), [self = shared_from_this()](api::Outcome later) { self->post_outgoing(std::move(later)); });
+  if (now) on_reply(std::move(*now));
 }
 
 void WsSession::send_error(uint64_t request_id, const Status& status) {
@@ -180,32 +175,29 @@ void WsSession::send_error(uint64_t request_id, const Status& status) {
   send_frame(frame);
 }
 
-void WsSession::on_reply(api::Reply reply) {
+void WsSession::on_reply(api::Outcome reply) {
   if (reply.response.has_error()) {
     ctx_.metrics.error(reply.response.error().code());
   } else {
     ctx_.metrics.frame_out(reply.response.result_case());
   }
-  if (reply.authenticated && !closing_) {
+  if (reply.signed_in && !closing_) {
     if (hub_registration_) ctx_.hub.detach(hub_registration_);
-    info_.auth = std::move(reply.authenticated);
+    caller_.session = std::move(reply.signed_in);
     hub_registration_ =
-        ctx_.hub.attach(info_.auth->user.id(), info_.auth->token_hash, weak_from_this(), info_.connection_id);
+        ctx_.hub.attach(caller_.session->user.id(), caller_.session->token_hash, weak_from_this(), caller_.connection_id);
     auth_timer_.cancel();
     log::info("authenticated")
-        .kv("conn", info_.connection_id)
-        .kv("user", info_.auth->user.id())
-        .kv("device", info_.auth->device_name);
+        .kv("conn", caller_.connection_id)
+        .kv("user", caller_.session->user.id())
+        .kv("device", caller_.session->device_name);
   }
   v1::ServerFrame frame;
   *frame.mutable_reply() = std::move(reply.response);
   send_frame(frame);
-  if (reply.signed_out) {
-    logout_pending_ = false;
-    log::info("signed_out").kv("conn", info_.connection_id).kv("user", info_.auth ? info_.auth->user.id() : 0);
+  if (reply.close_after) {
+    log::info("signed_out").kv("conn", caller_.connection_id).kv("user", caller_.session ? caller_.session->user.id() : 0);
     close(static_cast<uint16_t>(websocket::close_code::normal), "Signed out.");
-  } else if (logout_pending_ && frame.reply().has_error()) {
-    logout_pending_ = false;
   }
 }
 
@@ -213,12 +205,6 @@ void WsSession::send_frame(const v1::ServerFrame& frame) { enqueue(frame.Seriali
 
 void WsSession::deliver(std::shared_ptr<const std::string> frame, int event_kind) {
   post_outgoing(EventOut{std::move(frame), event_kind});
-}
-
-bool WsSession::on_strand() {
-  // Sockets are made on a strand of the io_context (see the listener).
-  auto* strand = ws_.get_executor().target<asio::strand<asio::io_context::executor_type>>();
-  return strand != nullptr && strand->running_in_this_thread();
 }
 
 void WsSession::post_outgoing(Outgoing item) {
@@ -242,19 +228,19 @@ void WsSession::drain_mailbox() {
       ctx_.metrics.event_out(event->kind);
       enqueue(*event->frame);
     } else {
-      on_reply(std::move(std::get<api::Reply>(item)));
+      on_reply(std::move(std::get<api::Outcome>(item)));
     }
   }
 }
 
 void WsSession::end_session(const std::string& reason) {
   asio::post(ws_.get_executor(), [self = shared_from_this(), reason]() {
-    if (self->closing_ || self->logout_pending_) return;  // our own Logout closes after its reply
+    if (self->closing_) return;
     v1::ServerFrame frame;
     frame.mutable_event()->mutable_session_ended()->set_reason(reason);
     self->ctx_.metrics.event_out(v1::Event::kSessionEnded);
     self->send_frame(frame);
-    log::info("session_ended").kv("conn", self->info_.connection_id).kv("reason", reason);
+    log::info("session_ended").kv("conn", self->caller_.connection_id).kv("reason", reason);
     self->close(kCloseSessionEnded, reason);
   });
 }
@@ -278,8 +264,8 @@ void WsSession::enqueue(std::string_view bytes) {
   if (out.buffered_bytes() + bytes.size() > ctx_.config.outbound_queue_bytes) {
     ctx_.metrics.slow_client_disconnects_total.fetch_add(1);
     log::warn("slow_client")
-        .kv("conn", info_.connection_id)
-        .kv("user", info_.auth ? info_.auth->user.id() : 0)
+        .kv("conn", caller_.connection_id)
+        .kv("user", caller_.session ? caller_.session->user.id() : 0)
         .kv("queued_bytes", static_cast<uint64_t>(out.buffered_bytes()));
     // Drop what it has not read; the write in flight (if any) stays.
     out.drop_pending();
@@ -329,12 +315,12 @@ void WsSession::finish() {
   auth_timer_.cancel();
   close_timer_.cancel();
   beast::get_lowest_layer(ws_).socket().close(ec);
-  ctx_.remove_session(info_.connection_id);
+  ctx_.remove_session(caller_.connection_id);
   ctx_.metrics.connections_open.fetch_sub(1);
   const double seconds = std::chrono::duration<double>(Clock::now() - opened_at_).count();
   log::info("conn_close")
-      .kv("conn", info_.connection_id)
-      .kv("user", info_.auth ? info_.auth->user.id() : 0)
+      .kv("conn", caller_.connection_id)
+      .kv("user", caller_.session ? caller_.session->user.id() : 0)
       .kv("frames_in", frames_in_)
       .kv("seconds", seconds)
       .kv("code", static_cast<int>(close_code_))

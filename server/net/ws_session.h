@@ -15,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-#include "server/api/dispatcher.h"
+#include "server/api/router.h"
 #include "server/hub/hub.h"
 #include "server/net/context.h"
 #include "server/net/corked_stream.h"
@@ -26,8 +26,8 @@ namespace preceptor::server {
 // its strand (the executor of its socket); deliver() and end_session() may be
 // called from any thread and post there.
 //
-// Reads frames one at a time and hands each to the dispatcher (replies come
-// back asynchronously and may overtake each other). Outbound frames are
+// Reads frames one at a time and hands each to the router, which answers
+// at once or later (replies may overtake each other). Outbound frames are
 // appended to the CorkedStream, which gathers everything queued on the
 // strand into one socket write. A client that lets the unsent bytes pass
 // outbound_queue_bytes is closed (1008) — it is not reading.
@@ -46,7 +46,7 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   // Last resort at the end of draining: drop the TCP connection.
   void force_close();
 
-  uint64_t id() const { return info_.connection_id; }
+  uint64_t id() const { return caller_.connection_id; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -61,7 +61,7 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   void handle_frame(bool text, bool oversize, size_t size);
   bool take_rate_token(int64_t* retry_after_ms);
   void send_error(uint64_t request_id, const Status& status);
-  void on_reply(api::Reply reply);
+  void on_reply(api::Outcome reply);
   void send_frame(const v1::ServerFrame& frame);
   // From other threads (the committer's fan-out and completions): adds to
   // the mailbox and posts one drain per batch, not one handler per frame.
@@ -69,9 +69,8 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
     std::shared_ptr<const std::string> frame;
     int kind;
   };
-  using Outgoing = std::variant<EventOut, api::Reply>;
+  using Outgoing = std::variant<EventOut, api::Outcome>;
   void post_outgoing(Outgoing item);
-  bool on_strand();  // running on this connection's strand
   void drain_mailbox();
   void enqueue(std::string_view bytes);
   void close(uint16_t code, std::string reason);
@@ -80,13 +79,12 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   ServerContext& ctx_;
   boost::beast::websocket::stream<CorkedStream> ws_;
   boost::beast::flat_buffer in_;
-  api::ConnectionInfo info_;
+  api::Caller caller_;
   uint64_t hub_registration_ = 0;
 
   bool closing_ = false;
   uint16_t close_code_ = 0;
   std::string close_reason_;
-  bool logout_pending_ = false;
   int bad_frames_ = 0;
 
   double tokens_;

@@ -15,7 +15,7 @@
 #include <system_error>
 #include <utility>
 
-#include "preceptor/v1/frames.pb.h"
+#include "preceptor/v1/events.pb.h"
 #include "server/hub/hub.h"
 #include "server/services/record_io.h"
 #include "storage/keys.h"
@@ -578,7 +578,8 @@ Status Accounts::check_session(const AuthSession& session) {
   return check_token_times(**rec, clock_.now_ms());
 }
 
-void Accounts::logout(const std::string& token_hash, std::function<void(const Status&)> done) {
+void Accounts::logout(const std::string& token_hash, uint64_t asking_connection,
+                      std::function<void(const Status&)> done) {
   committer_.submit(
       [token_hash](storage::CommitContext& ctx) -> Status {
         auto rec = parse_token(ctx.get(Cf::kTokens, token_hash));
@@ -588,9 +589,9 @@ void Accounts::logout(const std::string& token_hash, std::function<void(const St
         ctx.del(Cf::kUserTokens, storage::user_token_key((*rec)->user_id(), token_hash));
         return Status::ok();
       },
-      [this, token_hash, done = std::move(done)](const Status& st) {
+      [this, token_hash, asking_connection, done = std::move(done)](const Status& st) {
         // Live sessions are told before `done`, so a caller that saw OK knows they were.
-        if (st && hub_ != nullptr) hub_->end_token(token_hash, "You signed out.");
+        if (st && hub_ != nullptr) hub_->end_token(token_hash, "You signed out.", asking_connection);
         done(st);
       });
 }

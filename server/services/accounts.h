@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "preceptor/v1/accounts.pb.h"
 #include "preceptor/v1/records.pb.h"
+#include "server/api/session.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -51,13 +52,7 @@ struct NewUser {
 };
 
 // What a connection holds once it is logged in or authenticated.
-struct AuthSession {
-  v1::User user;
-  std::string token_hash;  // SHA-256 of the token, 32 raw bytes; the token itself is never stored
-  std::string device_name;
-  int64_t idle_expires_at_ms = 0;
-  int64_t expires_at_ms = 0;
-};
+using AuthSession = api::Session;
 
 struct LoginOutcome {
   std::string token;  // what the client keeps (64 lowercase hex chars = 256 random bits)
@@ -91,9 +86,10 @@ class Accounts {
   // used on each request. Read only.
   Status check_session(const AuthSession& session);
 
-  // Ends one token now; live connections using it are ended through the hub
-  // after the write is durable.
-  void logout(const std::string& token_hash, std::function<void(const Status&)> done);
+  // Ends one token now; live connections using it, except the connection
+  // `asking_connection` that signed out (it closes after its reply), are
+  // ended through the hub after the write is durable.
+  void logout(const std::string& token_hash, uint64_t asking_connection, std::function<void(const Status&)> done);
 
   // Ends every token of a user; `done` gets how many were ended.
   void revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done);

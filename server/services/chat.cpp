@@ -64,8 +64,9 @@ Status load_message(storage::CommitContext& ctx, uint64_t conv, uint64_t seq, v1
 
 }  // namespace
 
-Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Clock& clock)
-    : store_(store), committer_(committer), hub_(hub), clock_(clock) {}
+Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Membership& membership,
+           const Clock& clock)
+    : store_(store), committer_(committer), hub_(hub), membership_(membership), clock_(clock) {}
 
 void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done,
                 uint64_t origin) {
@@ -141,7 +142,7 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         if (!moved) return moved.status();
         v1::Event e;
         *e.mutable_message_posted()->mutable_message() = m;
-        ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()}, /*in_reply=*/true);
+        ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()}, storage::InReply::kCarried);
         *out.mutable_message() = std::move(m);
         return Status::ok();
       },
@@ -324,33 +325,28 @@ void Chat::mark_read(const v1::User& actor, const v1::MarkRead& req, Done<v1::Ma
 }
 
 Result<v1::ListConversationsResult> Chat::list(const v1::User& actor) const {
+  auto memberships = membership_.of_user(actor.id());
+  if (!memberships) return memberships.status();
   v1::ListConversationsResult out;
-  Status inner;
-  Status st = scan_prefix(store_, Cf::kUserMentorships, key_of(actor.id()), [&](std::string_view key, std::string_view) {
-    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(*storage::decode_u64(key, 8)));
-    if (!rec) {
-      inner = rec.status();
-      return false;
-    }
-    if (!rec->has_value() || (*rec)->mentorship().conversation_id() == 0) return true;
-    const uint64_t conv_id = (*rec)->mentorship().conversation_id();
+  for (const Membership::Member& member : *memberships) {
+    if (member.conversation_id == 0) continue;
+    const uint64_t conv_id = member.conversation_id;
     auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations, key_of(conv_id));
-    if (!conv || !conv->has_value()) return true;
+    if (!conv) return conv.status();
+    if (!conv->has_value()) continue;
     auto marker = store_.get(Cf::kReadMarkers, key_of(actor.id(), conv_id));
-    const uint64_t read = marker && marker->has_value() ? storage::decode_u64(**marker).value_or(0) : 0;
+    if (!marker) return marker.status();
+    const uint64_t read = marker->has_value() ? storage::decode_u64(**marker).value_or(0) : 0;
     auto* s = out.add_conversations();
     s->set_conversation_id(conv_id);
     s->set_mentorship_id((*conv)->mentorship_id());
-    s->set_counterpart_id(counterpart(**conv, actor.id()));
+    s->set_counterpart_id(member.counterpart_id);
     s->set_last_seq((*conv)->last_seq());
     s->set_read_seq(read);
     s->set_unread((*conv)->last_seq() > read ? (*conv)->last_seq() - read : 0);
     s->set_read_only((*conv)->read_only());
     s->set_last_message_ms((*conv)->last_contact_ms());
-    return true;
-  });
-  if (!st) return st;
-  if (!inner) return inner;
+  }
   return out;
 }
 
@@ -378,16 +374,13 @@ Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
 }
 
 void Chat::on_presence(uint64_t user_id, bool online) {
+  auto memberships = membership_.of_user(user_id);
+  if (!memberships) return;  // presence is best effort; the next change tells again
   std::vector<uint64_t> audience;
-  Status st = scan_prefix(store_, Cf::kUserMentorships, key_of(user_id), [&](std::string_view key, std::string_view) {
-    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(*storage::decode_u64(key, 8)));
-    if (rec && rec->has_value() && (*rec)->mentorship().state() == v1::MENTORSHIP_STATE_ACTIVE) {
-      const auto& m = (*rec)->mentorship();
-      audience.push_back(m.mentor_id() == user_id ? m.mentee_id() : m.mentor_id());
-    }
-    return true;
-  });
-  if (!st || audience.empty()) return;
+  for (const Membership::Member& member : *memberships) {
+    if (member.active()) audience.push_back(member.counterpart_id);
+  }
+  if (audience.empty()) return;
   v1::Event e;
   e.set_time_ms(clock_.now_ms());
   e.mutable_presence()->set_user_id(user_id);

@@ -6,8 +6,10 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "preceptor/v1/frames.pb.h"
+#include "preceptor/v1/chat.pb.h"
+#include "preceptor/v1/events.pb.h"
 #include "preceptor/v1/records.pb.h"
+#include "server/services/membership.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -35,7 +37,8 @@ class Chat {
   template <class T>
   using Done = std::function<void(Result<T>)>;
 
-  Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Clock& clock);
+  Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Membership& membership,
+       const Clock& clock);
 
   // The reply carries the stored message, so the connection that sent it
   // (`origin`, a connection id; 0: none) is not sent its MessagePosted;
@@ -60,6 +63,7 @@ class Chat {
   storage::Store& store_;
   storage::Committer& committer_;
   hub::Hub& hub_;
+  const Membership& membership_;
   const Clock& clock_;
 
   std::mutex typing_mu_;

@@ -4,7 +4,8 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "preceptor/v1/frames.pb.h"
+#include "preceptor/v1/events.pb.h"
+#include "preceptor/v1/mentorship.pb.h"
 #include "preceptor/v1/records.pb.h"
 #include "server/services/accounts.h"
 #include "storage/committer.h"

@@ -131,7 +131,7 @@ inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseco
 inline void on_client_thread(Client& c, std::function<void()> fn) {
   auto ran = std::make_shared<std::promise<void>>();
   auto future = ran->get_future();
-  c.ping({}, [fn = std::move(fn), ran](Result<v1::Pong>) {
+  c.ping({}, [fn = std::move(fn), ran](Result<v1::PingResult>) {
     fn();
     ran->set_value();
   });

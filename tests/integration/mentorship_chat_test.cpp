@@ -117,11 +117,11 @@ class Chat : public ::testing::Test {
   // Mentee requests, mentor accepts; returns the active mentorship.
   v1::Mentorship pair(User& mentee, User& mentor, v1::Purpose purpose = v1::PURPOSE_CAREER) {
     auto req = mentee.call(request_frame(mentor.id(), purpose));
-    EXPECT_TRUE(req.has_mentorship()) << req.DebugString();
-    auto acc = mentor.call(accept_frame(req.mentorship().mentorship().id()));
-    EXPECT_TRUE(acc.has_mentorship()) << acc.DebugString();
-    EXPECT_NE(acc.mentorship().mentorship().conversation_id(), 0u);
-    return acc.mentorship().mentorship();
+    EXPECT_TRUE(has_mentorship(req)) << req.DebugString();
+    auto acc = mentor.call(accept_frame(mentorship_of(req).id()));
+    EXPECT_TRUE(has_mentorship(acc)) << acc.DebugString();
+    EXPECT_NE(mentorship_of(acc).conversation_id(), 0u);
+    return mentorship_of(acc);
   }
 
   TempDir dir_;
@@ -135,17 +135,17 @@ TEST_F(Chat, RequestAcceptAndTalk) {
   User mentee(port(), server_->add_user("wei.chen", v1::ROLE_MENTEE));
 
   auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_RESEARCH, "Could you help with my first study?"));
-  ASSERT_TRUE(req.has_mentorship()) << req.DebugString();
-  EXPECT_EQ(req.mentorship().mentorship().state(), v1::MENTORSHIP_STATE_REQUESTED);
+  ASSERT_TRUE(has_mentorship(req)) << req.DebugString();
+  EXPECT_EQ(mentorship_of(req).state(), v1::MENTORSHIP_STATE_REQUESTED);
   auto asked = mentor.event_where([](const v1::Event& e) { return e.has_mentorship_changed(); });
   ASSERT_TRUE(asked);
   EXPECT_EQ(asked->mentorship_changed().change(), v1::MENTORSHIP_CHANGE_REQUESTED);
   EXPECT_EQ(asked->mentorship_changed().mentorship().request_note(), "Could you help with my first study?");
   EXPECT_GT(asked->position(), 0u);
 
-  auto acc = mentor.call(accept_frame(req.mentorship().mentorship().id()));
-  ASSERT_TRUE(acc.has_mentorship());
-  const uint64_t conv = acc.mentorship().mentorship().conversation_id();
+  auto acc = mentor.call(accept_frame(mentorship_of(req).id()));
+  ASSERT_TRUE(has_mentorship(acc));
+  const uint64_t conv = mentorship_of(acc).conversation_id();
   auto accepted = mentee.event_where([](const v1::Event& e) {
     return e.has_mentorship_changed() && e.mentorship_changed().change() == v1::MENTORSHIP_CHANGE_ACCEPTED;
   });
@@ -188,19 +188,19 @@ TEST_F(Chat, DuplicateRequestAndCapacity) {
   p->add_purposes(v1::PURPOSE_CLINICAL_SKILLS);
   ASSERT_TRUE(mentor.call(profile).has_update_mentor_profile());
 
-  ASSERT_TRUE(a.call(request_frame(mentor.id(), v1::PURPOSE_CAREER)).has_mentorship());
+  ASSERT_TRUE(has_mentorship(a.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))));
   auto dup = a.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
   EXPECT_EQ(code_of(dup), v1::ERROR_CODE_ALREADY_EXISTS) << dup.DebugString();
   // A second purpose with the same mentor is a different mentorship.
   auto second = a.call(request_frame(mentor.id(), v1::PURPOSE_CLINICAL_SKILLS));
-  ASSERT_TRUE(second.has_mentorship());
+  ASSERT_TRUE(has_mentorship(second));
   auto off_topic = a.call(request_frame(mentor.id(), v1::PURPOSE_WELLBEING));
   EXPECT_EQ(code_of(off_topic), v1::ERROR_CODE_FAILED_PRECONDITION);
 
   pair(b, mentor, v1::PURPOSE_CAREER);  // fills the capacity of 1
   auto full = a.call(request_frame(mentor.id(), v1::PURPOSE_RESEARCH));
   EXPECT_NE(code_of(full), v1::ERROR_CODE_UNSPECIFIED);
-  auto accept_over = mentor.call(accept_frame(second.mentorship().mentorship().id()));
+  auto accept_over = mentor.call(accept_frame(mentorship_of(second).id()));
   EXPECT_EQ(code_of(accept_over), v1::ERROR_CODE_FAILED_PRECONDITION);
   EXPECT_NE(accept_over.error().message().find("capacity"), std::string::npos);
 
@@ -218,13 +218,13 @@ TEST_F(Chat, DeclineWithReferralLeadsToNewRequest) {
   User priya(port(), server_->add_user("mentor.priya", v1::ROLE_MENTOR));
   User mentee(port(), server_->add_user("lucia", v1::ROLE_MENTEE));
   auto req = mentee.call(request_frame(erik.id(), v1::PURPOSE_CLINICAL_SKILLS));
-  ASSERT_TRUE(req.has_mentorship());
+  ASSERT_TRUE(has_mentorship(req));
 
   v1::ClientFrame decline;
-  decline.mutable_decline_mentorship()->set_mentorship_id(req.mentorship().mentorship().id());
+  decline.mutable_decline_mentorship()->set_mentorship_id(mentorship_of(req).id());
   decline.mutable_decline_mentorship()->set_reason("My clinic schedule is full this term.");
   decline.mutable_decline_mentorship()->set_referred_mentor_id(priya.id());
-  ASSERT_TRUE(erik.call(decline).has_mentorship());
+  ASSERT_TRUE(has_mentorship(erik.call(decline)));
 
   auto told = mentee.event_where([](const v1::Event& e) {
     return e.has_mentorship_changed() && e.mentorship_changed().change() == v1::MENTORSHIP_CHANGE_DECLINED;
@@ -237,12 +237,12 @@ TEST_F(Chat, DeclineWithReferralLeadsToNewRequest) {
 
   // One step: request the referred colleague for the same purpose.
   auto again = mentee.call(request_frame(declined.referred_mentor_id(), declined.purpose()));
-  ASSERT_TRUE(again.has_mentorship()) << again.DebugString();
+  ASSERT_TRUE(has_mentorship(again)) << again.DebugString();
   auto asked = priya.event_where([](const v1::Event& e) { return e.has_mentorship_changed(); });
   ASSERT_TRUE(asked);
   EXPECT_EQ(asked->mentorship_changed().mentorship().mentee_id(), mentee.id());
   // And the declined pair may be requested again later too (it is no longer open).
-  EXPECT_TRUE(mentee.call(request_frame(erik.id(), v1::PURPOSE_CLINICAL_SKILLS)).has_mentorship());
+  EXPECT_TRUE(has_mentorship(mentee.call(request_frame(erik.id(), v1::PURPOSE_CLINICAL_SKILLS))));
 }
 
 TEST_F(Chat, DirectorAssignsAndSeesEngagementNotBodies) {
@@ -257,8 +257,8 @@ TEST_F(Chat, DirectorAssignsAndSeesEngagementNotBodies) {
   assign.mutable_assign_mentorship()->set_purpose(v1::PURPOSE_WELLBEING);
   EXPECT_EQ(code_of(mentor.call(assign)), v1::ERROR_CODE_PERMISSION_DENIED);
   auto assigned = director.call(assign);
-  ASSERT_TRUE(assigned.has_mentorship()) << assigned.DebugString();
-  const auto& m = assigned.mentorship().mentorship();
+  ASSERT_TRUE(has_mentorship(assigned)) << assigned.DebugString();
+  const auto& m = mentorship_of(assigned);
   EXPECT_EQ(m.state(), v1::MENTORSHIP_STATE_ACTIVE);
   EXPECT_EQ(m.assigned_by(), director.id());
   ASSERT_TRUE(mentee.send(m.conversation_id(), "The secret about my rotation").has_send_message());
@@ -287,8 +287,8 @@ TEST_F(Chat, EndedMentorshipIsReadOnlyAndTheReasonStaysPrivate) {
   end.mutable_end_mentorship()->set_mentorship_id(m.id());
   end.mutable_end_mentorship()->set_private_reason("We never clicked personally");
   auto ended = mentor.call(end);
-  ASSERT_TRUE(ended.has_mentorship());
-  EXPECT_EQ(ended.mentorship().mentorship().state(), v1::MENTORSHIP_STATE_ENDED);
+  ASSERT_TRUE(has_mentorship(ended));
+  EXPECT_EQ(mentorship_of(ended).state(), v1::MENTORSHIP_STATE_ENDED);
 
   auto told = mentee.event_where([](const v1::Event& e) {
     return e.has_mentorship_changed() && e.mentorship_changed().change() == v1::MENTORSHIP_CHANGE_ENDED;
@@ -516,12 +516,12 @@ TEST_F(Chat, EditAndDeleteShowInHistory) {
   edit.mutable_edit_message()->set_conversation_id(conv);
   edit.mutable_edit_message()->set_seq(1);
   edit.mutable_edit_message()->set_body("the plan");
-  ASSERT_TRUE(mentee.call(edit).has_message());
+  ASSERT_TRUE(mentee.call(edit).has_edit_message());
   EXPECT_EQ(code_of(mentor.call(edit)), v1::ERROR_CODE_PERMISSION_DENIED);
   v1::ClientFrame del;
   del.mutable_delete_message()->set_conversation_id(conv);
   del.mutable_delete_message()->set_seq(2);
-  ASSERT_TRUE(mentee.call(del).has_message());
+  ASSERT_TRUE(mentee.call(del).has_delete_message());
 
   auto hist = mentor.history(conv);
   ASSERT_EQ(hist.history().messages_size(), 2);
@@ -546,13 +546,13 @@ TEST_F(Chat, CheckInDueFiresAfterTheCadenceWithAFakeClock) {
   propose.mutable_propose_agreement()->set_mentorship_id(m.id());
   propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
   propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_CHAT);
-  ASSERT_TRUE(mentee.call(propose).has_mentorship());
+  ASSERT_TRUE(has_mentorship(mentee.call(propose)));
   v1::ClientFrame accept;
   accept.mutable_accept_agreement()->set_mentorship_id(m.id());
   EXPECT_EQ(code_of(mentee.call(accept)), v1::ERROR_CODE_FAILED_PRECONDITION);  // not one's own proposal
   auto agreed = mentor.call(accept);
-  ASSERT_TRUE(agreed.has_mentorship());
-  EXPECT_EQ(agreed.mentorship().mentorship().agreement().cadence(), v1::CADENCE_WEEKLY);
+  ASSERT_TRUE(has_mentorship(agreed));
+  EXPECT_EQ(mentorship_of(agreed).agreement().cadence(), v1::CADENCE_WEEKLY);
 
   auto is_due = [](const v1::Event& e) { return e.has_checkin_due(); };
   clock.advance_ms(6LL * 24 * 3600 * 1000);
@@ -589,7 +589,7 @@ TEST_F(Chat, UnansweredRequestIsRemindedAt7DaysAndExpiresAt14) {
   User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
   User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
   auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
-  ASSERT_TRUE(req.has_mentorship());
+  ASSERT_TRUE(has_mentorship(req));
   auto change = [](v1::MentorshipChange c) {
     return [c](const v1::Event& e) { return e.has_mentorship_changed() && e.mentorship_changed().change() == c; };
   };
@@ -601,7 +601,7 @@ TEST_F(Chat, UnansweredRequestIsRemindedAt7DaysAndExpiresAt14) {
   auto expired = mentee.event_where(change(v1::MENTORSHIP_CHANGE_EXPIRED));
   ASSERT_TRUE(expired);
   EXPECT_EQ(expired->mentorship_changed().mentorship().state(), v1::MENTORSHIP_STATE_EXPIRED);
-  EXPECT_EQ(code_of(mentor.call(accept_frame(req.mentorship().mentorship().id()))), v1::ERROR_CODE_FAILED_PRECONDITION);
+  EXPECT_EQ(code_of(mentor.call(accept_frame(mentorship_of(req).id()))), v1::ERROR_CODE_FAILED_PRECONDITION);
 }
 
 TEST_F(Chat, TypingAndPresenceAreLiveForTheCounterpart) {
@@ -647,7 +647,7 @@ TEST_F(Chat, AuthorizationMatrix) {
   v1::ClientFrame propose;
   propose.mutable_propose_agreement()->set_mentorship_id(m.id());
   propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_MONTHLY);
-  ASSERT_TRUE(mentee.call(propose).has_mentorship());
+  ASSERT_TRUE(has_mentorship(mentee.call(propose)));
 
   const uint64_t conv = m.conversation_id();
   std::vector<std::pair<std::string, v1::ClientFrame>> requests;
@@ -724,9 +724,9 @@ TEST(ChatCrash, KillDuringBurstFrom20ClientsLosesNothingAcknowledged) {
       User mentee(setup.port(), users[2 * i]);
       User mentor(setup.port(), users[2 * i + 1]);
       auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
-      auto acc = mentor.call(accept_frame(req.mentorship().mentorship().id()));
-      ASSERT_TRUE(acc.has_mentorship());
-      convs.push_back(acc.mentorship().mentorship().conversation_id());
+      auto acc = mentor.call(accept_frame(mentorship_of(req).id()));
+      ASSERT_TRUE(has_mentorship(acc));
+      convs.push_back(mentorship_of(acc).conversation_id());
       tokens.push_back(mentee.token());
       tokens.push_back(mentor.token());
     }

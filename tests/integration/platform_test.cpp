@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "server/net/metrics.h"
 #include "tests/support/test_client.h"
 #include "tests/support/test_server.h"
 
@@ -83,7 +84,7 @@ TEST_F(Platform, RequestsBeforeSignInAreRefused) {
   EXPECT_EQ(r->error().code(), v1::ERROR_CODE_UNAUTHENTICATED);
   EXPECT_NE(r->error().message().find("Sign in"), std::string::npos);
   // Ping works unauthenticated, and the connection is still up.
-  EXPECT_TRUE(c->ping("x").has_pong());
+  EXPECT_TRUE(c->ping("x").has_ping());
 }
 
 TEST_F(Platform, LogoutEndsTheTokenOnEveryConnection) {
@@ -187,8 +188,8 @@ TEST_F(Platform, BadFramesGetTheirErrorsAndTheServerKeepsServing) {
   EXPECT_EQ(unknown.frame.reply().error().code(), v1::ERROR_CODE_UNIMPLEMENTED);
 
   // Still connected and served, and so is everyone else.
-  EXPECT_TRUE(c->ping("still here").has_pong());
-  EXPECT_TRUE(bystander->ping("me too").has_pong());
+  EXPECT_TRUE(c->ping("still here").has_ping());
+  EXPECT_TRUE(bystander->ping("me too").has_ping());
 }
 
 // The server gathers queued frames into one socket write and frames them
@@ -211,7 +212,7 @@ TEST_F(Platform, PipelinedRepliesOfEverySizeArriveWholeAndInOrder) {
       auto got = c->receive();
       ASSERT_EQ(got.kind, Received::Kind::kFrame);
       ASSERT_EQ(got.frame.reply().request_id(), 100u * round + i + 1);
-      ASSERT_EQ(got.frame.reply().pong().payload(), std::string(sizes[i], static_cast<char>('a' + i)));
+      ASSERT_EQ(got.frame.reply().ping().payload(), std::string(sizes[i], static_cast<char>('a' + i)));
     }
   }
 }
@@ -227,7 +228,7 @@ TEST_F(Platform, ClientThatKeepsSendingGarbageIsClosed) {
   EXPECT_EQ(closed.close_code, 1008);
   EXPECT_NE(closed.close_reason.find("Too many frames"), std::string::npos);
   auto other = connected();
-  EXPECT_TRUE(other->ping().has_pong());
+  EXPECT_TRUE(other->ping().has_ping());
 }
 
 TEST_F(Platform, FrameOverTheHardLimitClosesWith1009) {
@@ -253,7 +254,7 @@ TEST_F(Platform, FrameOverTheHardLimitClosesWith1009) {
   }
   EXPECT_EQ(server_->server().metrics().bad_frame_disconnects_total.load(), 1u);
   auto other = connected();
-  EXPECT_TRUE(other->ping().has_pong());
+  EXPECT_TRUE(other->ping().has_ping());
 }
 
 TEST_F(Platform, RateLimitAnswersResourceExhausted) {
@@ -273,7 +274,7 @@ TEST_F(Platform, RateLimitAnswersResourceExhausted) {
   for (int i = 0; i < 20; ++i) {
     auto r = c->receive();
     ASSERT_EQ(r.kind, Received::Kind::kFrame);
-    if (r.frame.reply().has_pong()) ++pongs;
+    if (r.frame.reply().has_ping()) ++pongs;
     if (r.frame.reply().error().code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED) {
       ++limited;
       retry_after = r.frame.reply().error().retry_after_ms();
@@ -301,7 +302,7 @@ TEST_F(Platform, ClientThatDoesNotReadIsDroppedOthersUnaffected) {
     ping.set_request_id(i + 1);
     send_failed = !lazy->send(ping);
     if (i % 200 == 0) {
-      EXPECT_TRUE(reader->ping("ok").has_pong());
+      EXPECT_TRUE(reader->ping("ok").has_ping());
     }
     if (server_->server().metrics().slow_client_disconnects_total.load() > 0 && i % 50 == 0) break;
   }
@@ -309,7 +310,7 @@ TEST_F(Platform, ClientThatDoesNotReadIsDroppedOthersUnaffected) {
   auto end = lazy->wait_closed(10s);
   EXPECT_NE(end.kind, Received::Kind::kTimeout);
   EXPECT_EQ(server_->server().metrics().slow_client_disconnects_total.load(), 1u);
-  EXPECT_TRUE(reader->ping("still fine").has_pong());
+  EXPECT_TRUE(reader->ping("still fine").has_ping());
 }
 
 TEST_F(Platform, AuthenticationMustComeInTime) {
@@ -329,7 +330,7 @@ TEST_F(Platform, BrowserOriginsAreChecked) {
   EXPECT_NE(evil.connect(server_->port(), "http://evil.example"), "");
   TestClient ours;
   EXPECT_EQ(ours.connect(server_->port(), "http://localhost:8080"), "");
-  EXPECT_TRUE(ours.ping().has_pong());
+  EXPECT_TRUE(ours.ping().has_ping());
 }
 
 TEST_F(Platform, HttpRoutes) {
@@ -338,7 +339,7 @@ TEST_F(Platform, HttpRoutes) {
   EXPECT_EQ(http_get(server_->port(), "/readyz").status, 200);
   EXPECT_EQ(http_get(server_->port(), "/nope").status, 404);
   auto c = connected();
-  ASSERT_TRUE(c->ping().has_pong());
+  ASSERT_TRUE(c->ping().has_ping());
   ASSERT_TRUE(c->send_raw("junk"));
   ASSERT_EQ(c->receive().kind, Received::Kind::kFrame);
   server_->add_user("someone");
@@ -394,6 +395,21 @@ TEST(ServerProcessTest, SigtermClosesSessionsWith1001AndExitsZero) {
   TestClient d;
   ASSERT_EQ(d.connect(again.port()), "");
   EXPECT_TRUE(d.login("mentor.raman", "demo-mentor.raman").has_login());
+}
+
+// Ready means ready: once start() returns (the log says "listening" and
+// /readyz answers 200), the demo program's users exist and can sign in.
+TEST(ServerStart, ReadyMeansTheDemoUsersCanSignInAtOnce) {
+  TempDir dir;
+  server::ServerConfig config = test_config(dir.path());
+  config.demo = true;
+  TestServer server(config);
+  EXPECT_EQ(http_get(server.port(), "/readyz").status, 200);
+  EXPECT_EQ(server.server().demo_logins().size(), 6u);
+  TestClient c;
+  ASSERT_EQ(c.connect(server.port()), "");
+  auto login = c.login("mentee.chen", "demo-mentee.chen");
+  EXPECT_TRUE(login.has_login()) << login.DebugString();
 }
 
 TEST(ServerProcessTest, HelpExplainsOptions) {

@@ -167,7 +167,7 @@ class AccountsHarness {
 
   Status logout(const std::string& token_hash) {
     Waiter<Status> w;
-    accounts_->logout(token_hash, w.callback());
+    accounts_->logout(token_hash, /*asking_connection=*/0, w.callback());
     return w.wait().value_or(timed_out());
   }
 

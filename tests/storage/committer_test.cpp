@@ -465,7 +465,7 @@ TEST_F(CommitterTest, EachMutationsEventsReachTheSinkJustBeforeItsDoneWithItsOri
     std::lock_guard lock(mu);
     for (const CommittedEvent& e : events) {
       trail.push_back("event " + std::to_string(e.event->position()) + " answered to " +
-                      std::to_string(e.answered_to));
+                      std::to_string(e.carried_in_reply_to));
     }
   });
   auto note_done = [&](std::string what, Completions& done, size_t slot) {
@@ -488,7 +488,7 @@ TEST_F(CommitterTest, EachMutationsEventsReachTheSinkJustBeforeItsDoneWithItsOri
     return Status::ok();
   }, note_done("done blocker", done, 0));
   committer_->submit([](CommitContext& ctx) {
-    ctx.append_event(test_event("sent"), {1, 2}, /*in_reply=*/true);
+    ctx.append_event(test_event("sent"), {1, 2}, InReply::kCarried);
     return Status::ok();
   }, note_done("done 11", done, 1), /*origin=*/11);
   committer_->submit([](CommitContext& ctx) {

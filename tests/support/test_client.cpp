@@ -222,4 +222,26 @@ HttpResult http_get(uint16_t port, const std::string& path, std::chrono::millise
   return result;
 }
 
+namespace {
+
+const v1::Mentorship* find_mentorship(const v1::Response& response) {
+  namespace pb = google::protobuf;
+  const pb::OneofDescriptor* results = v1::Response::descriptor()->FindOneofByName("result");
+  const pb::FieldDescriptor* set = response.GetReflection()->GetOneofFieldDescriptor(response, results);
+  if (set == nullptr || set->message_type() == nullptr) return nullptr;
+  const pb::Message& result = response.GetReflection()->GetMessage(response, set);
+  const pb::FieldDescriptor* field = result.GetDescriptor()->FindFieldByName("mentorship");
+  if (field == nullptr || field->message_type() != v1::Mentorship::descriptor()) return nullptr;
+  return static_cast<const v1::Mentorship*>(&result.GetReflection()->GetMessage(result, field));
+}
+
+}  // namespace
+
+bool has_mentorship(const v1::Response& response) { return find_mentorship(response) != nullptr; }
+
+const v1::Mentorship& mentorship_of(const v1::Response& response) {
+  const v1::Mentorship* m = find_mentorship(response);
+  return m ? *m : v1::Mentorship::default_instance();
+}
+
 }  // namespace preceptor::testing

@@ -74,4 +74,11 @@ struct HttpResult {
 };
 HttpResult http_get(uint16_t port, const std::string& path, std::chrono::milliseconds timeout = 5s);
 
+// The mentorship in the result of a request that changes one (each such
+// result, RequestMentorshipResult to AcceptAgreementResult, carries it as
+// `mentorship`). has_mentorship is false for an error or another result;
+// mentorship_of then gives an empty Mentorship.
+bool has_mentorship(const v1::Response& response);
+const v1::Mentorship& mentorship_of(const v1::Response& response);
+
 }  // namespace preceptor::testing

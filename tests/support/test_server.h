@@ -6,7 +6,7 @@
 
 #include "common/clock.h"
 #include "server/config.h"
-#include "server/net/server.h"
+#include "server/app.h"
 #include "server/services/accounts.h"
 
 namespace preceptor::testing {

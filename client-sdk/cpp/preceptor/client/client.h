@@ -150,8 +150,8 @@ class Client {
   Result<v1::LogoutResult> logout_sync(v1::Logout request, Timeout timeout = kDefaultTimeout);
   void who_am_i(v1::WhoAmI request, Callback<v1::WhoAmIResult> done);
   Result<v1::WhoAmIResult> who_am_i_sync(v1::WhoAmI request, Timeout timeout = kDefaultTimeout);
-  void ping(v1::Ping request, Callback<v1::Pong> done);
-  Result<v1::Pong> ping_sync(v1::Ping request, Timeout timeout = kDefaultTimeout);
+  void ping(v1::Ping request, Callback<v1::PingResult> done);
+  Result<v1::PingResult> ping_sync(v1::Ping request, Timeout timeout = kDefaultTimeout);
   void revoke_tokens(v1::RevokeTokens request, Callback<v1::RevokeTokensResult> done);
   Result<v1::RevokeTokensResult> revoke_tokens_sync(v1::RevokeTokens request, Timeout timeout = kDefaultTimeout);
 
@@ -161,25 +161,25 @@ class Client {
                                                                   Timeout timeout = kDefaultTimeout);
   void list_mentors(v1::ListMentors request, Callback<v1::ListMentorsResult> done);
   Result<v1::ListMentorsResult> list_mentors_sync(v1::ListMentors request, Timeout timeout = kDefaultTimeout);
-  void request_mentorship(v1::RequestMentorship request, Callback<v1::MentorshipResult> done);
-  Result<v1::MentorshipResult> request_mentorship_sync(v1::RequestMentorship request,
+  void request_mentorship(v1::RequestMentorship request, Callback<v1::RequestMentorshipResult> done);
+  Result<v1::RequestMentorshipResult> request_mentorship_sync(v1::RequestMentorship request,
                                                        Timeout timeout = kDefaultTimeout);
-  void accept_mentorship(v1::AcceptMentorship request, Callback<v1::MentorshipResult> done);
-  Result<v1::MentorshipResult> accept_mentorship_sync(v1::AcceptMentorship request,
+  void accept_mentorship(v1::AcceptMentorship request, Callback<v1::AcceptMentorshipResult> done);
+  Result<v1::AcceptMentorshipResult> accept_mentorship_sync(v1::AcceptMentorship request,
                                                       Timeout timeout = kDefaultTimeout);
-  void decline_mentorship(v1::DeclineMentorship request, Callback<v1::MentorshipResult> done);
-  Result<v1::MentorshipResult> decline_mentorship_sync(v1::DeclineMentorship request,
+  void decline_mentorship(v1::DeclineMentorship request, Callback<v1::DeclineMentorshipResult> done);
+  Result<v1::DeclineMentorshipResult> decline_mentorship_sync(v1::DeclineMentorship request,
                                                        Timeout timeout = kDefaultTimeout);
-  void assign_mentorship(v1::AssignMentorship request, Callback<v1::MentorshipResult> done);
-  Result<v1::MentorshipResult> assign_mentorship_sync(v1::AssignMentorship request,
+  void assign_mentorship(v1::AssignMentorship request, Callback<v1::AssignMentorshipResult> done);
+  Result<v1::AssignMentorshipResult> assign_mentorship_sync(v1::AssignMentorship request,
                                                       Timeout timeout = kDefaultTimeout);
-  void end_mentorship(v1::EndMentorship request, Callback<v1::MentorshipResult> done);
-  Result<v1::MentorshipResult> end_mentorship_sync(v1::EndMentorship request, Timeout timeout = kDefaultTimeout);
-  void propose_agreement(v1::ProposeAgreement request, Callback<v1::MentorshipResult> done);
-  Result<v1::MentorshipResult> propose_agreement_sync(v1::ProposeAgreement request,
+  void end_mentorship(v1::EndMentorship request, Callback<v1::EndMentorshipResult> done);
+  Result<v1::EndMentorshipResult> end_mentorship_sync(v1::EndMentorship request, Timeout timeout = kDefaultTimeout);
+  void propose_agreement(v1::ProposeAgreement request, Callback<v1::ProposeAgreementResult> done);
+  Result<v1::ProposeAgreementResult> propose_agreement_sync(v1::ProposeAgreement request,
                                                       Timeout timeout = kDefaultTimeout);
-  void accept_agreement(v1::AcceptAgreement request, Callback<v1::MentorshipResult> done);
-  Result<v1::MentorshipResult> accept_agreement_sync(v1::AcceptAgreement request,
+  void accept_agreement(v1::AcceptAgreement request, Callback<v1::AcceptAgreementResult> done);
+  Result<v1::AcceptAgreementResult> accept_agreement_sync(v1::AcceptAgreement request,
                                                      Timeout timeout = kDefaultTimeout);
   void list_mentorships(v1::ListMentorships request, Callback<v1::ListMentorshipsResult> done);
   Result<v1::ListMentorshipsResult> list_mentorships_sync(v1::ListMentorships request,
@@ -193,10 +193,10 @@ class Client {
   // go out, in order, once the client is signed in and caught up.
   void send_message(v1::SendMessage request, Callback<v1::SendMessageResult> done);
   Result<v1::SendMessageResult> send_message_sync(v1::SendMessage request, Timeout timeout = kDefaultTimeout);
-  void edit_message(v1::EditMessage request, Callback<v1::MessageResult> done);
-  Result<v1::MessageResult> edit_message_sync(v1::EditMessage request, Timeout timeout = kDefaultTimeout);
-  void delete_message(v1::DeleteMessage request, Callback<v1::MessageResult> done);
-  Result<v1::MessageResult> delete_message_sync(v1::DeleteMessage request, Timeout timeout = kDefaultTimeout);
+  void edit_message(v1::EditMessage request, Callback<v1::EditMessageResult> done);
+  Result<v1::EditMessageResult> edit_message_sync(v1::EditMessage request, Timeout timeout = kDefaultTimeout);
+  void delete_message(v1::DeleteMessage request, Callback<v1::DeleteMessageResult> done);
+  Result<v1::DeleteMessageResult> delete_message_sync(v1::DeleteMessage request, Timeout timeout = kDefaultTimeout);
   void history(v1::History request, Callback<v1::HistoryResult> done);
   Result<v1::HistoryResult> history_sync(v1::History request, Timeout timeout = kDefaultTimeout);
   // A raw Sync page; it does not move position() (the client's own resume does).

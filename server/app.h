@@ -2,11 +2,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
 #include "server/config.h"
-#include "server/metrics.h"
+#include "server/demo.h"
 
 namespace preceptor::services {
 class Accounts;
@@ -18,8 +19,12 @@ class Store;
 
 namespace preceptor::server {
 
-// The whole server in one object: store, committer, services, hub and the
-// network. main() and integration tests drive it the same way:
+class Metrics;
+
+// The whole server in one object, the composition root: it opens the
+// store, starts the committer, builds the services' modules and the router
+// from the one list of modules (app.cpp), and starts the network. main()
+// and the integration tests drive it the same way:
 //   Server s(config); s.start(); ... s.shutdown(); s.wait();
 // start/shutdown/wait may be called from any thread; shutdown is idempotent.
 class Server {
@@ -28,10 +33,14 @@ class Server {
   explicit Server(ServerConfig config, const Clock* clock = nullptr);
   ~Server();  // shutdown() and wait()
 
-  // Opens the store, starts the committer and network threads, binds the
-  // port. On error nothing is left running.
+  // Opens the store, starts the committer, creates the demo program when
+  // configured, then binds the port and starts serving: once this returns
+  // OK, /readyz answers ready and everything is in place. On error nothing
+  // is left running.
   Status start();
   uint16_t port() const;
+  // The demo program's logins, after a start() with `demo` set.
+  const std::vector<DemoLogin>& demo_logins() const;
 
   // Drains: stops accepting, closes sessions with 1001, lets in-flight
   // commits finish. Returns at once; wait() blocks until done.
@@ -42,8 +51,8 @@ class Server {
   void run_until_signal();
 
   services::Accounts& accounts();
-  // Runs the timed work (reminders, expiry, check-ins due) now, on this
-  // thread, against the server's clock. For tests with a ManualClock.
+  // Runs every module's timed work now, on this thread, against the
+  // server's clock. For tests with a ManualClock.
   void run_scheduler_once();
   storage::Store& store();
   storage::Committer& committer();

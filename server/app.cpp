@@ -1,0 +1,206 @@
+#include "server/app.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <mutex>
+
+#include "common/log.h"
+#include "server/api/router.h"
+#include "server/hub/hub.h"
+#include "server/net/context.h"
+#include "server/net/metrics.h"
+#include "server/net/network.h"
+#include "server/scheduler/scheduler.h"
+#include "server/services/accounts.h"
+#include "server/services/membership.h"
+#include "server/services/modules.h"
+#include "storage/committer.h"
+#include "storage/store.h"
+
+namespace preceptor::server {
+namespace {
+
+// Runs blocking work (argon2id) on a small pool, off the network threads.
+class PoolExecutor final : public Executor {
+ public:
+  explicit PoolExecutor(int threads) : pool_(threads) {}
+  void run(std::function<void()> work) override { boost::asio::post(pool_, std::move(work)); }
+  void join() { pool_.join(); }
+
+ private:
+  boost::asio::thread_pool pool_;
+};
+
+// The committer's and the hub's figures, after the network's.
+std::string render_metrics(const Metrics& metrics, const storage::Committer& committer, const hub::Hub& hub) {
+  std::string out = metrics.render();
+  write_scalar(out, "preceptor_sessions_authenticated", "gauge", "Authenticated sessions.", hub.session_count());
+  write_scalar(out, "preceptor_users_online", "gauge", "Users with at least one session.", hub.user_count());
+  write_scalar(out, "preceptor_commits_total", "counter", "Mutations made durable by the committer.",
+               committer.commits_total());
+  write_scalar(out, "preceptor_commit_groups_total", "counter", "Synced RocksDB writes (group commits).",
+               committer.groups_total());
+  write_scalar(out, "preceptor_last_position", "gauge", "Last durable event position.", committer.last_position());
+  out += "# HELP preceptor_commit_batch_size Mutations per synced write.\n# TYPE preceptor_commit_batch_size histogram\n";
+  committer.batch_sizes().write_prometheus(out, "preceptor_commit_batch_size");
+  out += "# HELP preceptor_commit_latency_seconds From submit to durable, per mutation.\n"
+         "# TYPE preceptor_commit_latency_seconds histogram\n";
+  committer.commit_latency_seconds().write_prometheus(out, "preceptor_commit_latency_seconds");
+  out += "# HELP preceptor_commit_write_seconds One synced RocksDB write.\n"
+         "# TYPE preceptor_commit_write_seconds histogram\n";
+  committer.write_seconds().write_prometheus(out, "preceptor_commit_write_seconds");
+  return out;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerConfig config;
+  SystemClock system_clock;
+  const Clock& clock;
+  Metrics metrics;
+
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<storage::Committer> committer;
+  std::unique_ptr<PoolExecutor> blocking;
+  hub::Hub hub;
+  std::unique_ptr<services::Accounts> accounts;
+  std::unique_ptr<services::Membership> membership;
+  std::unique_ptr<services::Core> core;
+  std::vector<std::unique_ptr<api::Module>> modules;
+  std::unique_ptr<api::Router> router;
+  std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<ServerContext> ctx;
+  std::unique_ptr<Network> network;
+  std::vector<DemoLogin> demo_logins;
+
+  std::mutex mu;
+  bool running = false;  // start() succeeded; guarded by mu
+  bool waited = false;   // a wait() took charge of stopping; guarded by mu
+
+  Impl(ServerConfig c, const Clock* injected) : config(std::move(c)), clock(injected ? *injected : system_clock) {}
+
+  // Stops everything behind the network, in order; the store closes last.
+  void stop_core();
+};
+
+Server::Server(ServerConfig config, const Clock* clock) : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+
+Server::~Server() {
+  shutdown();
+  wait();
+}
+
+Status Server::start() {
+  Impl& d = *impl_;
+  log::Level level;
+  if (log::parse_level(d.config.log_level, &level)) log::set_level(level);
+
+  storage::StoreOptions store_options;
+  store_options.path = d.config.data_dir;
+  store_options.block_cache_bytes = d.config.block_cache_mb << 20;
+  auto store = storage::Store::open(store_options);
+  if (!store) return store.status();
+  d.store = std::move(store.value());
+  d.committer = std::make_unique<storage::Committer>(*d.store, d.clock);
+  d.committer->set_event_sink([&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
+  d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);
+  d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, *d.blocking, d.config.accounts,
+                                                    &d.hub);
+  d.membership = std::make_unique<services::Membership>(*d.store);
+  d.core.reset(new services::Core{*d.store, *d.committer, d.hub, d.clock, *d.accounts, *d.membership});
+  d.modules = services::all_modules(*d.core);
+  d.router = std::make_unique<api::Router>(d.clock);
+  for (auto& module : d.modules) module->add_requests(*d.router);
+  d.scheduler = std::make_unique<scheduler::Scheduler>(
+      [&d] {
+        for (auto& module : d.modules) module->run_timed_work();
+      },
+      d.config.scheduler_interval_ms);
+
+  if (d.config.demo) {
+    auto logins = ensure_demo_program(*d.accounts);
+    if (!logins) {
+      d.stop_core();
+      return Status(logins.status().code(), "Could not create the demo program: " + logins.status().message());
+    }
+    d.demo_logins = std::move(*logins);
+  }
+
+  d.ctx = std::make_unique<ServerContext>(
+      d.config, d.metrics, *d.router, d.hub,
+      [&d] { return !d.ctx->draining.load() && d.committer->running(); },
+      [&d] { return render_metrics(d.metrics, *d.committer, d.hub); });
+  d.network = std::make_unique<Network>(*d.ctx);
+  if (Status listening = d.network->listen(); !listening) {
+    d.network.reset();
+    d.stop_core();
+    return listening;
+  }
+  if (d.config.scheduler_interval_ms > 0) d.scheduler->start();
+  d.network->start();
+  {
+    std::lock_guard lock(d.mu);
+    d.running = true;
+  }
+  log::info("listening")
+      .kv("address", d.config.listen_address)
+      .kv("port", static_cast<unsigned>(d.network->port()))
+      .kv("data_dir", d.config.data_dir)
+      .kv("store_id", d.store->store_id())
+      .kv("last_position", d.store->last_position_at_open())
+      .kv("modules", static_cast<uint64_t>(d.modules.size()));
+  return Status::ok();
+}
+
+uint16_t Server::port() const { return impl_->network ? impl_->network->port() : 0; }
+
+const std::vector<DemoLogin>& Server::demo_logins() const { return impl_->demo_logins; }
+
+void Server::shutdown() {
+  if (impl_->network) impl_->network->shutdown();
+}
+
+void Server::Impl::stop_core() {
+  if (scheduler) scheduler->stop();
+  // In-flight commits finish before the store closes; their replies go nowhere.
+  if (committer) committer->stop();
+  if (blocking) blocking->join();
+  const uint64_t last = committer ? committer->last_position() : 0;
+  scheduler.reset();
+  router.reset();
+  modules.clear();
+  core.reset();
+  membership.reset();
+  accounts.reset();
+  committer.reset();
+  if (store) {
+    store.reset();
+    log::info("stopped").kv("last_position", last);
+  }
+}
+
+void Server::wait() {
+  Impl& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (!d.running || d.waited) return;
+    d.waited = true;
+  }
+  d.network->wait();
+  d.stop_core();
+}
+
+void Server::run_until_signal() {
+  if (impl_->network) impl_->network->run_until_signal();
+  wait();
+}
+
+services::Accounts& Server::accounts() { return *impl_->accounts; }
+void Server::run_scheduler_once() { impl_->scheduler->run_once(); }
+storage::Store& Server::store() { return *impl_->store; }
+storage::Committer& Server::committer() { return *impl_->committer; }
+const Metrics& Server::metrics() const { return impl_->metrics; }
+
+}  // namespace preceptor::server

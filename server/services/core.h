@@ -1,0 +1,29 @@
+#pragma once
+
+#include "common/clock.h"
+#include "storage/committer.h"
+#include "storage/store.h"
+
+namespace preceptor::hub {
+class Hub;
+}
+
+namespace preceptor::services {
+
+class Accounts;
+class Membership;
+
+// What every service module is built from: the store and its single
+// writer, the hub, the clock, and the shared services every other one asks
+// (who is who, who belongs to which mentorship). Owned by the app; outlives
+// every module.
+struct Core {
+  storage::Store& store;
+  storage::Committer& committer;
+  hub::Hub& hub;
+  const Clock& clock;
+  Accounts& accounts;
+  Membership& membership;
+};
+
+}  // namespace preceptor::services
