@@ -51,6 +51,7 @@ struct Server::Impl {
   ServerConfig config;
   SystemClock system_clock;
   const Clock& clock;
+  SteadyClock steady_clock;  // rate limits
   Metrics metrics;
 
   std::unique_ptr<storage::Store> store;
@@ -103,8 +104,8 @@ Status Server::start() {
   d.committer = std::make_unique<storage::Committer>(*d.store, d.clock);
   d.committer->set_event_sink([&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
   d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);
-  d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, *d.blocking,
-                                                    d.config.accounts, &d.hub);
+  d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock,
+                                                    *d.blocking, d.config.accounts, &d.hub);
   d.mentorships = std::make_unique<services::Mentorships>(*d.store, *d.committer, *d.accounts, d.clock);
   d.chat = std::make_unique<services::Chat>(*d.store, *d.committer, d.hub, d.clock);
   d.hub.set_presence_listener([&d](uint64_t user, bool online) { d.chat->on_presence(user, online); });

@@ -31,12 +31,8 @@ constexpr size_t kMaxDeviceNameBytes = 100;
 constexpr size_t kMaxTextBytes = 200;  // display name, specialty, training level
 constexpr size_t kMinPasswordBytes = 10;
 constexpr size_t kMaxPasswordBytes = 1024;
-constexpr size_t kMaxBucketEntries = 100'000;  // per map; past it, full buckets are pruned
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr const char* kZoneInfoDir = "/usr/share/zoneinfo";
-// Every username that cannot exist shares one failure bucket, so junk names
-// cannot grow the map.
-constexpr const char* kInvalidUsernameBucket = "\x01invalid";
 
 const char* const kWrongCredentials = "Wrong username or password.";
 const char* const kMalformedToken = "This token is not valid; sign in again.";
@@ -286,63 +282,6 @@ Result<v1::User> put_new_user(storage::CommitContext& ctx, const NewUser& user,
   return rec.user();
 }
 
-// Token-bucket arithmetic. A limit with burst <= 0 or refill_ms <= 0 is off.
-struct Limit {
-  int burst;
-  int64_t refill_ms;
-  bool enabled() const { return burst > 0 && refill_ms > 0; }
-};
-
-// Brings `b` up to date at `now`: one token back per refill_ms, up to burst.
-template <class B>
-void refill(B& b, Limit limit, int64_t now) {
-  if (now < b.refilled_ms) b.refilled_ms = now;  // the clock stepped back
-  if (b.tokens >= limit.burst) {
-    b.tokens = limit.burst;
-    b.refilled_ms = now;
-    return;
-  }
-  const int64_t steps = (now - b.refilled_ms) / limit.refill_ms;
-  if (steps <= 0) return;
-  if (steps >= limit.burst - b.tokens) {
-    b.tokens = limit.burst;
-    b.refilled_ms = now;
-  } else {
-    b.tokens += static_cast<int>(steps);
-    b.refilled_ms += steps * limit.refill_ms;
-  }
-}
-
-// Milliseconds until `key`'s bucket holds a token again; 0 when it holds one now.
-template <class Map>
-int64_t wait_ms(Map& map, const std::string& key, Limit limit, int64_t now) {
-  if (!limit.enabled()) return 0;
-  auto it = map.find(key);
-  if (it == map.end()) return 0;
-  refill(it->second, limit, now);
-  if (it->second.tokens > 0) return 0;
-  return std::max<int64_t>(1, it->second.refilled_ms + limit.refill_ms - now);
-}
-
-template <class Map>
-void take_token(Map& map, const std::string& key, Limit limit, int64_t now) {
-  if (!limit.enabled()) return;
-  auto it = map.find(key);
-  if (it == map.end()) {
-    if (map.size() >= kMaxBucketEntries && map.size() % 1024 == 0) {
-      // A full bucket is the same as no entry: drop those to stay bounded.
-      // Every 1024th insertion only, so a map of busy buckets costs O(1) amortized.
-      for (auto e = map.begin(); e != map.end();) {
-        refill(e->second, limit, now);
-        e = e->second.tokens >= limit.burst ? map.erase(e) : std::next(e);
-      }
-    }
-    it = map.emplace(key, typename Map::mapped_type{limit.burst, now}).first;
-  }
-  refill(it->second, limit, now);
-  if (it->second.tokens > 0) --it->second.tokens;  // a full bucket was refilled at `now`
-}
-
 }  // namespace
 
 Status validate_new_user_format(const NewUser& user) {
@@ -369,8 +308,19 @@ Status validate_new_user_format(const NewUser& user) {
 }
 
 Accounts::Accounts(storage::Store& store, storage::Committer& committer, const Clock& clock,
-                   Executor& blocking, AccountsOptions options, hub::Hub* hub)
-    : store_(store), committer_(committer), clock_(clock), blocking_(blocking), options_(options), hub_(hub) {
+                   const MonotonicClock& monotonic_clock, Executor& blocking, AccountsOptions options,
+                   hub::Hub* hub)
+    : store_(store),
+      committer_(committer),
+      clock_(clock),
+      blocking_(blocking),
+      options_(options),
+      hub_(hub),
+      login_limits_(TokenRate::one_every_ms(options.login_failures_per_username_refill_ms,
+                                            options.login_failures_per_username_burst),
+                    TokenRate::one_every_ms(options.login_failures_per_address_refill_ms,
+                                            options.login_failures_per_address_burst),
+                    monotonic_clock) {
   init_sodium_once();
   // Same cost as real hashes, so that verifying against it takes as long.
   std::array<unsigned char, 16> junk;
@@ -392,42 +342,14 @@ Result<std::string> Accounts::hash_password(std::string_view password) const {
   return std::string(out.data());
 }
 
-Status Accounts::check_login_limits(const std::string& username_key, const std::string& peer_address) {
-  const Limit by_name{options_.login_failures_per_username_burst,
-                      options_.login_failures_per_username_refill_ms};
-  const Limit by_addr{options_.login_failures_per_address_burst,
-                      options_.login_failures_per_address_refill_ms};
-  const int64_t now = clock_.now_ms();
-  std::lock_guard lock(limits_mu_);
-  int64_t wait = wait_ms(username_failures_, username_key, by_name, now);
-  if (!peer_address.empty()) wait = std::max(wait, wait_ms(address_failures_, peer_address, by_addr, now));
-  if (wait == 0) return Status::ok();
-  const int64_t seconds = (wait + 999) / 1000;
-  return resource_exhausted("Too many failed sign-in attempts; try again in " + std::to_string(seconds) +
-                                (seconds == 1 ? " second." : " seconds."),
-                            wait);
-}
-
-void Accounts::record_login_failure(const std::string& username_key, const std::string& peer_address) {
-  const Limit by_name{options_.login_failures_per_username_burst,
-                      options_.login_failures_per_username_refill_ms};
-  const Limit by_addr{options_.login_failures_per_address_burst,
-                      options_.login_failures_per_address_refill_ms};
-  const int64_t now = clock_.now_ms();
-  std::lock_guard lock(limits_mu_);
-  take_token(username_failures_, username_key, by_name, now);
-  if (!peer_address.empty()) take_token(address_failures_, peer_address, by_addr, now);
-}
-
 // Limits are checked before the (slow) verification and charged only for
-// failures, so a burst of concurrent wrong guesses can overshoot a limit by
-// the number in flight; the next attempt is refused.
+// failures (see LoginLimits).
 void Accounts::login(const v1::Login& request, const std::string& peer_address,
                      std::function<void(Result<LoginOutcome>)> done) {
   const bool name_ok = valid_username(request.username());
   const std::string name_key =
-      name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameBucket);
-  if (Status limited = check_login_limits(name_key, peer_address); !limited) {
+      name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameLimitKey);
+  if (Status limited = login_limits_.check(name_key, peer_address); !limited) {
     done(limited);
     return;
   }
@@ -464,7 +386,7 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
     sodium_memzero(password.data(), password.size());
     if (!record || record->disabled()) ok = false;
     if (!ok) {
-      record_login_failure(name_key, peer_address);
+      login_limits_.record_failure(name_key, peer_address);
       done(unauthenticated(kWrongCredentials));
       return;
     }
