@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/token_bucket.h"
+#include "server/services/text_checks.h"
 
 namespace preceptor::services {
 namespace {
@@ -106,6 +107,10 @@ TEST(LoginLimits, FloodOfOtherNamesDoesNotLiftALimit) {
   for (int i = 0; i < 10'000; ++i) limits.record_failure("name" + std::to_string(i), "");
   expect_refused(limits.check("alice", ""), kMinute,
                  "Too many failed sign-in attempts; try again in 60 seconds.");
+}
+
+TEST(LoginLimits, SharedKeyForInvalidUsernamesIsNoUsername) {
+  EXPECT_FALSE(valid_username(kInvalidUsernameLimitKey));
 }
 
 }  // namespace
