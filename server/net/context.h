@@ -7,6 +7,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "server/api/dispatcher.h"
 #include "server/config.h"
 #include "server/hub/hub.h"
@@ -21,8 +22,9 @@ class WsSession;
 // every session. Thread-safe.
 struct ServerContext {
   ServerContext(const ServerConfig& c, Metrics& m, api::Dispatcher& d, hub::Hub& h, std::function<bool()> ready_fn,
-                std::function<std::string()> metrics_fn)
-      : config(c), metrics(m), dispatcher(d), hub(h), ready(std::move(ready_fn)), render_metrics(std::move(metrics_fn)) {}
+                std::function<std::string()> metrics_fn, const MonotonicClock& mono)
+      : config(c), metrics(m), dispatcher(d), hub(h), ready(std::move(ready_fn)), render_metrics(std::move(metrics_fn)),
+        monotonic_clock(mono) {}
 
   const ServerConfig& config;
   Metrics& metrics;
@@ -30,6 +32,7 @@ struct ServerContext {
   hub::Hub& hub;
   std::function<bool()> ready;  // /readyz: store open, committer running, not draining
   std::function<std::string()> render_metrics;
+  const MonotonicClock& monotonic_clock;  // per-connection request rate
 
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<bool> draining{false};

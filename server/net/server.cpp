@@ -115,7 +115,8 @@ Status Server::start() {
                                                         d.config.scheduler_interval_ms);
   d.ctx.reset(new ServerContext{d.config, d.metrics, *d.dispatcher, d.hub,
                                 [&d] { return !d.ctx->draining.load() && d.committer->running(); },
-                                [&d] { return d.metrics.render(d.committer.get(), &d.hub); }});
+                                [&d] { return d.metrics.render(d.committer.get(), &d.hub); },
+                                d.steady_clock});
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(d.config.listen_address, ec);
