@@ -107,7 +107,7 @@ Status Server::start() {
   d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock,
                                                     *d.blocking, d.config.accounts, &d.hub);
   d.mentorships = std::make_unique<services::Mentorships>(*d.store, *d.committer, *d.accounts, d.clock);
-  d.chat = std::make_unique<services::Chat>(*d.store, *d.committer, d.hub, d.clock);
+  d.chat = std::make_unique<services::Chat>(*d.store, *d.committer, d.hub, d.clock, d.steady_clock);
   d.hub.set_presence_listener([&d](uint64_t user, bool online) { d.chat->on_presence(user, online); });
   d.dispatcher =
       std::make_unique<api::Dispatcher>(api::Services{*d.accounts, *d.mentorships, *d.chat, d.hub, d.clock});
