@@ -91,6 +91,7 @@ struct UsageError {
 struct Env {
   std::unique_ptr<preceptor::storage::Store> store;
   preceptor::SystemClock clock;
+  preceptor::SteadyClock steady_clock;
   std::unique_ptr<preceptor::storage::Committer> committer;
   preceptor::InlineExecutor blocking;
   std::unique_ptr<Accounts> accounts;
@@ -140,8 +141,8 @@ std::unique_ptr<Env> open_env(const std::string& data_dir, bool create) {
   env->store = std::move(*store);
   env->committer = std::make_unique<preceptor::storage::Committer>(*env->store, env->clock);
   env->committer->set_event_sink([](std::span<const preceptor::storage::CommittedEvent>) {});
-  env->accounts = std::make_unique<Accounts>(*env->store, *env->committer, env->clock, env->blocking,
-                                             accounts_options(), nullptr);
+  env->accounts = std::make_unique<Accounts>(*env->store, *env->committer, env->clock, env->steady_clock,
+                                             env->blocking, accounts_options(), nullptr);
   return env;
 }
 

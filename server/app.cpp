@@ -58,7 +58,8 @@ std::string render_metrics(const Metrics& metrics, const storage::Committer& com
 struct Server::Impl {
   ServerConfig config;
   SystemClock system_clock;
-  const Clock& clock;
+  const Clock& clock;             // dates: tokens, events, timed work (tests inject a manual one)
+  SteadyClock steady_clock;       // rate limits
   Metrics metrics;
 
   std::unique_ptr<storage::Store> store;
@@ -106,10 +107,11 @@ Status Server::start() {
   d.committer = std::make_unique<storage::Committer>(*d.store, d.clock);
   d.committer->set_event_sink([&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
   d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);
-  d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, *d.blocking, d.config.accounts,
-                                                    &d.hub);
+  d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock, *d.blocking,
+                                                    d.config.accounts, &d.hub);
   d.membership = std::make_unique<services::Membership>(*d.store);
-  d.core.reset(new services::Core{*d.store, *d.committer, d.hub, d.clock, *d.accounts, *d.membership});
+  d.core.reset(
+      new services::Core{*d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts, *d.membership});
   d.modules = services::all_modules(*d.core);
   d.router = std::make_unique<api::Router>(d.clock);
   for (auto& module : d.modules) module->add_requests(*d.router);
@@ -131,7 +133,7 @@ Status Server::start() {
   d.ctx = std::make_unique<ServerContext>(
       d.config, d.metrics, *d.router, d.hub,
       [&d] { return !d.ctx->draining.load() && d.committer->running(); },
-      [&d] { return render_metrics(d.metrics, *d.committer, d.hub); });
+      [&d] { return render_metrics(d.metrics, *d.committer, d.hub); }, d.steady_clock);
   d.network = std::make_unique<Network>(*d.ctx);
   if (Status listening = d.network->listen(); !listening) {
     d.network.reset();

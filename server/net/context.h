@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "server/api/router.h"
 #include "server/hub/hub.h"
 #include "server/net/metrics.h"
@@ -23,8 +24,14 @@ class WsSession;
 // shutdown). Filled by the app; outlives every session. Thread-safe.
 struct ServerContext {
   ServerContext(const NetConfig& c, Metrics& m, const api::Router& r, hub::Hub& h, std::function<bool()> ready_fn,
-                std::function<std::string()> metrics_fn)
-      : config(c), metrics(m), router(r), hub(h), ready(std::move(ready_fn)), render_metrics(std::move(metrics_fn)) {}
+                std::function<std::string()> metrics_fn, const MonotonicClock& mono)
+      : config(c),
+        metrics(m),
+        router(r),
+        hub(h),
+        ready(std::move(ready_fn)),
+        render_metrics(std::move(metrics_fn)),
+        monotonic_clock(mono) {}
 
   const NetConfig& config;
   Metrics& metrics;
@@ -32,6 +39,7 @@ struct ServerContext {
   hub::Hub& hub;
   std::function<bool()> ready;  // /readyz: store open, committer running, not draining
   std::function<std::string()> render_metrics;
+  const MonotonicClock& monotonic_clock;  // per-connection request rate
 
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<bool> draining{false};

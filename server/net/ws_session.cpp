@@ -26,8 +26,8 @@ constexpr size_t kReadChunk = 64 * 1024;
 WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string peer)
     : ctx_(ctx),
       ws_(std::move(stream)),
-      tokens_(ctx.config.rate_burst),
-      tokens_at_(Clock::now()),
+      requests_(TokenRate::per_second(ctx.config.rate_per_second, ctx.config.rate_burst),
+                ctx.monotonic_clock),
       auth_timer_(ws_.get_executor()),
       close_timer_(ws_.get_executor()),
       opened_at_(Clock::now()) {
@@ -109,20 +109,6 @@ asio::awaitable<void> WsSession::read_loop() {
   }
 }
 
-bool WsSession::take_rate_token(int64_t* retry_after_ms) {
-  const auto now = Clock::now();
-  const double rate = ctx_.config.rate_per_second;
-  tokens_ = std::min<double>(ctx_.config.rate_burst,
-                             tokens_ + std::chrono::duration<double>(now - tokens_at_).count() * rate);
-  tokens_at_ = now;
-  if (tokens_ >= 1.0) {
-    tokens_ -= 1.0;
-    return true;
-  }
-  *retry_after_ms = static_cast<int64_t>((1.0 - tokens_) / rate * 1000.0) + 1;
-  return false;
-}
-
 void WsSession::handle_frame(bool text, bool oversize, size_t size) {
   ++frames_in_;
   if (closing_) return;
@@ -153,14 +139,14 @@ void WsSession::handle_frame(bool text, bool oversize, size_t size) {
   }
   in_.clear();
   ctx_.metrics.frame_in(frame.request_case());
-  int64_t retry_after_ms = 0;
-  if (!take_rate_token(&retry_after_ms)) {
+  if (const TokenTake take = requests_.try_take(); !take) {
     ctx_.metrics.rate_limited_total.fetch_add(1, std::memory_order_relaxed);
-    return send_error(frame.request_id(),
-                      resource_exhausted("Too many requests on this connection (limit " +
-                                             std::to_string(static_cast<int>(ctx_.config.rate_per_second)) +
-                                             " per second); retry after " + std::to_string(retry_after_ms) + " ms.",
-                                         retry_after_ms));
+    return send_error(
+        frame.request_id(),
+        resource_exhausted("Too many requests on this connection (limit " +
+                               std::to_string(static_cast<int>(ctx_.config.rate_per_second)) +
+                               " per second); retry after " + std::to_string(take.retry_after_ms) + " ms.",
+                           take.retry_after_ms));
   }
   std::optional<api::Outcome> now = ctx_.router.dispatch(
       caller_, std::move(frame), [self = shared_from_this()](api::Outcome later) { self->post_outgoing(std::move(later)); });

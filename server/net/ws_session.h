@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/token_bucket.h"
 #include "server/api/router.h"
 #include "server/hub/hub.h"
 #include "server/net/context.h"
@@ -59,7 +60,6 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   boost::asio::awaitable<void> auth_deadline(Self self);
 
   void handle_frame(bool text, bool oversize, size_t size);
-  bool take_rate_token(int64_t* retry_after_ms);
   void send_error(uint64_t request_id, const Status& status);
   void on_reply(api::Outcome reply);
   void send_frame(const v1::ServerFrame& frame);
@@ -87,8 +87,7 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   std::string close_reason_;
   int bad_frames_ = 0;
 
-  double tokens_;
-  Clock::time_point tokens_at_;
+  TokenBucket requests_;  // config.rate_per_second, up to config.rate_burst at once
   boost::asio::steady_timer auth_timer_;
   boost::asio::steady_timer close_timer_;
   Clock::time_point opened_at_;

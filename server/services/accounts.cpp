@@ -5,19 +5,17 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <set>
-#include <system_error>
 #include <utility>
 
 #include "preceptor/v1/events.pb.h"
 #include "server/hub/hub.h"
 #include "server/services/record_io.h"
+#include "server/services/text_checks.h"
+#include "server/services/time_zones.h"
+#include "server/services/token_crypto.h"
 #include "storage/keys.h"
 
 namespace preceptor::services {
@@ -26,174 +24,13 @@ namespace {
 
 using storage::Cf;
 
-constexpr size_t kTokenBytes = 32;
 constexpr size_t kMaxDeviceNameBytes = 100;
-constexpr size_t kMaxTextBytes = 200;  // display name, specialty, training level
-constexpr size_t kMinPasswordBytes = 10;
-constexpr size_t kMaxPasswordBytes = 1024;
-constexpr size_t kMaxBucketEntries = 100'000;  // per map; past it, full buckets are pruned
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
-constexpr const char* kZoneInfoDir = "/usr/share/zoneinfo";
-// Every username that cannot exist shares one failure bucket, so junk names
-// cannot grow the map.
-constexpr const char* kInvalidUsernameBucket = "\x01invalid";
 
 const char* const kWrongCredentials = "Wrong username or password.";
 const char* const kMalformedToken = "This token is not valid; sign in again.";
 const char* const kUnknownToken =
     "This token is not valid (it was revoked or never existed); sign in again with your password.";
-
-void init_sodium_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (sodium_init() < 0) {
-      // Without a working random source nothing here is safe; this is not a user error.
-      std::fputs("preceptor: libsodium failed to initialise (no usable random source)\n", stderr);
-      std::abort();
-    }
-  });
-}
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
-bool has_control_chars(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    return c < 0x20 || c == 0x7F;
-  });
-}
-
-bool is_blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
-}
-
-// Free text shown to other people: valid UTF-8, one line, at most `max` bytes.
-Status check_text(std::string_view value, const char* field, const char* what, bool required) {
-  if (required && (value.empty() || is_blank(value))) {
-    return invalid_argument(std::string("The ") + what + " is missing.", field);
-  }
-  if (value.size() > kMaxTextBytes) {
-    return invalid_argument(std::string("The ") + what + " is too long (" + std::to_string(value.size()) +
-                                " bytes; at most " + std::to_string(kMaxTextBytes) + ").",
-                            field);
-  }
-  if (!valid_utf8(value)) {
-    return invalid_argument(std::string("The ") + what + " is not valid UTF-8 text.", field);
-  }
-  if (has_control_chars(value)) {
-    return invalid_argument(std::string("The ") + what + " must be a single line without control characters.",
-                            field);
-  }
-  return Status::ok();
-}
-
-bool valid_username(std::string_view name) {
-  if (name.size() < 3 || name.size() > 64) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-' || c == '@';
-  });
-}
-
-// An IANA name is accepted when tzdata has a compiled zone file for it.
-Status check_time_zone(std::string_view tz) {
-  const Status bad = invalid_argument("The time zone '" + std::string(tz) +
-                                          "' is not a known IANA time zone name; use one such as "
-                                          "Europe/Berlin, America/New_York or UTC.",
-                                      "time_zone");
-  if (tz.empty()) {
-    return invalid_argument("The time zone is missing; use an IANA name such as Europe/Berlin or UTC.",
-                            "time_zone");
-  }
-  if (tz == "UTC") return Status::ok();  // valid even where tzdata is not installed
-  if (tz.size() > 100 || tz.front() == '/') return bad;
-  bool chars_ok = std::all_of(tz.begin(), tz.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
-           c == '_' || c == '-' || c == '+' || c == '.';
-  });
-  if (!chars_ok) return bad;
-  // No empty, "." or ".." component: the name must stay inside the zoneinfo folder.
-  size_t start = 0;
-  while (start <= tz.size()) {
-    size_t end = tz.find('/', start);
-    if (end == std::string_view::npos) end = tz.size();
-    std::string_view part = tz.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return bad;
-    start = end + 1;
-  }
-  std::filesystem::path file = std::filesystem::path(kZoneInfoDir) / std::string(tz);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) return bad;  // follows symlinks (UTC -> Etc/UTC)
-  // zone.tab, tzdata.zi and friends are regular files too; a zone file starts with "TZif".
-  std::ifstream in(file, std::ios::binary);
-  char magic[4] = {};
-  if (!in.read(magic, sizeof magic) || std::string_view(magic, 4) != "TZif") return bad;
-  return Status::ok();
-}
-
-std::string sha256(std::string_view data) {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return out;
-}
-
-std::string to_hex(std::string_view bin) {
-  std::string hex(bin.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bin.data()), bin.size());
-  hex.pop_back();
-  return hex;
-}
-
-// 64 lowercase hex chars -> 32 bytes; nullopt otherwise.
-std::optional<std::string> token_bytes_from_hex(std::string_view token) {
-  if (token.size() != kTokenBytes * 2) return std::nullopt;
-  for (char c : token) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
-  }
-  std::string bin(kTokenBytes, '\0');
-  size_t bin_len = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), token.data(), token.size(),
-                     nullptr, &bin_len, nullptr) != 0 ||
-      bin_len != kTokenBytes) {
-    return std::nullopt;
-  }
-  return bin;
-}
 
 // "7 days", "1 hour", "30 minutes": the largest unit that fits.
 std::string describe_duration(int64_t ms) {
@@ -204,15 +41,6 @@ std::string describe_duration(int64_t ms) {
   if (ms >= 3600 * 1000) return plural((ms + 1800 * 1000) / (3600 * 1000), "hour");
   if (ms >= 60 * 1000) return plural((ms + 30 * 1000) / (60 * 1000), "minute");
   return plural(std::max<int64_t>(1, (ms + 999) / 1000), "second");
-}
-
-// Cut to at most `max` bytes without splitting a UTF-8 sequence.
-std::string truncate_utf8(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s;
 }
 
 std::string device_name_of(const std::string& requested) {
@@ -286,63 +114,6 @@ Result<v1::User> put_new_user(storage::CommitContext& ctx, const NewUser& user,
   return rec.user();
 }
 
-// Token-bucket arithmetic. A limit with burst <= 0 or refill_ms <= 0 is off.
-struct Limit {
-  int burst;
-  int64_t refill_ms;
-  bool enabled() const { return burst > 0 && refill_ms > 0; }
-};
-
-// Brings `b` up to date at `now`: one token back per refill_ms, up to burst.
-template <class B>
-void refill(B& b, Limit limit, int64_t now) {
-  if (now < b.refilled_ms) b.refilled_ms = now;  // the clock stepped back
-  if (b.tokens >= limit.burst) {
-    b.tokens = limit.burst;
-    b.refilled_ms = now;
-    return;
-  }
-  const int64_t steps = (now - b.refilled_ms) / limit.refill_ms;
-  if (steps <= 0) return;
-  if (steps >= limit.burst - b.tokens) {
-    b.tokens = limit.burst;
-    b.refilled_ms = now;
-  } else {
-    b.tokens += static_cast<int>(steps);
-    b.refilled_ms += steps * limit.refill_ms;
-  }
-}
-
-// Milliseconds until `key`'s bucket holds a token again; 0 when it holds one now.
-template <class Map>
-int64_t wait_ms(Map& map, const std::string& key, Limit limit, int64_t now) {
-  if (!limit.enabled()) return 0;
-  auto it = map.find(key);
-  if (it == map.end()) return 0;
-  refill(it->second, limit, now);
-  if (it->second.tokens > 0) return 0;
-  return std::max<int64_t>(1, it->second.refilled_ms + limit.refill_ms - now);
-}
-
-template <class Map>
-void take_token(Map& map, const std::string& key, Limit limit, int64_t now) {
-  if (!limit.enabled()) return;
-  auto it = map.find(key);
-  if (it == map.end()) {
-    if (map.size() >= kMaxBucketEntries && map.size() % 1024 == 0) {
-      // A full bucket is the same as no entry: drop those to stay bounded.
-      // Every 1024th insertion only, so a map of busy buckets costs O(1) amortized.
-      for (auto e = map.begin(); e != map.end();) {
-        refill(e->second, limit, now);
-        e = e->second.tokens >= limit.burst ? map.erase(e) : std::next(e);
-      }
-    }
-    it = map.emplace(key, typename Map::mapped_type{limit.burst, now}).first;
-  }
-  refill(it->second, limit, now);
-  if (it->second.tokens > 0) --it->second.tokens;  // a full bucket was refilled at `now`
-}
-
 }  // namespace
 
 Status validate_new_user_format(const NewUser& user) {
@@ -352,12 +123,7 @@ Status validate_new_user_format(const NewUser& user) {
         "The username may contain only letters, digits, '.', '_', '-' and '@' (3-64 characters).",
         "username");
   }
-  if (user.password.size() < kMinPasswordBytes || user.password.size() > kMaxPasswordBytes) {
-    return invalid_argument("The password must be " + std::to_string(kMinPasswordBytes) + " to " +
-                                std::to_string(kMaxPasswordBytes) + " bytes long (this one has " +
-                                std::to_string(user.password.size()) + ").",
-                            "password");
-  }
+  PRECEPTOR_RETURN_IF_ERROR(check_password_length(user.password));
   PRECEPTOR_RETURN_IF_ERROR(check_text(user.display_name, "display_name", "display name", true));
   if (user.role == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(user.role)) {
     return invalid_argument("The role is missing; use mentee, mentor, program director or admin.", "role");
@@ -369,8 +135,19 @@ Status validate_new_user_format(const NewUser& user) {
 }
 
 Accounts::Accounts(storage::Store& store, storage::Committer& committer, const Clock& clock,
-                   Executor& blocking, AccountsOptions options, hub::Hub* hub)
-    : store_(store), committer_(committer), clock_(clock), blocking_(blocking), options_(options), hub_(hub) {
+                   const MonotonicClock& monotonic_clock, Executor& blocking, AccountsOptions options,
+                   hub::Hub* hub)
+    : store_(store),
+      committer_(committer),
+      clock_(clock),
+      blocking_(blocking),
+      options_(options),
+      hub_(hub),
+      login_limits_(TokenRate::one_every_ms(options.login_failures_per_username_refill_ms,
+                                            options.login_failures_per_username_burst),
+                    TokenRate::one_every_ms(options.login_failures_per_address_refill_ms,
+                                            options.login_failures_per_address_burst),
+                    monotonic_clock) {
   init_sodium_once();
   // Same cost as real hashes, so that verifying against it takes as long.
   std::array<unsigned char, 16> junk;
@@ -392,42 +169,14 @@ Result<std::string> Accounts::hash_password(std::string_view password) const {
   return std::string(out.data());
 }
 
-Status Accounts::check_login_limits(const std::string& username_key, const std::string& peer_address) {
-  const Limit by_name{options_.login_failures_per_username_burst,
-                      options_.login_failures_per_username_refill_ms};
-  const Limit by_addr{options_.login_failures_per_address_burst,
-                      options_.login_failures_per_address_refill_ms};
-  const int64_t now = clock_.now_ms();
-  std::lock_guard lock(limits_mu_);
-  int64_t wait = wait_ms(username_failures_, username_key, by_name, now);
-  if (!peer_address.empty()) wait = std::max(wait, wait_ms(address_failures_, peer_address, by_addr, now));
-  if (wait == 0) return Status::ok();
-  const int64_t seconds = (wait + 999) / 1000;
-  return resource_exhausted("Too many failed sign-in attempts; try again in " + std::to_string(seconds) +
-                                (seconds == 1 ? " second." : " seconds."),
-                            wait);
-}
-
-void Accounts::record_login_failure(const std::string& username_key, const std::string& peer_address) {
-  const Limit by_name{options_.login_failures_per_username_burst,
-                      options_.login_failures_per_username_refill_ms};
-  const Limit by_addr{options_.login_failures_per_address_burst,
-                      options_.login_failures_per_address_refill_ms};
-  const int64_t now = clock_.now_ms();
-  std::lock_guard lock(limits_mu_);
-  take_token(username_failures_, username_key, by_name, now);
-  if (!peer_address.empty()) take_token(address_failures_, peer_address, by_addr, now);
-}
-
 // Limits are checked before the (slow) verification and charged only for
-// failures, so a burst of concurrent wrong guesses can overshoot a limit by
-// the number in flight; the next attempt is refused.
+// failures (see LoginLimits).
 void Accounts::login(const v1::Login& request, const std::string& peer_address,
                      std::function<void(Result<LoginOutcome>)> done) {
   const bool name_ok = valid_username(request.username());
   const std::string name_key =
-      name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameBucket);
-  if (Status limited = check_login_limits(name_key, peer_address); !limited) {
+      name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameLimitKey);
+  if (Status limited = login_limits_.check(name_key, peer_address); !limited) {
     done(limited);
     return;
   }
@@ -464,18 +213,15 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
     sodium_memzero(password.data(), password.size());
     if (!record || record->disabled()) ok = false;
     if (!ok) {
-      record_login_failure(name_key, peer_address);
+      login_limits_.record_failure(name_key, peer_address);
       done(unauthenticated(kWrongCredentials));
       return;
     }
 
-    std::array<unsigned char, kTokenBytes> raw;
-    randombytes_buf(raw.data(), raw.size());
-    const std::string_view raw_view(reinterpret_cast<const char*>(raw.data()), raw.size());
+    IssuedToken issued = issue_token();
     LoginOutcome outcome;
-    outcome.token = to_hex(raw_view);
-    const std::string token_hash = sha256(raw_view);
-    sodium_memzero(raw.data(), raw.size());
+    outcome.token = std::move(issued.token);
+    const std::string token_hash = std::move(issued.hash);
 
     const int64_t now = clock_.now_ms();
     v1::TokenRecord token;
@@ -515,10 +261,9 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
 }
 
 Result<AuthSession> Accounts::authenticate(std::string_view token) {
-  auto raw = token_bytes_from_hex(token);
-  if (!raw) return unauthenticated(kMalformedToken);
-  const std::string token_hash = sha256(*raw);
-  sodium_memzero(raw->data(), raw->size());
+  std::optional<std::string> presented_hash = hash_of_presented_token(token);
+  if (!presented_hash) return unauthenticated(kMalformedToken);
+  const std::string token_hash = std::move(*presented_hash);
 
   auto rec = parse_token(store_.get(Cf::kTokens, token_hash));
   if (!rec) return rec.status();
@@ -718,11 +463,8 @@ void Accounts::create_users(const std::vector<NewUser>& users,
 // Hashing runs on the caller's thread.
 void Accounts::set_password(uint64_t user_id, const std::string& password,
                             std::function<void(const Status&)> done) {
-  if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
-    done(invalid_argument("The password must be " + std::to_string(kMinPasswordBytes) + " to " +
-                              std::to_string(kMaxPasswordBytes) + " bytes long (this one has " +
-                              std::to_string(password.size()) + ").",
-                          "password"));
+  if (Status st = check_password_length(password); !st) {
+    done(st);
     return;
   }
   auto hash = hash_password(password);

@@ -2,11 +2,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -15,6 +13,7 @@
 #include "preceptor/v1/accounts.pb.h"
 #include "preceptor/v1/records.pb.h"
 #include "server/api/session.h"
+#include "server/services/login_limits.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -34,6 +33,7 @@ struct AccountsOptions {
   size_t pwhash_memlimit_bytes = 64u << 20;
   // Failed-login limits, as token buckets: `burst` failures at once, then one
   // more per `refill_ms`. Over either: RESOURCE_EXHAUSTED with retry_after_ms.
+  // Either <= 0 turns that limit off.
   int login_failures_per_username_burst = 5;      // default 5
   int64_t login_failures_per_username_refill_ms = 60 * 1000;  // default 1 per minute
   int login_failures_per_address_burst = 20;      // default 20
@@ -67,8 +67,11 @@ struct LoginOutcome {
 // memory only: a restart forgets them.
 class Accounts {
  public:
-  Accounts(storage::Store& store, storage::Committer& committer, const Clock& clock, Executor& blocking,
-           AccountsOptions options = {}, hub::Hub* hub = nullptr);
+  // `clock` dates tokens; `monotonic_clock` times the failed-login limits.
+  // Both must outlive the Accounts.
+  Accounts(storage::Store& store, storage::Committer& committer, const Clock& clock,
+           const MonotonicClock& monotonic_clock, Executor& blocking, AccountsOptions options = {},
+           hub::Hub* hub = nullptr);
 
   // Checks the password and creates a token. A wrong password and an unknown
   // username give the same UNAUTHENTICATED error ("Wrong username or
@@ -115,16 +118,6 @@ class Accounts {
   Result<std::vector<v1::User>> list_users() const;
 
  private:
-  // A token bucket of failed sign-ins: `tokens` left, last refilled at `refilled_ms`.
-  struct Bucket {
-    int tokens = 0;
-    int64_t refilled_ms = 0;
-  };
-  using Buckets = std::unordered_map<std::string, Bucket>;
-
-  // OK, or RESOURCE_EXHAUSTED when the username's or the address's bucket is empty.
-  Status check_login_limits(const std::string& username_key, const std::string& peer_address);
-  void record_login_failure(const std::string& username_key, const std::string& peer_address);
   // Argon2id string of `password` with options_' cost; INTERNAL when out of memory.
   Result<std::string> hash_password(std::string_view password) const;
 
@@ -137,9 +130,7 @@ class Accounts {
 
   std::string dummy_hash_;  // verified against for unknown usernames, so they take as long as known ones
 
-  std::mutex limits_mu_;
-  Buckets username_failures_;  // GUARDED_BY(limits_mu_); canonical username -> bucket
-  Buckets address_failures_;   // GUARDED_BY(limits_mu_); peer address -> bucket
+  LoginLimits login_limits_;  // failures by canonical username and by peer address
 };
 
 // The format checks of Accounts::validate_new_user, without the store: for

@@ -65,8 +65,13 @@ Status load_message(storage::CommitContext& ctx, uint64_t conv, uint64_t seq, v1
 }  // namespace
 
 Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Membership& membership,
-           const Clock& clock)
-    : store_(store), committer_(committer), hub_(hub), membership_(membership), clock_(clock) {}
+           const Clock& clock, const MonotonicClock& monotonic_clock)
+    : store_(store),
+      committer_(committer),
+      hub_(hub),
+      membership_(membership),
+      clock_(clock),
+      typing_(TokenRate::one_every_ms(1000, 1), monotonic_clock, kMaxTypingKeys) {}
 
 void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done,
                 uint64_t origin) {
@@ -356,12 +361,15 @@ Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
   if (conv->read_only()) return failed_precondition("This conversation is read-only.");
   const int64_t now = clock_.now_ms();
   {
+    // `true` takes the user's token for this conversation; `false` gives it back.
+    const std::string key = key_of(actor.id(), req.conversation_id());
     std::lock_guard lock(typing_mu_);
-    int64_t& last = last_typing_ms_[actor.id()][req.conversation_id()];
-    if (req.typing() && last != 0 && now - last < 1000) {
-      return resource_exhausted("Typing updates are limited to one a second per conversation.", 1000 - (now - last));
+    if (!req.typing()) {
+      typing_.refill(key);
+    } else if (const TokenTake take = typing_.try_take(key); !take) {
+      return resource_exhausted("Typing updates are limited to one a second per conversation.",
+                                take.retry_after_ms);
     }
-    last = req.typing() ? now : 0;
   }
   v1::Event e;
   e.set_time_ms(now);

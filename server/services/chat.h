@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "common/token_bucket.h"
 #include "preceptor/v1/chat.pb.h"
 #include "preceptor/v1/events.pb.h"
 #include "preceptor/v1/records.pb.h"
@@ -37,8 +38,9 @@ class Chat {
   template <class T>
   using Done = std::function<void(Result<T>)>;
 
+  // `clock` dates events; `monotonic_clock` times the typing limit. Both must outlive the Chat.
   Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Membership& membership,
-       const Clock& clock);
+       const Clock& clock, const MonotonicClock& monotonic_clock);
 
   // The reply carries the stored message, so the connection that sent it
   // (`origin`, a connection id; 0: none) is not sent its MessagePosted;
@@ -66,8 +68,9 @@ class Chat {
   const Membership& membership_;
   const Clock& clock_;
 
+  static constexpr size_t kMaxTypingKeys = 100'000;
   std::mutex typing_mu_;
-  std::unordered_map<uint64_t, std::unordered_map<uint64_t, int64_t>> last_typing_ms_;  // user -> conv -> ms
+  KeyedTokenBuckets typing_;  // GUARDED_BY(typing_mu_); (user id, conversation id), big-endian -> bucket of 1
 };
 
 }  // namespace preceptor::services

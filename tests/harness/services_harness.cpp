@@ -54,9 +54,10 @@ ServicesHarness::ServicesHarness() {
   services::AccountsOptions accounts_options;
   accounts_options.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
   accounts_options.pwhash_memlimit_bytes = crypto_pwhash_MEMLIMIT_MIN;
-  accounts_ = std::make_unique<services::Accounts>(*store_, *committer_, clock_, inline_, accounts_options, &hub_);
+  accounts_ = std::make_unique<services::Accounts>(*store_, *committer_, clock_, monotonic_, inline_, accounts_options,
+                                                 &hub_);
   membership_ = std::make_unique<services::Membership>(*store_);
-  core_.reset(new services::Core{*store_, *committer_, hub_, clock_, *accounts_, *membership_});
+  core_.reset(new services::Core{*store_, *committer_, hub_, clock_, monotonic_, *accounts_, *membership_});
   modules_ = services::all_modules(*core_);
   router_ = std::make_unique<api::Router>(clock_);
   for (auto& module : modules_) module->add_requests(*router_);

@@ -58,6 +58,7 @@ class ServicesHarness {
   api::Router& router() { return *router_; }
   hub::Hub& hub() { return hub_; }
   ManualClock& clock() { return clock_; }
+  ManualMonotonicClock& monotonic_clock() { return monotonic_; }
   services::Accounts& accounts() { return *accounts_; }
   storage::Store& store() { return *store_; }
   storage::Committer& committer() { return *committer_; }
@@ -79,6 +80,7 @@ class ServicesHarness {
  private:
   std::filesystem::path dir_;
   ManualClock clock_;
+  ManualMonotonicClock monotonic_;
   InlineExecutor inline_;
   hub::Hub hub_;
   std::unique_ptr<storage::Store> store_;

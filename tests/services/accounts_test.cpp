@@ -106,9 +106,9 @@ TEST(Accounts, FailedLoginsArePerUsernameLimitedAndRecover) {
   // Another user is not affected.
   EXPECT_TRUE(h.login("bob", kPassword, "203.0.113.9"));
 
-  h.clock().advance_ms(limited.status().retry_after_ms() - 1);
+  h.monotonic().advance_ms(limited.status().retry_after_ms() - 1);
   EXPECT_EQ(h.login("alice", kPassword).status().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
-  h.clock().advance_ms(1);
+  h.monotonic().advance_ms(1);
   auto again = h.login("alice", kPassword);
   EXPECT_TRUE(again) << again.status().to_string();
   // One token came back: one more failure empties it again.
@@ -135,9 +135,39 @@ TEST(Accounts, FailedLoginsArePerAddressLimitedAndRecover) {
   // Another address is not affected.
   EXPECT_TRUE(h.login("alice", kPassword, "198.51.100.8"));
 
-  h.clock().advance_ms(limited.status().retry_after_ms());
+  h.monotonic().advance_ms(limited.status().retry_after_ms());
   auto again = h.login("alice", kPassword, "198.51.100.7");
   EXPECT_TRUE(again) << again.status().to_string();
+}
+
+TEST(Accounts, FailedLoginLimitsFollowTheMonotonicClockNotTheDate) {
+  AccountsOptions o = fast_options();
+  o.login_failures_per_username_burst = 2;
+  o.login_failures_per_username_refill_ms = kMinute;
+  AccountsHarness h(o);
+  ASSERT_TRUE(h.create("alice"));
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(h.login("alice", "wrong password!").status().code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  ASSERT_EQ(h.login("alice", kPassword).status().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+
+  h.clock().advance_ms(kDay);  // the date moves (an NTP step, a changed system clock): still limited
+  EXPECT_EQ(h.login("alice", kPassword).status().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+  h.monotonic().advance_ms(kMinute);
+  EXPECT_TRUE(h.login("alice", kPassword));
+}
+
+TEST(Accounts, NamesThatCannotExistShareOneFailureLimit) {
+  AccountsOptions o = fast_options();
+  o.login_failures_per_username_burst = 3;
+  AccountsHarness h(o);
+  for (const char* junk : {"x", "has space", "semi;colon"}) {
+    ASSERT_EQ(h.login(junk, kPassword, std::string("198.51.100.") + std::to_string(junk[0])).status().code(),
+              v1::ERROR_CODE_UNAUTHENTICATED);
+  }
+  auto limited = h.login("?", kPassword, "203.0.113.9");
+  EXPECT_EQ(limited.status().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+  ASSERT_TRUE(h.create("alice"));
+  EXPECT_TRUE(h.login("alice", kPassword, "203.0.113.9"));  // a real name has its own
 }
 
 TEST(Accounts, IssuedTokenAuthenticates) {

@@ -228,10 +228,11 @@ TEST(AdminCli, ResetPasswordFromStdinThenLoginWorks) {
   auto store = storage::Store::open(so);
   ASSERT_TRUE(store) << store.status().to_string();
   ManualClock clock;
+  ManualMonotonicClock monotonic;
   storage::Committer committer(**store, clock);
   InlineExecutor blocking;
   {
-    Accounts accounts(**store, committer, clock, blocking, testing::fast_options());
+    Accounts accounts(**store, committer, clock, monotonic, blocking, testing::fast_options());
     auto login = [&](const std::string& password) {
       v1::Login req;
       req.set_username("dr.lee");
@@ -261,9 +262,10 @@ TEST(AdminCli, RevokeTokensEndsSessionsCreatedEarlier) {
     auto store = storage::Store::open(so);
     ASSERT_TRUE(store) << store.status().to_string();
     SystemClock clock;
+    ManualMonotonicClock monotonic;
     storage::Committer committer(**store, clock);
     InlineExecutor blocking;
-    Accounts accounts(**store, committer, clock, blocking, testing::fast_options());
+    Accounts accounts(**store, committer, clock, monotonic, blocking, testing::fast_options());
     v1::Login req;
     req.set_username("sam");
     req.set_password("sam's password");
@@ -292,10 +294,11 @@ TEST(AdminCli, RevokeTokensEndsSessionsCreatedEarlier) {
   auto store = storage::Store::open(so);
   ASSERT_TRUE(store) << store.status().to_string();
   SystemClock clock;
+  ManualMonotonicClock monotonic;
   storage::Committer committer(**store, clock);
   InlineExecutor blocking;
   {
-    Accounts accounts(**store, committer, clock, blocking, testing::fast_options());
+    Accounts accounts(**store, committer, clock, monotonic, blocking, testing::fast_options());
     EXPECT_EQ(accounts.authenticate(token).status().code(), v1::ERROR_CODE_UNAUTHENTICATED);
   }
   committer.stop();

@@ -79,7 +79,8 @@ class Waiter {
 inline Status timed_out() { return Status(v1::ERROR_CODE_DEADLINE_EXCEEDED, "The test gave up waiting."); }
 
 // A store, a committer, and the accounts service over them, in a temp folder,
-// all on a ManualClock. close()/open() keep the folder (reopen tests).
+// all on a ManualClock (and a ManualMonotonicClock for the login limits).
+// close()/open() keep the folder (reopen tests).
 class AccountsHarness {
  public:
   explicit AccountsHarness(AccountsOptions options = fast_options(), hub::Hub* hub = nullptr)
@@ -99,7 +100,8 @@ class AccountsHarness {
       std::lock_guard lock(events_mu_);
       events_.insert(events_.end(), events.begin(), events.end());
     });
-    accounts_ = std::make_unique<Accounts>(*store_, *committer_, clock_, blocking_, options_, hub_);
+    accounts_ =
+        std::make_unique<Accounts>(*store_, *committer_, clock_, monotonic_, blocking_, options_, hub_);
   }
 
   void close() {
@@ -113,6 +115,7 @@ class AccountsHarness {
   storage::Store& store() { return *store_; }
   storage::Committer& committer() { return *committer_; }
   ManualClock& clock() { return clock_; }
+  ManualMonotonicClock& monotonic() { return monotonic_; }  // times the failed-login limits
   std::string data_dir() const { return (dir_.path() / "data").string(); }
 
   std::vector<storage::CommittedEvent> events() {
@@ -186,6 +189,7 @@ class AccountsHarness {
  private:
   TempDir dir_;
   ManualClock clock_;
+  ManualMonotonicClock monotonic_;
   InlineExecutor blocking_;
   AccountsOptions options_;
   hub::Hub* hub_;
