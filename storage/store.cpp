@@ -1,11 +1,7 @@
 #include "storage/store.h"
 
-#include <rocksdb/cache.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
-#include <rocksdb/slice_transform.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -17,6 +13,7 @@
 
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
+#include "storage/rocksdb_options.h"
 
 namespace preceptor::storage {
 namespace {
@@ -41,67 +38,9 @@ bool mentions_lock(const rocksdb::Status& s) {
   return text.find("lock") != std::string::npos;
 }
 
-rocksdb::Options make_options(const StoreOptions& options) {
-  rocksdb::Options o;
-  o.IncreaseParallelism(2);
-  o.create_if_missing = options.create_if_missing;
-  // Our families are created after the schema check, never by Open.
-  o.create_missing_column_families = false;
-  // The WAL is our durability: every group is written with sync=true and
-  // must reach the log without a manual flush.
-  o.manual_wal_flush = false;
-  o.compaction_style = rocksdb::kCompactionStyleLevel;
-  o.level_compaction_dynamic_level_bytes = true;
-  // RocksDB's own info LOG: keep it from growing without bound.
-  o.max_log_file_size = 16 << 20;
-  o.keep_log_file_num = 4;
-
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks live in (and are bounded by) the block cache.
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  // One factory, so every family shares the one cache.
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return o;
-}
-
-// Options of one family. Families whose keys arrive in order within a
-// prefix (events by position; inboxes, messages and client ids by their
-// leading ids) insert into the memtable with a per-prefix hint, which turns
-// the skip-list search of each insert into a step from the previous one.
-rocksdb::ColumnFamilyOptions family_options(const rocksdb::Options& db_options, std::string_view name) {
-  rocksdb::ColumnFamilyOptions o(db_options);
-  size_t hint_prefix = 0;
-  bool hinted = false;
-  if (name == cf_name(Cf::kEvents)) {
-    hinted = true;  // positions only grow: one hint for the whole family
-  } else if (name == cf_name(Cf::kUserInbox) || name == cf_name(Cf::kMessages)) {
-    hinted = true;
-    hint_prefix = 8;  // user id / conversation id
-  } else if (name == cf_name(Cf::kClientMessageIds)) {
-    hinted = true;
-    hint_prefix = 16;  // conversation id | sender
-    // Every SendMessage looks its client_message_id up, and nearly every
-    // lookup misses: a whole-key bloom filter in the memtable answers those
-    // without searching the skip list.
-    o.memtable_prefix_bloom_size_ratio = 0.02;
-    o.memtable_whole_key_filtering = true;
-  } else if (name == cf_name(Cf::kConversations)) {
-    hinted = true;  // rewritten on every message: the new version goes next to the last one
-    hint_prefix = 8;
-  } else if (name == cf_name(Cf::kReadMarkers)) {
-    hinted = true;
-    hint_prefix = 16;
-  }
-  if (hinted) o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(hint_prefix));
-  return o;
-}
-
 std::optional<Cf> cf_by_name(std::string_view name) {
-  for (size_t i = 0; i < kCfCount; ++i) {
-    if (kCfNames[i] == name) return static_cast<Cf>(i);
+  for (const CfSpec& spec : kCfTable) {
+    if (spec.name == name) return spec.id;
   }
   return std::nullopt;
 }
@@ -141,7 +80,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     return failed_precondition("The data folder " + path + " is not a folder.");
   }
 
-  rocksdb::Options db_options = make_options(options);
+  const rocksdb::Options rocksdb_options = db_options(options);
 
   // Open exactly the families already on disk (a newer binary may have added
   // some; RocksDB wants them all). Ours are created only after the schema
@@ -149,20 +88,23 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // open bookkeeping, such as a new MANIFEST and OPTIONS file, aside).
   std::vector<std::string> on_disk;
   if (fs::exists(fs::path(path) / "CURRENT", ec)) {
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &on_disk);
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb_options, path, &on_disk);
     if (!s.ok()) return from_rocksdb(s, "Could not read the database in the data folder " + path);
   } else if (!options.create_if_missing) {
     return not_found("The data folder " + path + " holds no Preceptor store.", "data_dir");
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(db_options));
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(rocksdb_options));
   for (const std::string& name : on_disk) {
-    if (name != rocksdb::kDefaultColumnFamilyName) descriptors.emplace_back(name, family_options(db_options, name));
+    if (name == rocksdb::kDefaultColumnFamilyName) continue;
+    const std::optional<Cf> cf = cf_by_name(name);
+    descriptors.emplace_back(name, cf ? family_options(rocksdb_options, cf_spec(*cf))
+                                      : rocksdb::ColumnFamilyOptions(rocksdb_options));
   }
 
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb_options, path, descriptors, &handles, &raw);
   if (!s.ok()) {
     if (s.IsIOError() && mentions_lock(s)) {
       return unavailable("The data folder " + path +
@@ -214,12 +156,14 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                                ".");
   }
 
-  for (size_t i = 0; i < kCfCount; ++i) {
-    if (store->handles_[i] != nullptr) continue;
-    s = store->db_->CreateColumnFamily(family_options(db_options, kCfNames[i]), std::string(kCfNames[i]), &store->handles_[i]);
+  for (const CfSpec& spec : kCfTable) {
+    rocksdb::ColumnFamilyHandle*& handle = store->handles_[static_cast<size_t>(spec.id)];
+    if (handle != nullptr) continue;
+    s = store->db_->CreateColumnFamily(family_options(rocksdb_options, spec), std::string(spec.name),
+                                       &handle);
     if (!s.ok()) {
       return from_rocksdb(
-          s, "Could not create the table " + std::string(kCfNames[i]) + " in the data folder " + path);
+          s, "Could not create the table " + std::string(spec.name) + " in the data folder " + path);
     }
   }
 
