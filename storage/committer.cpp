@@ -9,6 +9,7 @@
 
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
+#include "storage/rocksdb_status.h"
 
 namespace preceptor::storage {
 namespace {
@@ -116,15 +117,7 @@ void CommitContext::Overlay::rollback_mutation() {
 
 Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view key) {
   if (const std::optional<std::string>* seen = overlay_.find(cf, key)) return *seen;
-  std::string value;
-  rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(cf), to_slice(key), &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) {
-    std::string msg =
-        "The database could not read from " + std::string(cf_name(cf)) + " (" + s.ToString() + ").";
-    return s.IsCorruption() ? data_loss(std::move(msg)) : unavailable(std::move(msg));
-  }
-  return std::optional<std::string>(std::move(value));
+  return store_.get(cf, key);
 }
 
 void CommitContext::put(Cf cf, std::string_view key, std::string_view value) {
@@ -138,9 +131,7 @@ void CommitContext::del(Cf cf, std::string_view key) {
 }
 
 void CommitContext::note(const rocksdb::Status& s) {
-  if (!s.ok() && error_.is_ok()) {
-    error_ = internal_error("The change could not be added to the write batch (" + s.ToString() + ").");
-  }
+  if (!s.ok() && error_.is_ok()) error_ = from_rocksdb(s, "The change could not be added to the write batch");
 }
 
 uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audience, bool in_reply) {
@@ -307,9 +298,9 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
           failed_ = true;
         }
         overlay.forget_all();
-        fail_all(group,
-                 internal_error("The server could not undo a rejected change (" + rolled_back.ToString() +
-                                "); nothing of this group was saved. Restart the server."));
+        fail_all(group, from_rocksdb(rolled_back,
+                                     "The server could not undo a rejected change, so nothing of this group "
+                                     "was saved; restart the server"));
         return;
       }
       ctx.next_position_ = position_before;
@@ -339,9 +330,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
         failed_ = true;
       }
       overlay.forget_all();  // it may hold values the disk never got
-      std::string msg =
-          "The database could not write (" + written.ToString() + "); the change was not saved.";
-      fail_all(group, written.IsIOError() ? unavailable(std::move(msg)) : internal_error(std::move(msg)));
+      fail_all(group, from_rocksdb(written, "The database could not write, so the change was not saved"));
       return;
     }
   }

@@ -14,6 +14,7 @@
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_options.h"
+#include "storage/rocksdb_status.h"
 
 namespace preceptor::storage {
 namespace {
@@ -22,14 +23,6 @@ constexpr std::string_view kSchemaVersionKey = "schema_version";
 constexpr std::string_view kStoreKey = "store";
 
 rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-
-// A RocksDB failure as a Status; `what` is the start of the sentence.
-Status from_rocksdb(const rocksdb::Status& s, const std::string& what) {
-  std::string msg = what + " (" + s.ToString() + ").";
-  if (s.IsCorruption()) return data_loss(std::move(msg));
-  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return unavailable(std::move(msg));
-  return internal_error(std::move(msg));
-}
 
 bool mentions_lock(const rocksdb::Status& s) {
   std::string text = s.ToString();
