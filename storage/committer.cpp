@@ -144,12 +144,14 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
   v1::EventRecord record;
   record.mutable_event()->Swap(&event);
   record.mutable_audience()->Add(audience.begin(), audience.end());
-  put(Cf::kEvents, encode_u64(position), record.SerializeAsString());
+  put(Cf::kEvents, keys::Event{.position = position}.encode(), record.SerializeAsString());
   record.mutable_event()->Swap(&event);
 
   // Each inbox entry carries the event itself, so catching up reads one
   // user's key range in order instead of looking up every position.
-  for (uint64_t user_id : audience) put(Cf::kUserInbox, user_inbox_key(user_id, position), *bytes);
+  for (uint64_t user_id : audience) {
+    put(Cf::kUserInbox, keys::UserInbox{.user_id = user_id, .position = position}.encode(), *bytes);
+  }
   events_.push_back(CommittedEvent{std::make_shared<const v1::Event>(std::move(event)),
                                    std::make_shared<const std::vector<uint64_t>>(std::move(audience)),
                                    std::move(bytes), in_reply ? origin_ : 0});
@@ -159,8 +161,7 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
 uint64_t CommitContext::next_id(std::string_view kind) {
   // meta["next_id/<kind>"] holds the next value to hand out; absent means 1.
   // Read through the batch, so a rolled-back mutation gives its ids back.
-  std::string key = "next_id/";
-  key.append(kind);
+  const std::string key = keys::NextId{.kind = kind}.encode();
   Result<std::optional<std::string>> stored = get(Cf::kMeta, key);
   if (!stored.is_ok()) throw AbortMutation{stored.status()};
   uint64_t id = 1;

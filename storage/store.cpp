@@ -19,9 +19,6 @@
 namespace preceptor::storage {
 namespace {
 
-constexpr std::string_view kSchemaVersionKey = "schema_version";
-constexpr std::string_view kStoreKey = "store";
-
 rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 bool mentions_lock(const rocksdb::Status& s) {
@@ -124,7 +121,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // The schema check, before anything of ours is written.
   std::optional<uint64_t> version;
   if (store->cf(Cf::kMeta) != nullptr) {
-    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, kSchemaVersionKey);
+    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, keys::kSchemaVersionKey);
     if (!stored.is_ok()) return stored.status();
     if (stored->has_value()) {
       const std::string& bytes = **stored;
@@ -167,15 +164,15 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     identity.set_store_id(random_store_id());
     identity.set_created_ms(wall_clock_ms());
     rocksdb::WriteBatch batch;
-    s = batch.Put(store->cf(Cf::kMeta), to_slice(kSchemaVersionKey), encode_u64(kSchemaVersion));
-    if (s.ok()) s = batch.Put(store->cf(Cf::kMeta), to_slice(kStoreKey), identity.SerializeAsString());
+    s = batch.Put(store->cf(Cf::kMeta), keys::kSchemaVersionKey, encode_u64(kSchemaVersion));
+    if (s.ok()) s = batch.Put(store->cf(Cf::kMeta), keys::kStoreKey, identity.SerializeAsString());
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
     if (s.ok()) s = store->db_->Write(write_options, &batch);
     if (!s.ok()) return from_rocksdb(s, "Could not initialize the data folder " + path);
     store->store_id_ = identity.store_id();
   } else {
-    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, kStoreKey);
+    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, keys::kStoreKey);
     if (!stored.is_ok()) return stored.status();
     v1::StoreIdentity identity;
     if (!stored->has_value() || !identity.ParseFromString(**stored) || identity.store_id() == 0) {
@@ -189,11 +186,11 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
       store->db_->NewIterator(rocksdb::ReadOptions(), store->cf(Cf::kEvents)));
   it->SeekToLast();
   if (it->Valid()) {
-    std::optional<uint64_t> position = decode_u64(std::string_view(it->key().data(), it->key().size()));
-    if (!position || it->key().size() != 8) {
+    const std::optional<keys::Event> last = keys::Event::decode(it->key().ToStringView());
+    if (!last) {
       return data_loss("The data folder " + path + " has a malformed event key; restore it from a backup.");
     }
-    store->last_position_at_open_ = *position;
+    store->last_position_at_open_ = last->position;
   }
   if (!it->status().ok())
     return from_rocksdb(it->status(), "Could not read the events in the data folder " + path);

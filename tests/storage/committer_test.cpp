@@ -119,7 +119,8 @@ TEST_F(CommitterTest, EventIsStoredWithItsAudienceAndIndexedInEachInbox) {
   ASSERT_TRUE(commit_and_wait(*committer_, append({4, 9}, &position)).is_ok());
   ASSERT_EQ(position, 1u);
 
-  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, encode_u64(position));
+  Result<std::optional<std::string>> bytes =
+      store_->get(Cf::kEvents, keys::Event{.position = position}.encode());
   ASSERT_TRUE(bytes.is_ok() && bytes->has_value());
   v1::EventRecord record;
   ASSERT_TRUE(record.ParseFromString(**bytes));
@@ -129,13 +130,15 @@ TEST_F(CommitterTest, EventIsStoredWithItsAudienceAndIndexedInEachInbox) {
   EXPECT_EQ(std::vector<uint64_t>(record.audience().begin(), record.audience().end()),
             (std::vector<uint64_t>{4, 9}));
   for (uint64_t user : {4u, 9u}) {
-    Result<std::optional<std::string>> inbox = store_->get(Cf::kUserInbox, user_inbox_key(user, position));
+    Result<std::optional<std::string>> inbox =
+        store_->get(Cf::kUserInbox, keys::UserInbox{.user_id = user, .position = position}.encode());
     ASSERT_TRUE(inbox.is_ok() && inbox->has_value());
     v1::Event copy;  // the inbox carries the event itself
     ASSERT_TRUE(copy.ParseFromString(**inbox));
     EXPECT_EQ(copy.SerializeAsString(), record.event().SerializeAsString());
   }
-  Result<std::optional<std::string>> other = store_->get(Cf::kUserInbox, user_inbox_key(5, position));
+  Result<std::optional<std::string>> other =
+      store_->get(Cf::kUserInbox, keys::UserInbox{.user_id = 5, .position = position}.encode());
   ASSERT_TRUE(other.is_ok());
   EXPECT_FALSE(other->has_value());
 }
@@ -243,12 +246,13 @@ TEST_F(CommitterTest, RejectedMutationGivesBackItsPositionsIdsAndWrites) {
   ASSERT_TRUE(bob.is_ok());
   EXPECT_FALSE(bob->has_value());
   // The stored event at 3 is c's, indexed for c's audience only.
-  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, encode_u64(3));
+  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, keys::Event{.position = 3}.encode());
   ASSERT_TRUE(bytes.is_ok() && bytes->has_value());
   v1::EventRecord record;
   ASSERT_TRUE(record.ParseFromString(**bytes));
   EXPECT_EQ(record.event().session_ended().reason(), "c");
-  Result<std::optional<std::string>> b_inbox = store_->get(Cf::kUserInbox, user_inbox_key(2, 3));
+  Result<std::optional<std::string>> b_inbox =
+      store_->get(Cf::kUserInbox, keys::UserInbox{.user_id = 2, .position = 3}.encode());
   ASSERT_TRUE(b_inbox.is_ok());
   EXPECT_FALSE(b_inbox->has_value());
 }
@@ -416,7 +420,8 @@ TEST_F(CommitterTest, SinkGetsEventsInOrderOnceDurableAndBeforeDone) {
     std::lock_guard lock(mu);
     for (const CommittedEvent& e : events) {
       // Durable means readable by anyone, through the store, right now.
-      Result<std::optional<std::string>> stored = store_->get(Cf::kEvents, encode_u64(e.event->position()));
+      Result<std::optional<std::string>> stored =
+          store_->get(Cf::kEvents, keys::Event{.position = e.event->position()}.encode());
       if (!stored.is_ok() || !stored->has_value())
         problems.push_back("not readable: " + std::to_string(e.event->position()));
       if (e.event->time_ms() != clock_.now_ms()) problems.push_back("time_ms not set");

@@ -122,7 +122,8 @@ TEST(Store, LastPositionAtOpenIsTheHighestEvent) {
     }
     // Keys in a later family must not count.
     ASSERT_TRUE(store->db()
-                    ->Put(rocksdb::WriteOptions(), store->cf(Cf::kUserInbox), user_inbox_key(1, 9999), "")
+                    ->Put(rocksdb::WriteOptions(), store->cf(Cf::kUserInbox),
+                          keys::UserInbox{.user_id = 1, .position = 9999}.encode(), "")
                     .ok());
   }
   std::unique_ptr<Store> store = open_ok(dir.data());
