@@ -19,8 +19,6 @@
 namespace preceptor::storage {
 namespace {
 
-rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-
 bool mentions_lock(const rocksdb::Status& s) {
   std::string text = s.ToString();
   std::transform(text.begin(), text.end(), text.begin(),
@@ -224,11 +222,46 @@ Store::~Store() {
 
 Result<std::optional<std::string>> Store::get(Cf cf, std::string_view key) const {
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(cf)], to_slice(key), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(cf)], key, &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return from_rocksdb(s, "The database could not read from " + std::string(cf_name(cf)));
   return std::optional<std::string>(std::move(value));
+}
+
+Result<ScanEnd> Store::scan(Cf cf, KeyRange range, ScanFn fn, ScanLimits limits) const {
+  rocksdb::ReadOptions options;
+  // The bound lets RocksDB stop at the range's end instead of reading on
+  // into the next keys (and the tombstones between).
+  rocksdb::Slice upper(range.end);
+  if (!range.end.empty()) options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handles_[static_cast<size_t>(cf)]));
+  internal::ScanBudget budget(limits);
+  ScanEnd end = ScanEnd::kEndOfRange;
+  for (it->Seek(range.begin); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (!budget.entries_left()) {
+      end = ScanEnd::kLimitReached;
+      break;
+    }
+    const std::string_view value = it->value().ToStringView();
+    if (!budget.take(key.size() + value.size())) {
+      end = ScanEnd::kLimitReached;
+      break;
+    }
+    if (!fn(key, value)) {
+      end = ScanEnd::kStoppedByFn;
+      break;
+    }
+  }
+  if (!it->status().ok()) {
+    return from_rocksdb(it->status(), "The database could not read " + std::string(cf_name(cf)));
+  }
+  return end;
+}
+
+Result<ScanEnd> Store::scan_prefix(Cf cf, std::string_view prefix, ScanFn fn, ScanLimits limits) const {
+  const std::string end = keys::prefix_end(prefix);
+  return scan(cf, KeyRange{.begin = prefix, .end = end}, fn, limits);
 }
 
 }  // namespace preceptor::storage

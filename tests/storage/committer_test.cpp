@@ -1,7 +1,6 @@
 #include "storage/committer.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/iterator.h>
 
 #include <algorithm>
 #include <future>
@@ -37,12 +36,11 @@ ApplyFn append(std::vector<uint64_t> audience = {1}, uint64_t* position = nullpt
 
 std::vector<uint64_t> stored_positions(const Store& store) {
   std::vector<uint64_t> positions;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kEvents)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    positions.push_back(decode_u64(std::string_view(it->key().data(), it->key().size())).value_or(0));
-  }
-  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  Result<ScanEnd> end = store.scan(Cf::kEvents, {}, [&](std::string_view key, std::string_view) {
+    positions.push_back(keys::Event::decode(key).value_or(keys::Event{.position = 0}).position);
+    return true;
+  });
+  EXPECT_TRUE(end.is_ok()) << end.status().to_string();
   return positions;
 }
 
