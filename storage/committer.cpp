@@ -1,7 +1,9 @@
 #include "storage/committer.h"
 
 #include <pthread.h>
+#include <rocksdb/iterator.h>
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <cstdio>
@@ -15,8 +17,6 @@ namespace preceptor::storage {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 double seconds_since(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -115,18 +115,80 @@ void CommitContext::Overlay::rollback_mutation() {
   undo.clear();
 }
 
+CommitContext::Overlay::Entries CommitContext::Overlay::in_range(Cf cf, KeyRange range) const {
+  const Map& map = kept_by_committer(cf) ? kept : group;
+  const char family = static_cast<char>(cf);
+  Entries out;
+  for (const auto& [prefixed, value] : map) {
+    if (prefixed.empty() || prefixed[0] != family) continue;
+    const std::string_view key = std::string_view(prefixed).substr(1);
+    if (key < range.begin || (!range.end.empty() && key >= range.end)) continue;
+    out.emplace_back(std::string(key), value);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view key) {
   if (const std::optional<std::string>* seen = overlay_.find(cf, key)) return *seen;
   return store_.get(cf, key);
 }
 
+Result<ScanEnd> CommitContext::scan(Cf cf, KeyRange range, ScanFn fn, ScanLimits limits) {
+  const Overlay::Entries written = overlay_.in_range(cf, range);
+  rocksdb::ReadOptions options;
+  rocksdb::Slice upper(range.end);
+  if (!range.end.empty()) options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options, store_.cf(cf)));
+  it->Seek(range.begin);
+  internal::ScanBudget budget(limits);
+  ScanEnd end = ScanEnd::kEndOfRange;
+  size_t next = 0;  // the first of `written` not merged yet
+  while (it->Valid() || (next < written.size() && it->status().ok())) {
+    std::string_view key;
+    std::string_view value;
+    // The smaller key next; on a tie the group's write wins.
+    const bool stored =
+        it->Valid() && (next == written.size() || it->key().ToStringView() < written[next].first);
+    if (!stored) {
+      const auto& [written_key, written_value] = written[next++];
+      // The group's write replaces the stored value of the same key.
+      if (it->Valid() && written_key == it->key().ToStringView()) it->Next();
+      if (!written_value) continue;  // deleted in this group
+      key = written_key;
+      value = *written_value;
+    } else {
+      key = it->key().ToStringView();
+      value = it->value().ToStringView();
+    }
+    if (!budget.entries_left() || !budget.take(key.size() + value.size())) {
+      end = ScanEnd::kLimitReached;
+      break;
+    }
+    if (!fn(key, value)) {
+      end = ScanEnd::kStoppedByFn;
+      break;
+    }
+    if (stored) it->Next();
+  }
+  if (!it->status().ok()) {
+    return from_rocksdb(it->status(), "The database could not read " + std::string(cf_name(cf)));
+  }
+  return end;
+}
+
+Result<ScanEnd> CommitContext::scan_prefix(Cf cf, std::string_view prefix, ScanFn fn, ScanLimits limits) {
+  const std::string end = keys::prefix_end(prefix);
+  return scan(cf, KeyRange{.begin = prefix, .end = end}, fn, limits);
+}
+
 void CommitContext::put(Cf cf, std::string_view key, std::string_view value) {
-  note(batch_.Put(store_.cf(cf), to_slice(key), to_slice(value)));
+  note(batch_.Put(store_.cf(cf), key, value));
   overlay_.set(cf, key, std::string(value));
 }
 
 void CommitContext::del(Cf cf, std::string_view key) {
-  note(batch_.Delete(store_.cf(cf), to_slice(key)));
+  note(batch_.Delete(store_.cf(cf), key));
   overlay_.set(cf, key, std::nullopt);
 }
 
