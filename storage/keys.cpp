@@ -36,11 +36,6 @@ bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
 
 std::string encode_u64(uint64_t v) { return pack({v}); }
 
-void append_u64(std::string& out, uint64_t v) {
-  out.resize(out.size() + 8);
-  put_u64(out.data() + out.size() - 8, v);
-}
-
 std::optional<uint64_t> decode_u64(std::string_view bytes, size_t offset) {
   if (offset > bytes.size() || bytes.size() - offset < 8) return std::nullopt;
   return get_u64(bytes.data() + offset);

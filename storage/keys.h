@@ -16,8 +16,6 @@ namespace preceptor::storage {
 std::string encode_u64(uint64_t v);
 // Reads 8 bytes at `offset`; nullopt when `bytes` is too short.
 std::optional<uint64_t> decode_u64(std::string_view bytes, size_t offset = 0);
-// Appends encode_u64(v); kept while server/services/record_io.h builds keys by hand.
-void append_u64(std::string& out, uint64_t v);
 
 // Older spellings of keys::Username{...}.encode() and keys::UserToken{...}.encode(),
 // kept while server/services/accounts.cpp and roster.cpp use them.
