@@ -1,63 +1,152 @@
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 
 namespace preceptor::storage {
 
-// Every column family, named key -> value. Append only: never reorder or
-// reuse an id; a new kind of record gets a new family at the end.
+// Every column family. What each one holds, and how it is tuned, is its row
+// in kCfTable below. Append only: never reorder, renumber or reuse an id; a
+// new kind of record gets a new id at the end and a new row at the end.
 enum class Cf : uint8_t {
-  kMeta = 0,        // "schema_version" -> u64be; "store" -> StoreIdentity; "next_id/<kind>" -> u64be
-  kEvents,          // position(u64be) -> EventRecord
-  kUserInbox,       // user_id(u64be) | position(u64be) -> Event (the events the user may see, as in kEvents;
-                    //   "" in stores written before the event was copied here: read kEvents then)
-  kUsers,           // user_id(u64be) -> UserRecord
-  kUsernames,       // lower-cased username -> user_id(u64be)
-  kTokens,          // sha256(token) (32 bytes) -> TokenRecord
-  kUserTokens,      // user_id(u64be) | sha256(token) -> "" (a user's tokens, for revocation)
-  kMentorProfiles,  // mentor user_id(u64be) -> MentorProfileRecord
-  kMentorships,     // mentorship_id(u64be) -> MentorshipRecord
-  kUserMentorships, // user_id(u64be) | mentorship_id(u64be) -> "" (both members' lists)
-  kOpenPairs,       // mentee(u64be) | mentor(u64be) | purpose(u64be) -> mentorship_id: requested or active ones
-  kConversations,   // conversation_id(u64be) -> ConversationRecord
-  kMessages,        // conversation_id(u64be) | seq(u64be) -> Message (latest text; tombstone when deleted)
-  kClientMessageIds,// conversation_id(u64be) | sender(u64be) | client_message_id -> seq(u64be): idempotency, kept for good
-  kReadMarkers,     // user_id(u64be) | conversation_id(u64be) -> read seq(u64be)
+  kMeta = 0,
+  kEvents = 1,
+  kUserInbox = 2,
+  kUsers = 3,
+  kUsernames = 4,
+  kTokens = 5,
+  kUserTokens = 6,
+  kMentorProfiles = 7,
+  kMentorships = 8,
+  kUserMentorships = 9,
+  kOpenPairs = 10,
+  kConversations = 11,
+  kMessages = 12,
+  kClientMessageIds = 13,
+  kReadMarkers = 14,
   kCount,
 };
 
 inline constexpr size_t kCfCount = static_cast<size_t>(Cf::kCount);
 
-// RocksDB names; index = Cf value. "default" is RocksDB's own and unused.
-inline constexpr std::array<std::string_view, kCfCount> kCfNames = {
-    "meta",         "events",           "user_inbox",  "users",         "usernames",
-    "tokens",       "user_tokens",      "mentor_profiles", "mentorships", "user_mentorships",
-    "open_pairs",   "conversations",    "messages",    "client_message_ids", "read_markers",
+// How inserts into a family's memtable are hinted. Families whose keys
+// arrive in order within a prefix (events by position; inboxes and messages
+// by their leading id) insert with a per-prefix hint, which turns the
+// skip-list search of each insert into a step from the previous one.
+struct InsertHint {
+  enum class Kind : uint8_t {
+    kNone,
+    kWholeFamily,   // one hint for the family: keys only grow
+    kLeadingBytes,  // one hint per distinct first `leading_bytes` bytes
+  };
+  Kind kind = Kind::kNone;
+  uint8_t leading_bytes = 0;  // kLeadingBytes only
+};
+inline constexpr InsertHint kNoHint{};
+inline constexpr InsertHint kHintWholeFamily{InsertHint::Kind::kWholeFamily, 0};
+constexpr InsertHint hint_leading_bytes(uint8_t n) { return {InsertHint::Kind::kLeadingBytes, n}; }
+
+// Values of a family with `blob_values` go to blob files from this size up;
+// smaller ones stay inline in the table files (default 4 KiB).
+inline constexpr uint64_t kMinBlobBytes = 4 << 10;
+
+// One row of kCfTable: everything the store and the committer need to know
+// about a family. Store::open builds each family's RocksDB options from it.
+struct CfSpec {
+  Cf id;
+  std::string_view name;  // the RocksDB family name, on disk: never change it
+  // Mutations read its records back and rewrite them again and again
+  // (counters, a conversation's last seq, read markers, mentorship state):
+  // the committer keeps the latest value it wrote in memory, so the next
+  // mutation reads it without a database lookup. Append-only families
+  // (events, inboxes, messages, client ids) are not kept.
+  bool kept_by_committer = false;
+  InsertHint insert_hint = kNoHint;
+  // A whole-key bloom filter in the memtable, for families whose point reads
+  // nearly always miss: it answers those without searching the skip list.
+  bool memtable_whole_key_bloom = false;
+  // Values of kMinBlobBytes and more go to RocksDB blob files (large
+  // documents), so compactions do not rewrite them.
+  bool blob_values = false;
 };
 
-inline constexpr std::string_view cf_name(Cf cf) { return kCfNames[static_cast<size_t>(cf)]; }
+// The column families, one row per Cf in enum order. Each comment says
+// key -> value; "|" joins fixed-width fields, u64be is a big-endian uint64.
+// "default" is RocksDB's own family and is unused.
+inline constexpr CfSpec kCfTable[] = {
+    // "schema_version" -> u64be; "store" -> StoreIdentity; "next_id/<kind>" -> u64be (next id to hand out)
+    {.id = Cf::kMeta, .name = "meta", .kept_by_committer = true},
+    // position(u64be) -> EventRecord. Positions only grow.
+    {.id = Cf::kEvents, .name = "events", .insert_hint = kHintWholeFamily},
+    // user_id(u64be) | position(u64be) -> Event (the events the user may see, as in events;
+    //   "" in stores written before the event was copied here: read events then)
+    {.id = Cf::kUserInbox, .name = "user_inbox", .insert_hint = hint_leading_bytes(8)},
+    // user_id(u64be) -> UserRecord
+    {.id = Cf::kUsers, .name = "users", .kept_by_committer = true},
+    // lower-cased username -> user_id(u64be)
+    {.id = Cf::kUsernames, .name = "usernames"},
+    // sha256(token) (32 bytes) -> TokenRecord
+    {.id = Cf::kTokens, .name = "tokens"},
+    // user_id(u64be) | sha256(token) -> "" (a user's tokens, for revocation)
+    {.id = Cf::kUserTokens, .name = "user_tokens"},
+    // mentor user_id(u64be) -> MentorProfileRecord
+    {.id = Cf::kMentorProfiles, .name = "mentor_profiles", .kept_by_committer = true},
+    // mentorship_id(u64be) -> MentorshipRecord
+    {.id = Cf::kMentorships, .name = "mentorships", .kept_by_committer = true},
+    // user_id(u64be) | mentorship_id(u64be) -> "" (both members' lists)
+    {.id = Cf::kUserMentorships, .name = "user_mentorships"},
+    // mentee(u64be) | mentor(u64be) | purpose(u64be) -> mentorship_id(u64be): requested or active ones
+    {.id = Cf::kOpenPairs, .name = "open_pairs"},
+    // conversation_id(u64be) -> ConversationRecord. Rewritten on every message: the new
+    //   version goes next to the last one.
+    {.id = Cf::kConversations,
+     .name = "conversations",
+     .kept_by_committer = true,
+     .insert_hint = hint_leading_bytes(8)},
+    // conversation_id(u64be) | seq(u64be) -> Message (latest text; tombstone when deleted)
+    {.id = Cf::kMessages, .name = "messages", .insert_hint = hint_leading_bytes(8)},
+    // conversation_id(u64be) | sender(u64be) | client_message_id -> seq(u64be): idempotency, kept for good.
+    //   Every SendMessage looks its id up, and nearly every lookup misses.
+    {.id = Cf::kClientMessageIds,
+     .name = "client_message_ids",
+     .insert_hint = hint_leading_bytes(16),
+     .memtable_whole_key_bloom = true},
+    // user_id(u64be) | conversation_id(u64be) -> read seq(u64be)
+    {.id = Cf::kReadMarkers,
+     .name = "read_markers",
+     .kept_by_committer = true,
+     .insert_hint = hint_leading_bytes(16)},
+};
 
-// Families whose records mutations read back and rewrite again and again
-// (counters, a conversation's last seq, read markers, mentorship state). The
-// committer keeps the latest value it wrote of these in memory, so the next
-// mutation reads it without a database lookup. Append-only families (events,
-// inboxes, messages, client ids) are not kept.
-inline constexpr bool kept_by_committer(Cf cf) {
-  switch (cf) {
-    case Cf::kMeta:
-    case Cf::kUsers:
-    case Cf::kMentorProfiles:
-    case Cf::kMentorships:
-    case Cf::kConversations:
-    case Cf::kReadMarkers:
-      return true;
-    default:
-      return false;
+namespace internal {
+constexpr bool cf_table_is_in_enum_order() {
+  for (size_t i = 0; i < std::size(kCfTable); ++i) {
+    if (kCfTable[i].id != static_cast<Cf>(i)) return false;
   }
+  return true;
 }
+constexpr bool cf_names_are_distinct_and_ours() {
+  for (size_t i = 0; i < std::size(kCfTable); ++i) {
+    if (kCfTable[i].name.empty() || kCfTable[i].name == "default") return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (kCfTable[i].name == kCfTable[j].name) return false;
+    }
+  }
+  return true;
+}
+}  // namespace internal
+
+static_assert(std::size(kCfTable) == kCfCount, "kCfTable needs exactly one row per Cf");
+static_assert(internal::cf_table_is_in_enum_order(), "kCfTable rows must be in Cf order");
+static_assert(internal::cf_names_are_distinct_and_ours(),
+              "family names must be distinct, and not \"default\"");
+
+inline constexpr const CfSpec& cf_spec(Cf cf) { return kCfTable[static_cast<size_t>(cf)]; }
+inline constexpr std::string_view cf_name(Cf cf) { return cf_spec(cf).name; }
+// See CfSpec::kept_by_committer.
+inline constexpr bool kept_by_committer(Cf cf) { return cf_spec(cf).kept_by_committer; }
 
 // The on-disk layout this binary writes. Bump when a layout changes and add a
 // migration in Store::open; a store with a newer version is refused.

@@ -1,7 +1,9 @@
 #include "storage/committer.h"
 
 #include <pthread.h>
+#include <rocksdb/iterator.h>
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <cstdio>
@@ -9,13 +11,12 @@
 
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
+#include "storage/rocksdb_status.h"
 
 namespace preceptor::storage {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 double seconds_since(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -114,33 +115,85 @@ void CommitContext::Overlay::rollback_mutation() {
   undo.clear();
 }
 
+CommitContext::Overlay::Entries CommitContext::Overlay::in_range(Cf cf, KeyRange range) const {
+  const Map& map = kept_by_committer(cf) ? kept : group;
+  const char family = static_cast<char>(cf);
+  Entries out;
+  for (const auto& [prefixed, value] : map) {
+    if (prefixed.empty() || prefixed[0] != family) continue;
+    const std::string_view key = std::string_view(prefixed).substr(1);
+    if (key < range.begin || (!range.end.empty() && key >= range.end)) continue;
+    out.emplace_back(std::string(key), value);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 Result<std::optional<std::string>> CommitContext::get(Cf cf, std::string_view key) {
   if (const std::optional<std::string>* seen = overlay_.find(cf, key)) return *seen;
-  std::string value;
-  rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(cf), to_slice(key), &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) {
-    std::string msg =
-        "The database could not read from " + std::string(cf_name(cf)) + " (" + s.ToString() + ").";
-    return s.IsCorruption() ? data_loss(std::move(msg)) : unavailable(std::move(msg));
+  return store_.get(cf, key);
+}
+
+Result<ScanEnd> CommitContext::scan(Cf cf, KeyRange range, ScanFn fn, ScanLimits limits) {
+  const Overlay::Entries written = overlay_.in_range(cf, range);
+  rocksdb::ReadOptions options;
+  rocksdb::Slice upper(range.end);
+  if (!range.end.empty()) options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options, store_.cf(cf)));
+  it->Seek(range.begin);
+  internal::ScanBudget budget(limits);
+  ScanEnd end = ScanEnd::kEndOfRange;
+  size_t next = 0;  // the first of `written` not merged yet
+  while (it->Valid() || (next < written.size() && it->status().ok())) {
+    std::string_view key;
+    std::string_view value;
+    // The smaller key next; on a tie the group's write wins.
+    const bool stored =
+        it->Valid() && (next == written.size() || it->key().ToStringView() < written[next].first);
+    if (!stored) {
+      const auto& [written_key, written_value] = written[next++];
+      // The group's write replaces the stored value of the same key.
+      if (it->Valid() && written_key == it->key().ToStringView()) it->Next();
+      if (!written_value) continue;  // deleted in this group
+      key = written_key;
+      value = *written_value;
+    } else {
+      key = it->key().ToStringView();
+      value = it->value().ToStringView();
+    }
+    if (!budget.entries_left() || !budget.take(key.size() + value.size())) {
+      end = ScanEnd::kLimitReached;
+      break;
+    }
+    if (!fn(key, value)) {
+      end = ScanEnd::kStoppedByFn;
+      break;
+    }
+    if (stored) it->Next();
   }
-  return std::optional<std::string>(std::move(value));
+  if (!it->status().ok()) {
+    return from_rocksdb(it->status(), "The database could not read " + std::string(cf_name(cf)));
+  }
+  return end;
+}
+
+Result<ScanEnd> CommitContext::scan_prefix(Cf cf, std::string_view prefix, ScanFn fn, ScanLimits limits) {
+  const std::string end = keys::prefix_end(prefix);
+  return scan(cf, KeyRange{.begin = prefix, .end = end}, fn, limits);
 }
 
 void CommitContext::put(Cf cf, std::string_view key, std::string_view value) {
-  note(batch_.Put(store_.cf(cf), to_slice(key), to_slice(value)));
+  note(batch_.Put(store_.cf(cf), key, value));
   overlay_.set(cf, key, std::string(value));
 }
 
 void CommitContext::del(Cf cf, std::string_view key) {
-  note(batch_.Delete(store_.cf(cf), to_slice(key)));
+  note(batch_.Delete(store_.cf(cf), key));
   overlay_.set(cf, key, std::nullopt);
 }
 
 void CommitContext::note(const rocksdb::Status& s) {
-  if (!s.ok() && error_.is_ok()) {
-    error_ = internal_error("The change could not be added to the write batch (" + s.ToString() + ").");
-  }
+  if (!s.ok() && error_.is_ok()) error_ = from_rocksdb(s, "The change could not be added to the write batch");
 }
 
 uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audience, InReply in_reply) {
@@ -153,12 +206,14 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
   v1::EventRecord record;
   record.mutable_event()->Swap(&event);
   record.mutable_audience()->Add(audience.begin(), audience.end());
-  put(Cf::kEvents, encode_u64(position), record.SerializeAsString());
+  put(Cf::kEvents, keys::Event{.position = position}.encode(), record.SerializeAsString());
   record.mutable_event()->Swap(&event);
 
   // Each inbox entry carries the event itself, so catching up reads one
   // user's key range in order instead of looking up every position.
-  for (uint64_t user_id : audience) put(Cf::kUserInbox, user_inbox_key(user_id, position), *bytes);
+  for (uint64_t user_id : audience) {
+    put(Cf::kUserInbox, keys::UserInbox{.user_id = user_id, .position = position}.encode(), *bytes);
+  }
   events_.push_back(CommittedEvent{std::make_shared<const v1::Event>(std::move(event)),
                                    std::make_shared<const std::vector<uint64_t>>(std::move(audience)),
                                    std::move(bytes), in_reply == InReply::kCarried ? origin_ : 0});
@@ -168,8 +223,7 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
 uint64_t CommitContext::next_id(std::string_view kind) {
   // meta["next_id/<kind>"] holds the next value to hand out; absent means 1.
   // Read through the batch, so a rolled-back mutation gives its ids back.
-  std::string key = "next_id/";
-  key.append(kind);
+  const std::string key = keys::NextId{.kind = kind}.encode();
   Result<std::optional<std::string>> stored = get(Cf::kMeta, key);
   if (!stored.is_ok()) throw AbortMutation{stored.status()};
   uint64_t id = 1;
@@ -307,9 +361,9 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
           failed_ = true;
         }
         overlay.forget_all();
-        fail_all(group,
-                 internal_error("The server could not undo a rejected change (" + rolled_back.ToString() +
-                                "); nothing of this group was saved. Restart the server."));
+        fail_all(group, from_rocksdb(rolled_back,
+                                     "The server could not undo a rejected change, so nothing of this group "
+                                     "was saved; restart the server"));
         return;
       }
       ctx.next_position_ = position_before;
@@ -339,9 +393,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
         failed_ = true;
       }
       overlay.forget_all();  // it may hold values the disk never got
-      std::string msg =
-          "The database could not write (" + written.ToString() + "); the change was not saved.";
-      fail_all(group, written.IsIOError() ? unavailable(std::move(msg)) : internal_error(std::move(msg)));
+      fail_all(group, from_rocksdb(written, "The database could not write, so the change was not saved"));
       return;
     }
   }

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -48,6 +49,20 @@ class CommitContext {
   // Reads the database as it will be after every earlier mutation of this
   // group and this mutation's own writes so far.
   Result<std::optional<std::string>> get(Cf cf, std::string_view key);
+
+  // Store::scan over the same view as get(): the database merged, in key
+  // order, with this group's earlier writes and this mutation's own (puts
+  // seen, deletes hidden). fn may write through this context; the scan goes
+  // on over the state as it was when it started.
+  //
+  // Cost: each call walks every write the committer holds in memory for the
+  // family (this group's; for kept_by_committer() families up to
+  // Overlay::kMaxKept recent ones too) to pick and sort those in `range`,
+  // then merges them with a database iterator. Fine for the occasional scan
+  // in a mutation; keep scans off a per-message path.
+  Result<ScanEnd> scan(Cf cf, KeyRange range, ScanFn fn, ScanLimits limits = {});
+  // The keys starting with `prefix`; see Store::scan_prefix.
+  Result<ScanEnd> scan_prefix(Cf cf, std::string_view prefix, ScanFn fn, ScanLimits limits = {});
   void put(Cf cf, std::string_view key, std::string_view value);
   void del(Cf cf, std::string_view key);
 
@@ -73,8 +88,11 @@ class CommitContext {
   // writes so far (family byte + key -> value; nullopt: deleted), and for the
   // families kept_by_committer() the latest value written in any earlier
   // group too (the committer is the store's only writer while it runs).
+  // Unordered, for the per-message path's point reads; scan() sorts what it
+  // needs per call.
   struct Overlay {
     using Map = std::unordered_map<std::string, std::optional<std::string>>;
+    using Entries = std::vector<std::pair<std::string, std::optional<std::string>>>;
     struct Undo {
       bool kept;
       std::string key;
@@ -89,6 +107,9 @@ class CommitContext {
     void forget_all() { kept.clear(), group.clear(), undo.clear(); }
     void set(Cf cf, std::string_view key, std::optional<std::string> value);
     const std::optional<std::string>* find(Cf cf, std::string_view key);
+    // Copies of the entries of `cf` in `range` (keys without the family
+    // byte), sorted by key.
+    Entries in_range(Cf cf, KeyRange range) const;
     void commit_mutation() { undo.clear(); }
     void rollback_mutation();
   };

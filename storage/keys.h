@@ -1,32 +1,217 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "storage/column_families.h"
+
 namespace preceptor::storage {
 
-// Fixed-width big-endian key codecs, so that RocksDB's bytewise order is
-// numeric order and prefixes scan in order.
-
-void append_u64(std::string& out, uint64_t v);
+// A u64 as 8 big-endian bytes, so that RocksDB's bytewise order is numeric
+// order. The stored form of ids, seqs and counters kept as values (see
+// kCfTable), and the field of every numeric key.
 std::string encode_u64(uint64_t v);
-// Reads 8 bytes at `offset`; nullopt when `key` is too short.
-std::optional<uint64_t> decode_u64(std::string_view key, size_t offset = 0);
+// Reads 8 bytes at `offset`; nullopt when `bytes` is too short.
+std::optional<uint64_t> decode_u64(std::string_view bytes, size_t offset = 0);
 
-// user_inbox: user_id | position
-std::string user_inbox_key(uint64_t user_id, uint64_t position);
-struct UserPosition {
-  uint64_t user_id;
-  uint64_t position;
-};
-std::optional<UserPosition> decode_user_inbox_key(std::string_view key);
-
-// user_tokens: user_id | token_hash
+// Older spellings of keys::Username{...}.encode() and keys::UserToken{...}.encode(),
+// kept while server/services/accounts.cpp and roster.cpp use them.
+std::string username_key(std::string_view username);
 std::string user_token_key(uint64_t user_id, std::string_view token_hash);
 
-// usernames: the canonical (ASCII lower-case) form of a username.
-std::string username_key(std::string_view username);
+// One named key codec per column family (and for the meta records). A call
+// site names every field, so a swap shows:
+//
+//   keys::ReadMarker{.user_id = u, .conversation_id = c}.encode()
+//
+// Leaving a field out fails the build (-Wmissing-field-initializers).
+// encode() lays the fields out in order, numbers as fixed-width big-endian,
+// so a family scans in (first field, second field, ...) order. decode()
+// accepts exactly what encode() produces and nothing else: nullopt for a key
+// of the wrong length or form. Fields that are string_views borrow: encode()
+// copies them, decode() returns views into the key it was given.
+// prefix() is the common start of the keys sharing a leading id, for
+// Store::scan_prefix and CommitContext::scan_prefix.
+namespace keys {
 
+// The smallest key above every key that starts with `prefix`: the end of a
+// range that holds exactly the keys with that prefix. "" when there is none
+// (`prefix` is empty or all 0xff bytes), which as KeyRange::end means "to the
+// end of the family".
+std::string prefix_end(std::string_view prefix);
+
+// ---- meta ----
+inline constexpr std::string_view kSchemaVersionKey = "schema_version";  // -> u64be
+inline constexpr std::string_view kStoreKey = "store";                   // -> StoreIdentity
+
+// "next_id/<kind>" -> u64be, the next id of that kind to hand out.
+struct NextId {
+  static constexpr Cf kFamily = Cf::kMeta;
+  static constexpr std::string_view kPrefix = "next_id/";
+  std::string_view kind;  // REQUIRES: not empty
+  std::string encode() const;
+  static std::optional<NextId> decode(std::string_view key);  // nullopt: not a counter's key
+  bool operator==(const NextId&) const = default;
+};
+
+// ---- events: position -> EventRecord ----
+struct Event {
+  static constexpr Cf kFamily = Cf::kEvents;
+  static constexpr size_t kSize = 8;
+  uint64_t position;
+  std::string encode() const;
+  static std::optional<Event> decode(std::string_view key);
+  bool operator==(const Event&) const = default;
+};
+
+// ---- user_inbox: user_id | position -> Event ----
+struct UserInbox {
+  static constexpr Cf kFamily = Cf::kUserInbox;
+  static constexpr size_t kSize = 16;
+  uint64_t user_id;
+  uint64_t position;
+  std::string encode() const;
+  static std::optional<UserInbox> decode(std::string_view key);
+  static std::string prefix(uint64_t user_id);  // the user's inbox, in position order
+  bool operator==(const UserInbox&) const = default;
+};
+
+// ---- users: user_id -> UserRecord ----
+struct User {
+  static constexpr Cf kFamily = Cf::kUsers;
+  static constexpr size_t kSize = 8;
+  uint64_t user_id;
+  std::string encode() const;
+  static std::optional<User> decode(std::string_view key);
+  bool operator==(const User&) const = default;
+};
+
+// ---- usernames: canonical username -> user_id(u64be) ----
+// The canonical form lower-cases ASCII letters only: bytes >= 0x80 (UTF-8
+// sequences) are kept as they are, so a key never depends on the locale.
+struct Username {
+  static constexpr Cf kFamily = Cf::kUsernames;
+  std::string_view username;  // as given; encode() canonicalizes it
+  std::string encode() const;
+  // nullopt for an empty key or one with an upper-case ASCII letter (not canonical).
+  static std::optional<Username> decode(std::string_view key);
+  bool operator==(const Username&) const = default;
+};
+
+// ---- tokens: sha256(token) -> TokenRecord ----
+struct Token {
+  static constexpr Cf kFamily = Cf::kTokens;
+  static constexpr size_t kSize = 32;
+  std::string_view token_hash;  // REQUIRES: kSize bytes
+  std::string encode() const;
+  static std::optional<Token> decode(std::string_view key);
+  bool operator==(const Token&) const = default;
+};
+
+// ---- user_tokens: user_id | sha256(token) -> "" ----
+struct UserToken {
+  static constexpr Cf kFamily = Cf::kUserTokens;
+  static constexpr size_t kSize = 8 + Token::kSize;
+  uint64_t user_id;
+  std::string_view token_hash;  // REQUIRES: Token::kSize bytes
+  std::string encode() const;
+  static std::optional<UserToken> decode(std::string_view key);
+  static std::string prefix(uint64_t user_id);  // the user's tokens
+  bool operator==(const UserToken&) const = default;
+};
+
+// ---- mentor_profiles: mentor_id -> MentorProfileRecord ----
+struct MentorProfile {
+  static constexpr Cf kFamily = Cf::kMentorProfiles;
+  static constexpr size_t kSize = 8;
+  uint64_t mentor_id;
+  std::string encode() const;
+  static std::optional<MentorProfile> decode(std::string_view key);
+  bool operator==(const MentorProfile&) const = default;
+};
+
+// ---- mentorships: mentorship_id -> MentorshipRecord ----
+struct Mentorship {
+  static constexpr Cf kFamily = Cf::kMentorships;
+  static constexpr size_t kSize = 8;
+  uint64_t mentorship_id;
+  std::string encode() const;
+  static std::optional<Mentorship> decode(std::string_view key);
+  bool operator==(const Mentorship&) const = default;
+};
+
+// ---- user_mentorships: user_id | mentorship_id -> "" ----
+struct UserMentorship {
+  static constexpr Cf kFamily = Cf::kUserMentorships;
+  static constexpr size_t kSize = 16;
+  uint64_t user_id;
+  uint64_t mentorship_id;
+  std::string encode() const;
+  static std::optional<UserMentorship> decode(std::string_view key);
+  static std::string prefix(uint64_t user_id);  // the user's mentorships, in id order
+  bool operator==(const UserMentorship&) const = default;
+};
+
+// ---- open_pairs: mentee_id | mentor_id | purpose -> mentorship_id(u64be) ----
+struct OpenPair {
+  static constexpr Cf kFamily = Cf::kOpenPairs;
+  static constexpr size_t kSize = 24;
+  uint64_t mentee_id;
+  uint64_t mentor_id;
+  uint64_t purpose;  // the v1::Purpose number
+  std::string encode() const;
+  static std::optional<OpenPair> decode(std::string_view key);
+  bool operator==(const OpenPair&) const = default;
+};
+
+// ---- conversations: conversation_id -> ConversationRecord ----
+struct Conversation {
+  static constexpr Cf kFamily = Cf::kConversations;
+  static constexpr size_t kSize = 8;
+  uint64_t conversation_id;
+  std::string encode() const;
+  static std::optional<Conversation> decode(std::string_view key);
+  bool operator==(const Conversation&) const = default;
+};
+
+// ---- messages: conversation_id | seq -> Message ----
+struct Message {
+  static constexpr Cf kFamily = Cf::kMessages;
+  static constexpr size_t kSize = 16;
+  uint64_t conversation_id;
+  uint64_t seq;
+  std::string encode() const;
+  static std::optional<Message> decode(std::string_view key);
+  static std::string prefix(uint64_t conversation_id);  // the conversation's messages, in seq order
+  bool operator==(const Message&) const = default;
+};
+
+// ---- client_message_ids: conversation_id | sender_id | client_message_id -> seq(u64be) ----
+struct ClientMessageId {
+  static constexpr Cf kFamily = Cf::kClientMessageIds;
+  static constexpr size_t kFixedSize = 16;  // before the client's id
+  uint64_t conversation_id;
+  uint64_t sender_id;
+  std::string_view client_message_id;  // REQUIRES: not empty
+  std::string encode() const;
+  // nullopt unless longer than kFixedSize (the client's id is never empty).
+  static std::optional<ClientMessageId> decode(std::string_view key);
+  bool operator==(const ClientMessageId&) const = default;
+};
+
+// ---- read_markers: user_id | conversation_id -> read seq(u64be) ----
+struct ReadMarker {
+  static constexpr Cf kFamily = Cf::kReadMarkers;
+  static constexpr size_t kSize = 16;
+  uint64_t user_id;
+  uint64_t conversation_id;
+  std::string encode() const;
+  static std::optional<ReadMarker> decode(std::string_view key);
+  bool operator==(const ReadMarker&) const = default;
+};
+
+}  // namespace keys
 }  // namespace preceptor::storage

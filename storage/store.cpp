@@ -1,11 +1,7 @@
 #include "storage/store.h"
 
-#include <rocksdb/cache.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
-#include <rocksdb/slice_transform.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -17,22 +13,11 @@
 
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
+#include "storage/rocksdb_options.h"
+#include "storage/rocksdb_status.h"
 
 namespace preceptor::storage {
 namespace {
-
-constexpr std::string_view kSchemaVersionKey = "schema_version";
-constexpr std::string_view kStoreKey = "store";
-
-rocksdb::Slice to_slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-
-// A RocksDB failure as a Status; `what` is the start of the sentence.
-Status from_rocksdb(const rocksdb::Status& s, const std::string& what) {
-  std::string msg = what + " (" + s.ToString() + ").";
-  if (s.IsCorruption()) return data_loss(std::move(msg));
-  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return unavailable(std::move(msg));
-  return internal_error(std::move(msg));
-}
 
 bool mentions_lock(const rocksdb::Status& s) {
   std::string text = s.ToString();
@@ -41,67 +26,9 @@ bool mentions_lock(const rocksdb::Status& s) {
   return text.find("lock") != std::string::npos;
 }
 
-rocksdb::Options make_options(const StoreOptions& options) {
-  rocksdb::Options o;
-  o.IncreaseParallelism(2);
-  o.create_if_missing = options.create_if_missing;
-  // Our families are created after the schema check, never by Open.
-  o.create_missing_column_families = false;
-  // The WAL is our durability: every group is written with sync=true and
-  // must reach the log without a manual flush.
-  o.manual_wal_flush = false;
-  o.compaction_style = rocksdb::kCompactionStyleLevel;
-  o.level_compaction_dynamic_level_bytes = true;
-  // RocksDB's own info LOG: keep it from growing without bound.
-  o.max_log_file_size = 16 << 20;
-  o.keep_log_file_num = 4;
-
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks live in (and are bounded by) the block cache.
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  // One factory, so every family shares the one cache.
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return o;
-}
-
-// Options of one family. Families whose keys arrive in order within a
-// prefix (events by position; inboxes, messages and client ids by their
-// leading ids) insert into the memtable with a per-prefix hint, which turns
-// the skip-list search of each insert into a step from the previous one.
-rocksdb::ColumnFamilyOptions family_options(const rocksdb::Options& db_options, std::string_view name) {
-  rocksdb::ColumnFamilyOptions o(db_options);
-  size_t hint_prefix = 0;
-  bool hinted = false;
-  if (name == cf_name(Cf::kEvents)) {
-    hinted = true;  // positions only grow: one hint for the whole family
-  } else if (name == cf_name(Cf::kUserInbox) || name == cf_name(Cf::kMessages)) {
-    hinted = true;
-    hint_prefix = 8;  // user id / conversation id
-  } else if (name == cf_name(Cf::kClientMessageIds)) {
-    hinted = true;
-    hint_prefix = 16;  // conversation id | sender
-    // Every SendMessage looks its client_message_id up, and nearly every
-    // lookup misses: a whole-key bloom filter in the memtable answers those
-    // without searching the skip list.
-    o.memtable_prefix_bloom_size_ratio = 0.02;
-    o.memtable_whole_key_filtering = true;
-  } else if (name == cf_name(Cf::kConversations)) {
-    hinted = true;  // rewritten on every message: the new version goes next to the last one
-    hint_prefix = 8;
-  } else if (name == cf_name(Cf::kReadMarkers)) {
-    hinted = true;
-    hint_prefix = 16;
-  }
-  if (hinted) o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(hint_prefix));
-  return o;
-}
-
 std::optional<Cf> cf_by_name(std::string_view name) {
-  for (size_t i = 0; i < kCfCount; ++i) {
-    if (kCfNames[i] == name) return static_cast<Cf>(i);
+  for (const CfSpec& spec : kCfTable) {
+    if (spec.name == name) return spec.id;
   }
   return std::nullopt;
 }
@@ -141,7 +68,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     return failed_precondition("The data folder " + path + " is not a folder.");
   }
 
-  rocksdb::Options db_options = make_options(options);
+  const rocksdb::Options rocksdb_options = db_options(options);
 
   // Open exactly the families already on disk (a newer binary may have added
   // some; RocksDB wants them all). Ours are created only after the schema
@@ -149,20 +76,23 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // open bookkeeping, such as a new MANIFEST and OPTIONS file, aside).
   std::vector<std::string> on_disk;
   if (fs::exists(fs::path(path) / "CURRENT", ec)) {
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &on_disk);
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb_options, path, &on_disk);
     if (!s.ok()) return from_rocksdb(s, "Could not read the database in the data folder " + path);
   } else if (!options.create_if_missing) {
     return not_found("The data folder " + path + " holds no Preceptor store.", "data_dir");
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(db_options));
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(rocksdb_options));
   for (const std::string& name : on_disk) {
-    if (name != rocksdb::kDefaultColumnFamilyName) descriptors.emplace_back(name, family_options(db_options, name));
+    if (name == rocksdb::kDefaultColumnFamilyName) continue;
+    const std::optional<Cf> cf = cf_by_name(name);
+    descriptors.emplace_back(name, cf ? family_options(rocksdb_options, cf_spec(*cf))
+                                      : rocksdb::ColumnFamilyOptions(rocksdb_options));
   }
 
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb_options, path, descriptors, &handles, &raw);
   if (!s.ok()) {
     if (s.IsIOError() && mentions_lock(s)) {
       return unavailable("The data folder " + path +
@@ -189,7 +119,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // The schema check, before anything of ours is written.
   std::optional<uint64_t> version;
   if (store->cf(Cf::kMeta) != nullptr) {
-    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, kSchemaVersionKey);
+    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, keys::kSchemaVersionKey);
     if (!stored.is_ok()) return stored.status();
     if (stored->has_value()) {
       const std::string& bytes = **stored;
@@ -214,12 +144,14 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                                ".");
   }
 
-  for (size_t i = 0; i < kCfCount; ++i) {
-    if (store->handles_[i] != nullptr) continue;
-    s = store->db_->CreateColumnFamily(family_options(db_options, kCfNames[i]), std::string(kCfNames[i]), &store->handles_[i]);
+  for (const CfSpec& spec : kCfTable) {
+    rocksdb::ColumnFamilyHandle*& handle = store->handles_[static_cast<size_t>(spec.id)];
+    if (handle != nullptr) continue;
+    s = store->db_->CreateColumnFamily(family_options(rocksdb_options, spec), std::string(spec.name),
+                                       &handle);
     if (!s.ok()) {
       return from_rocksdb(
-          s, "Could not create the table " + std::string(kCfNames[i]) + " in the data folder " + path);
+          s, "Could not create the table " + std::string(spec.name) + " in the data folder " + path);
     }
   }
 
@@ -230,15 +162,15 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     identity.set_store_id(random_store_id());
     identity.set_created_ms(wall_clock_ms());
     rocksdb::WriteBatch batch;
-    s = batch.Put(store->cf(Cf::kMeta), to_slice(kSchemaVersionKey), encode_u64(kSchemaVersion));
-    if (s.ok()) s = batch.Put(store->cf(Cf::kMeta), to_slice(kStoreKey), identity.SerializeAsString());
+    s = batch.Put(store->cf(Cf::kMeta), keys::kSchemaVersionKey, encode_u64(kSchemaVersion));
+    if (s.ok()) s = batch.Put(store->cf(Cf::kMeta), keys::kStoreKey, identity.SerializeAsString());
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
     if (s.ok()) s = store->db_->Write(write_options, &batch);
     if (!s.ok()) return from_rocksdb(s, "Could not initialize the data folder " + path);
     store->store_id_ = identity.store_id();
   } else {
-    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, kStoreKey);
+    Result<std::optional<std::string>> stored = store->get(Cf::kMeta, keys::kStoreKey);
     if (!stored.is_ok()) return stored.status();
     v1::StoreIdentity identity;
     if (!stored->has_value() || !identity.ParseFromString(**stored) || identity.store_id() == 0) {
@@ -252,11 +184,11 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
       store->db_->NewIterator(rocksdb::ReadOptions(), store->cf(Cf::kEvents)));
   it->SeekToLast();
   if (it->Valid()) {
-    std::optional<uint64_t> position = decode_u64(std::string_view(it->key().data(), it->key().size()));
-    if (!position || it->key().size() != 8) {
+    const std::optional<keys::Event> last = keys::Event::decode(it->key().ToStringView());
+    if (!last) {
       return data_loss("The data folder " + path + " has a malformed event key; restore it from a backup.");
     }
-    store->last_position_at_open_ = *position;
+    store->last_position_at_open_ = last->position;
   }
   if (!it->status().ok())
     return from_rocksdb(it->status(), "Could not read the events in the data folder " + path);
@@ -290,11 +222,46 @@ Store::~Store() {
 
 Result<std::optional<std::string>> Store::get(Cf cf, std::string_view key) const {
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(cf)], to_slice(key), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(cf)], key, &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return from_rocksdb(s, "The database could not read from " + std::string(cf_name(cf)));
   return std::optional<std::string>(std::move(value));
+}
+
+Result<ScanEnd> Store::scan(Cf cf, KeyRange range, ScanFn fn, ScanLimits limits) const {
+  rocksdb::ReadOptions options;
+  // The bound lets RocksDB stop at the range's end instead of reading on
+  // into the next keys (and the tombstones between).
+  rocksdb::Slice upper(range.end);
+  if (!range.end.empty()) options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handles_[static_cast<size_t>(cf)]));
+  internal::ScanBudget budget(limits);
+  ScanEnd end = ScanEnd::kEndOfRange;
+  for (it->Seek(range.begin); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (!budget.entries_left()) {
+      end = ScanEnd::kLimitReached;
+      break;
+    }
+    const std::string_view value = it->value().ToStringView();
+    if (!budget.take(key.size() + value.size())) {
+      end = ScanEnd::kLimitReached;
+      break;
+    }
+    if (!fn(key, value)) {
+      end = ScanEnd::kStoppedByFn;
+      break;
+    }
+  }
+  if (!it->status().ok()) {
+    return from_rocksdb(it->status(), "The database could not read " + std::string(cf_name(cf)));
+  }
+  return end;
+}
+
+Result<ScanEnd> Store::scan_prefix(Cf cf, std::string_view prefix, ScanFn fn, ScanLimits limits) const {
+  const std::string end = keys::prefix_end(prefix);
+  return scan(cf, KeyRange{.begin = prefix, .end = end}, fn, limits);
 }
 
 }  // namespace preceptor::storage

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "storage/column_families.h"
+#include "storage/scan.h"
 
 namespace preceptor::storage {
 
@@ -20,9 +21,11 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;  // default 64 MiB
 };
 
-// The RocksDB database and its column families. Open it once per process;
-// reads (get, iterators) are safe from any thread; writes go only through
-// the Committer, which owns the write path.
+// The RocksDB database and its column families. Open it once per process.
+// Reads (get, scan) are safe from any thread and see committed data only;
+// writes go only through the Committer, which owns the write path (a
+// mutation reads through CommitContext instead, which also sees its group's
+// writes).
 class Store {
  public:
   // Opens or creates the store. Refuses (FAILED_PRECONDITION, with a sentence
@@ -35,11 +38,27 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // The raw database, for storage/ itself and tests. Services read through
+  // get() and scan(); server/services/accounts.cpp still uses these two, and
+  // they become private once it moves to the read API.
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
 
   // Point read; nullopt when absent. Errors carry the RocksDB message.
   Result<std::optional<std::string>> get(Cf cf, std::string_view key) const;
+
+  // Calls fn(key, value) for the entries of `range`, in key order, until fn
+  // returns false, a limit is reached or the range ends; says which. Reads
+  // one consistent view of the family (an implicit snapshot): writes
+  // committed during the scan are not seen. Errors carry the RocksDB message.
+  //
+  // Paging: ask for a page with ScanLimits{.max_entries = n}; kLimitReached
+  // means more entries follow (has_more), and the next page begins after the
+  // last key handed out. A page of exactly the range's last n entries ends
+  // with kEndOfRange.
+  Result<ScanEnd> scan(Cf cf, KeyRange range, ScanFn fn, ScanLimits limits = {}) const;
+  // The keys starting with `prefix` (a keys::X::prefix(...)); "" is the whole family.
+  Result<ScanEnd> scan_prefix(Cf cf, std::string_view prefix, ScanFn fn, ScanLimits limits = {}) const;
 
   // Random identity written at creation; positions are only meaningful
   // within one store (a client holding a position from another store must refetch).

@@ -7,6 +7,7 @@ namespace preceptor::services {
 namespace {
 
 using storage::Cf;
+namespace keys = storage::keys;
 
 bool is_director(const v1::User& u) { return u.role() == v1::ROLE_PROGRAM_DIRECTOR || u.role() == v1::ROLE_ADMIN; }
 
@@ -28,7 +29,8 @@ uint64_t counterpart(const v1::ConversationRecord& c, uint64_t user) {
 
 // The conversation, if the actor is a member; inside a mutation.
 Result<v1::ConversationRecord> writable(storage::CommitContext& ctx, const v1::User& actor, uint64_t id) {
-  auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(id));
+  auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations,
+                                           keys::Conversation{.conversation_id = id}.encode());
   if (!conv) return conv.status();
   if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, id);
   if ((*conv)->read_only()) {
@@ -38,24 +40,20 @@ Result<v1::ConversationRecord> writable(storage::CommitContext& ctx, const v1::U
   return std::move(**conv);
 }
 
-std::string client_id_key(uint64_t conv, uint64_t sender, const std::string& client_message_id) {
-  std::string k = key_of(conv, sender);
-  k += client_message_id;
-  return k;
-}
-
 // Moves the user's read marker forward to `seq` (never back); true if moved.
 Result<bool> advance_read(storage::CommitContext& ctx, uint64_t user, uint64_t conv, uint64_t seq) {
-  auto raw = ctx.get(Cf::kReadMarkers, key_of(user, conv));
+  const std::string key = keys::ReadMarker{.user_id = user, .conversation_id = conv}.encode();
+  auto raw = ctx.get(Cf::kReadMarkers, key);
   if (!raw) return raw.status();
   uint64_t current = raw->has_value() ? storage::decode_u64(**raw).value_or(0) : 0;
   if (seq <= current) return false;
-  ctx.put(Cf::kReadMarkers, key_of(user, conv), key_of(seq));
+  ctx.put(Cf::kReadMarkers, key, storage::encode_u64(seq));
   return true;
 }
 
 Status load_message(storage::CommitContext& ctx, uint64_t conv, uint64_t seq, v1::Message& out) {
-  auto msg = load<v1::Message>(ctx, Cf::kMessages, key_of(conv, seq));
+  auto msg =
+      load<v1::Message>(ctx, Cf::kMessages, keys::Message{.conversation_id = conv, .seq = seq}.encode());
   if (!msg) return msg.status();
   if (!msg->has_value()) return not_found("No message " + std::to_string(seq) + " in this conversation.", "seq");
   out = std::move(**msg);
@@ -101,10 +99,14 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         const uint64_t conv_id = req.conversation_id();
         // A retry of a stored message answers with the original, even after
         // the conversation became read-only.
-        auto conv_any = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(conv_id));
+        const std::string conv_key = keys::Conversation{.conversation_id = conv_id}.encode();
+        auto conv_any = load<v1::ConversationRecord>(ctx, Cf::kConversations, conv_key);
         if (!conv_any) return conv_any.status();
         if (!conv_any->has_value() || !is_member(**conv_any, actor.id())) return not_a_member(actor, conv_id);
-        const std::string id_key = client_id_key(conv_id, actor.id(), req.client_message_id());
+        const std::string id_key = keys::ClientMessageId{.conversation_id = conv_id,
+                                                         .sender_id = actor.id(),
+                                                         .client_message_id = req.client_message_id()}
+                                       .encode();
         auto existing = ctx.get(Cf::kClientMessageIds, id_key);
         if (!existing) return existing.status();
         if (existing->has_value()) {
@@ -132,8 +134,8 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         m.set_sent_at_ms(ctx.now_ms());
         if (checkin) *m.mutable_check_in() = req.check_in();
         m.set_position(ctx.next_position());
-        save(ctx, Cf::kMessages, key_of(conv_id, seq), m);
-        ctx.put(Cf::kClientMessageIds, id_key, key_of(seq));
+        save(ctx, Cf::kMessages, keys::Message{.conversation_id = conv_id, .seq = seq}.encode(), m);
+        ctx.put(Cf::kClientMessageIds, id_key, storage::encode_u64(seq));
         conv->set_last_seq(seq);
         if (checkin) {
           conv->set_checkin_count(conv->checkin_count() + 1);
@@ -142,7 +144,7 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         }
         conv->set_last_contact_ms(ctx.now_ms());
         conv->set_checkin_due_notified_ms(0);
-        save(ctx, Cf::kConversations, key_of(conv_id), *conv);
+        save(ctx, Cf::kConversations, conv_key, *conv);
         auto moved = advance_read(ctx, actor.id(), conv_id, seq);  // one's own message is read
         if (!moved) return moved.status();
         v1::Event e;
@@ -167,7 +169,8 @@ void Chat::edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Mess
         if (out.deleted()) return failed_precondition("This message was deleted; it cannot be edited.");
         out.set_body(req.body());
         out.set_edited_at_ms(ctx.now_ms());
-        save(ctx, Cf::kMessages, key_of(req.conversation_id(), req.seq()), out);
+        save(ctx, Cf::kMessages,
+             keys::Message{.conversation_id = req.conversation_id(), .seq = req.seq()}.encode(), out);
         v1::Event e;
         *e.mutable_message_edited()->mutable_message() = out;
         ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()});
@@ -189,7 +192,8 @@ void Chat::remove(const v1::User& actor, const v1::DeleteMessage& req, Done<v1::
         out.clear_check_in();
         out.set_deleted(true);
         out.set_edited_at_ms(ctx.now_ms());
-        save(ctx, Cf::kMessages, key_of(req.conversation_id(), req.seq()), out);
+        save(ctx, Cf::kMessages,
+             keys::Message{.conversation_id = req.conversation_id(), .seq = req.seq()}.encode(), out);
         v1::Event e;
         e.mutable_message_deleted()->set_conversation_id(req.conversation_id());
         e.mutable_message_deleted()->set_seq(req.seq());
@@ -200,7 +204,8 @@ void Chat::remove(const v1::User& actor, const v1::DeleteMessage& req, Done<v1::
 }
 
 Result<v1::ConversationRecord> Chat::readable(const v1::User& actor, uint64_t conversation_id) const {
-  auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations, key_of(conversation_id));
+  auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations,
+                                           keys::Conversation{.conversation_id = conversation_id}.encode());
   if (!conv) return conv.status();
   if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, conversation_id);
   return std::move(**conv);
@@ -215,24 +220,20 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
   auto conv = readable(actor, req.conversation_id());
   if (!conv) return conv.status();
   v1::HistoryResult out;
-  // Every read stays inside this conversation's keys, below `end`.
-  std::string end = key_of(req.conversation_id() + 1);
-  rocksdb::Slice upper(end);
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it;
-  auto add = [&](const rocksdb::Slice& value) {
-    return out.add_messages()->ParseFromArray(value.data(), static_cast<int>(value.size()));
+  const uint64_t conv_id = req.conversation_id();
+  bool damaged = false;
+  auto add = [&](std::string_view, std::string_view value) {
+    damaged = !out.add_messages()->ParseFromArray(value.data(), static_cast<int>(value.size()));
+    return !damaged;
   };
   if (req.has_after_seq()) {
-    it.reset(store_.db()->NewIterator(options, store_.cf(Cf::kMessages)));
-    for (it->Seek(key_of(req.conversation_id(), req.after_seq() + 1)); it->Valid(); it->Next()) {
-      if (static_cast<uint32_t>(out.messages_size()) == limit) {
-        out.set_has_more(true);
-        break;
-      }
-      if (!add(it->value())) return data_loss("A stored message is damaged.");
-    }
+    // From after_seq to the end of this conversation's keys, a page at most.
+    const std::string begin = keys::Message{.conversation_id = conv_id, .seq = req.after_seq() + 1}.encode();
+    const std::string end = keys::prefix_end(keys::Message::prefix(conv_id));
+    auto scanned = store_.scan(Cf::kMessages, {.begin = begin, .end = end}, add, {.max_entries = limit});
+    if (!scanned) return scanned.status();
+    if (damaged) return data_loss("A stored message is damaged.");
+    out.set_has_more(*scanned == storage::ScanEnd::kLimitReached);
   } else {
     // Seqs are gap-free from 1 and messages are never removed (a deletion
     // leaves a tombstone), so the page below `below` is exactly the seqs
@@ -242,17 +243,15 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
                                                  : std::min<uint64_t>(req.before_seq(), conv->last_seq() + 1);
     if (below <= 1) return out;
     const uint64_t from = below > limit ? below - limit : 1;
-    end = key_of(req.conversation_id(), below);
-    upper = rocksdb::Slice(end);
-    it.reset(store_.db()->NewIterator(options, store_.cf(Cf::kMessages)));
-    for (it->Seek(key_of(req.conversation_id(), from)); it->Valid(); it->Next()) {
-      if (!add(it->value())) return data_loss("A stored message is damaged.");
-    }
+    const std::string begin = keys::Message{.conversation_id = conv_id, .seq = from}.encode();
+    const std::string end = keys::Message{.conversation_id = conv_id, .seq = below}.encode();
+    auto scanned = store_.scan(Cf::kMessages, {.begin = begin, .end = end}, add);
+    if (!scanned) return scanned.status();
+    if (damaged) return data_loss("A stored message is damaged.");
     auto* messages = out.mutable_messages();
     for (int i = 0, j = messages->size() - 1; i < j; ++i, --j) messages->SwapElements(i, j);
     out.set_has_more(from > 1);
   }
-  if (!it->status().ok()) return unavailable("The database could not be read (" + it->status().ToString() + ").");
   return out;
 }
 
@@ -269,33 +268,42 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
   }
   out.mutable_next()->set_position(since);
   // The user's inbox range holds the events themselves, in position order.
-  const std::string prefix = key_of(actor.id());
-  const std::string end = key_of(actor.id() + 1);
-  const rocksdb::Slice upper(end);
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(options, store_.cf(Cf::kUserInbox)));
-  for (it->Seek(key_of(actor.id(), since + 1)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  const std::string begin = keys::UserInbox{.user_id = actor.id(), .position = since + 1}.encode();
+  const std::string end = keys::prefix_end(keys::UserInbox::prefix(actor.id()));
+  Status inner;
+  auto add = [&](std::string_view key, std::string_view value) {
+    // The page counts events handed out; an entry whose event is gone takes no room in it.
     if (static_cast<uint32_t>(out.events_size()) == limit) {
       out.set_has_more(true);
-      break;
+      return false;
     }
-    const uint64_t position = storage::decode_u64(std::string_view(it->key().data(), it->key().size()), 8).value_or(0);
-    const rocksdb::Slice value = it->value();
+    const std::optional<keys::UserInbox> entry = keys::UserInbox::decode(key);
+    if (!entry) {
+      inner = data_loss("A stored inbox key is damaged.");
+      return false;
+    }
     if (!value.empty()) {
       if (!out.add_events()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        return data_loss("A stored event is damaged.");
+        inner = data_loss("A stored event is damaged.");
+        return false;
       }
     } else {
       // An inbox entry from before events were copied into inboxes.
-      auto rec = load<v1::EventRecord>(store_, Cf::kEvents, key_of(position));
-      if (!rec) return rec.status();
-      if (!rec->has_value()) continue;
+      auto rec =
+          load<v1::EventRecord>(store_, Cf::kEvents, keys::Event{.position = entry->position}.encode());
+      if (!rec) {
+        inner = rec.status();
+        return false;
+      }
+      if (!rec->has_value()) return true;
       *out.add_events() = (*rec)->event();
     }
-    out.mutable_next()->set_position(position);
-  }
-  if (!it->status().ok()) return unavailable("The database could not be read (" + it->status().ToString() + ").");
+    out.mutable_next()->set_position(entry->position);
+    return true;
+  };
+  auto scanned = store_.scan(Cf::kUserInbox, {.begin = begin, .end = end}, add);
+  if (!scanned) return scanned.status();
+  if (!inner) return inner;
   return out;
 }
 
@@ -303,7 +311,8 @@ void Chat::mark_read(const v1::User& actor, const v1::MarkRead& req, Done<v1::Ma
   commit_with_result<v1::MarkReadResult>(
       committer_,
       [actor, req](storage::CommitContext& ctx, v1::MarkReadResult& out) -> Status {
-        auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(req.conversation_id()));
+        auto conv = load<v1::ConversationRecord>(
+            ctx, Cf::kConversations, keys::Conversation{.conversation_id = req.conversation_id()}.encode());
         if (!conv) return conv.status();
         if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, req.conversation_id());
         if (req.seq() > (*conv)->last_seq()) {
@@ -313,7 +322,9 @@ void Chat::mark_read(const v1::User& actor, const v1::MarkRead& req, Done<v1::Ma
         }
         auto moved = advance_read(ctx, actor.id(), req.conversation_id(), req.seq());
         if (!moved) return moved.status();
-        auto raw = ctx.get(Cf::kReadMarkers, key_of(actor.id(), req.conversation_id()));
+        auto raw = ctx.get(
+            Cf::kReadMarkers,
+            keys::ReadMarker{.user_id = actor.id(), .conversation_id = req.conversation_id()}.encode());
         if (!raw) return raw.status();
         out.set_read_seq(raw->has_value() ? storage::decode_u64(**raw).value_or(0) : 0);
         if (*moved) {
@@ -336,10 +347,12 @@ Result<v1::ListConversationsResult> Chat::list(const v1::User& actor) const {
   for (const Membership::Member& member : *memberships) {
     if (member.conversation_id == 0) continue;
     const uint64_t conv_id = member.conversation_id;
-    auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations, key_of(conv_id));
+    auto conv =
+        load<v1::ConversationRecord>(store_, Cf::kConversations, keys::Conversation{.conversation_id = conv_id}.encode());
     if (!conv) return conv.status();
     if (!conv->has_value()) continue;
-    auto marker = store_.get(Cf::kReadMarkers, key_of(actor.id(), conv_id));
+    auto marker =
+        store_.get(Cf::kReadMarkers, keys::ReadMarker{.user_id = actor.id(), .conversation_id = conv_id}.encode());
     if (!marker) return marker.status();
     const uint64_t read = marker->has_value() ? storage::decode_u64(**marker).value_or(0) : 0;
     auto* s = out.add_conversations();
@@ -362,7 +375,7 @@ Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
   const int64_t now = clock_.now_ms();
   {
     // `true` takes the user's token for this conversation; `false` gives it back.
-    const std::string key = key_of(actor.id(), req.conversation_id());
+    const std::string key = storage::encode_u64(actor.id()) + storage::encode_u64(req.conversation_id());
     std::lock_guard lock(typing_mu_);
     if (!req.typing()) {
       typing_.refill(key);

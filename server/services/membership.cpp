@@ -6,6 +6,7 @@
 namespace preceptor::services {
 
 using storage::Cf;
+namespace keys = storage::keys;
 
 std::optional<Membership::Member> Membership::member_of(const v1::Mentorship& m, uint64_t user_id) {
   if (user_id == 0 || (m.mentor_id() != user_id && m.mentee_id() != user_id)) return std::nullopt;
@@ -19,7 +20,8 @@ std::optional<Membership::Member> Membership::member_of(const v1::Mentorship& m,
 }
 
 Result<std::optional<Membership::Member>> Membership::find(uint64_t user_id, uint64_t mentorship_id) const {
-  auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(mentorship_id));
+  auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships,
+                                        keys::Mentorship{.mentorship_id = mentorship_id}.encode());
   if (!rec) return rec.status();
   if (!rec->has_value()) return std::optional<Member>();
   return member_of((*rec)->mentorship(), user_id);
@@ -27,7 +29,8 @@ Result<std::optional<Membership::Member>> Membership::find(uint64_t user_id, uin
 
 Result<std::optional<Membership::Member>> Membership::find(storage::CommitContext& ctx, uint64_t user_id,
                                                            uint64_t mentorship_id) {
-  auto rec = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, key_of(mentorship_id));
+  auto rec = load<v1::MentorshipRecord>(ctx, Cf::kMentorships,
+                                        keys::Mentorship{.mentorship_id = mentorship_id}.encode());
   if (!rec) return rec.status();
   if (!rec->has_value()) return std::optional<Member>();
   return member_of((*rec)->mentorship(), user_id);
@@ -36,8 +39,15 @@ Result<std::optional<Membership::Member>> Membership::find(storage::CommitContex
 Result<std::vector<Membership::Member>> Membership::of_user(uint64_t user_id) const {
   std::vector<Member> out;
   Status inner;
-  Status st = scan_prefix(store_, Cf::kUserMentorships, key_of(user_id), [&](std::string_view key, std::string_view) {
-    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(*storage::decode_u64(key, 8)));
+  auto add = [&](std::string_view key, std::string_view) {
+    const std::optional<keys::UserMentorship> entry = keys::UserMentorship::decode(key);
+    if (!entry) {
+      inner = data_loss("A stored index entry of " + std::string(storage::cf_name(Cf::kUserMentorships)) +
+                        " is damaged.");
+      return false;
+    }
+    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships,
+                                          keys::Mentorship{.mentorship_id = entry->mentorship_id}.encode());
     if (!rec) {
       inner = rec.status();
       return false;
@@ -46,8 +56,9 @@ Result<std::vector<Membership::Member>> Membership::of_user(uint64_t user_id) co
       if (auto member = member_of((*rec)->mentorship(), user_id)) out.push_back(*member);
     }
     return true;
-  });
-  if (!st) return st;
+  };
+  auto scanned = store_.scan_prefix(Cf::kUserMentorships, keys::UserMentorship::prefix(user_id), add);
+  if (!scanned) return scanned.status();
   if (!inner) return inner;
   return out;
 }

@@ -10,6 +10,7 @@ namespace preceptor::services {
 namespace {
 
 using storage::Cf;
+namespace keys = storage::keys;
 constexpr size_t kMaxNoteBytes = 2000;
 constexpr uint32_t kDefaultCapacity = 3;
 constexpr uint32_t kMaxCapacity = 100;
@@ -39,7 +40,8 @@ v1::MentorProfile default_profile() {
 
 template <class Ctx>
 Result<v1::MentorProfile> load_profile(Ctx& source, uint64_t mentor_id) {
-  auto rec = load<v1::MentorProfileRecord>(source, Cf::kMentorProfiles, key_of(mentor_id));
+  auto rec = load<v1::MentorProfileRecord>(source, Cf::kMentorProfiles,
+                                           keys::MentorProfile{.mentor_id = mentor_id}.encode());
   if (!rec) return rec.status();
   return rec->has_value() ? (*rec)->profile() : default_profile();
 }
@@ -47,7 +49,7 @@ Result<v1::MentorProfile> load_profile(Ctx& source, uint64_t mentor_id) {
 void save_profile(storage::CommitContext& ctx, uint64_t mentor_id, const v1::MentorProfile& profile) {
   v1::MentorProfileRecord rec;
   *rec.mutable_profile() = profile;
-  save(ctx, Cf::kMentorProfiles, key_of(mentor_id), rec);
+  save(ctx, Cf::kMentorProfiles, keys::MentorProfile{.mentor_id = mentor_id}.encode(), rec);
 }
 
 std::string lower(std::string s) {
@@ -64,13 +66,20 @@ void emit(storage::CommitContext& ctx, v1::MentorshipChange change, const v1::Me
   ctx.append_event(std::move(e), {m.mentor_id(), m.mentee_id()});
 }
 
-std::string pair_key(uint64_t mentee, uint64_t mentor, v1::Purpose purpose) {
-  return key_of(mentee, mentor, static_cast<uint64_t>(purpose));
+std::string mentorship_key(uint64_t id) { return keys::Mentorship{.mentorship_id = id}.encode(); }
+
+std::string conversation_key(uint64_t id) { return keys::Conversation{.conversation_id = id}.encode(); }
+
+// The open_pairs key of `m`'s mentee, mentor and purpose.
+std::string open_pair_key(const v1::Mentorship& m) {
+  return keys::OpenPair{
+      .mentee_id = m.mentee_id(), .mentor_id = m.mentor_id(), .purpose = static_cast<uint64_t>(m.purpose())}
+      .encode();
 }
 
 // Loads a mentorship the actor belongs to (see the class comment for codes).
 Result<v1::MentorshipRecord> load_for_member(storage::CommitContext& ctx, const v1::User& actor, uint64_t id) {
-  auto rec = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, key_of(id));
+  auto rec = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, mentorship_key(id));
   if (!rec) return rec.status();
   const bool member = rec->has_value() && ((*rec)->mentorship().mentor_id() == actor.id() ||
                                            (*rec)->mentorship().mentee_id() == actor.id());
@@ -84,9 +93,11 @@ Result<v1::MentorshipRecord> load_for_member(storage::CommitContext& ctx, const 
 
 // Lists a new mentorship under both members and marks its pair open.
 void index_new(storage::CommitContext& ctx, const v1::Mentorship& m) {
-  ctx.put(Cf::kUserMentorships, key_of(m.mentee_id(), m.id()), "");
-  ctx.put(Cf::kUserMentorships, key_of(m.mentor_id(), m.id()), "");
-  ctx.put(Cf::kOpenPairs, pair_key(m.mentee_id(), m.mentor_id(), m.purpose()), key_of(m.id()));
+  ctx.put(Cf::kUserMentorships,
+          keys::UserMentorship{.user_id = m.mentee_id(), .mentorship_id = m.id()}.encode(), "");
+  ctx.put(Cf::kUserMentorships,
+          keys::UserMentorship{.user_id = m.mentor_id(), .mentorship_id = m.id()}.encode(), "");
+  ctx.put(Cf::kOpenPairs, open_pair_key(m), storage::encode_u64(m.id()));
 }
 
 Status adjust_active(storage::CommitContext& ctx, uint64_t mentor_id, int delta) {
@@ -168,7 +179,10 @@ Result<v1::ListMentorsResult> Mentorships::list_mentors(const v1::User&, const v
 
 Status Mentorships::check_new_pair(storage::CommitContext& ctx, const v1::User& mentor, uint64_t mentee_id,
                                    v1::Purpose purpose) {
-  auto open = ctx.get(Cf::kOpenPairs, pair_key(mentee_id, mentor.id(), purpose));
+  auto open = ctx.get(Cf::kOpenPairs, keys::OpenPair{.mentee_id = mentee_id,
+                                                     .mentor_id = mentor.id(),
+                                                     .purpose = static_cast<uint64_t>(purpose)}
+                                          .encode());
   if (!open) return open.status();
   if (open->has_value()) {
     return already_exists("There is already an open " + purpose_name(purpose) + " mentorship or request with " +
@@ -191,7 +205,7 @@ Result<v1::MentorshipRecord> Mentorships::activate(storage::CommitContext& ctx, 
   conv.set_mentor_id(m->mentor_id());
   conv.set_mentee_id(m->mentee_id());
   conv.set_last_contact_ms(ctx.now_ms());
-  save(ctx, Cf::kConversations, key_of(conv.id()), conv);
+  save(ctx, Cf::kConversations, conversation_key(conv.id()), conv);
   m->set_state(v1::MENTORSHIP_STATE_ACTIVE);
   m->set_started_at_ms(ctx.now_ms());
   m->set_conversation_id(conv.id());
@@ -235,7 +249,7 @@ void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& re
         m->set_state(v1::MENTORSHIP_STATE_REQUESTED);
         m->set_request_note(req.note());
         m->set_requested_at_ms(ctx.now_ms());
-        save(ctx, Cf::kMentorships, key_of(m->id()), rec);
+        save(ctx, Cf::kMentorships, mentorship_key(m->id()), rec);
         index_new(ctx, *m);
         emit(ctx, v1::MENTORSHIP_CHANGE_REQUESTED, *m, mentee);
         out = *m;
@@ -264,7 +278,7 @@ void Mentorships::accept(const v1::User& actor, const v1::AcceptMentorship& req,
         }
         auto active = activate(ctx, std::move(*rec));
         if (!active) return active.status();
-        save(ctx, Cf::kMentorships, key_of(id), *active);
+        save(ctx, Cf::kMentorships, mentorship_key(id), *active);
         emit(ctx, v1::MENTORSHIP_CHANGE_ACCEPTED, active->mentorship(), actor.id());
         out = active->mentorship();
         return Status::ok();
@@ -299,8 +313,8 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
         m->set_ended_by(actor.id());
         m->set_decline_reason(req.reason());
         m->set_referred_mentor_id(req.referred_mentor_id());
-        ctx.del(Cf::kOpenPairs, pair_key(m->mentee_id(), m->mentor_id(), m->purpose()));
-        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        ctx.del(Cf::kOpenPairs, open_pair_key(*m));
+        save(ctx, Cf::kMentorships, mentorship_key(m->id()), *rec);
         emit(ctx, v1::MENTORSHIP_CHANGE_DECLINED, *m, actor.id());
         out = *m;
         return Status::ok();
@@ -339,7 +353,7 @@ void Mentorships::assign(const v1::User& actor, const v1::AssignMentorship& req,
         auto active = activate(ctx, std::move(rec));
         if (!active) return active.status();
         const auto& am = active->mentorship();
-        save(ctx, Cf::kMentorships, key_of(am.id()), *active);
+        save(ctx, Cf::kMentorships, mentorship_key(am.id()), *active);
         index_new(ctx, am);
         emit(ctx, v1::MENTORSHIP_CHANGE_ASSIGNED, am, actor.id());
         out = am;
@@ -365,17 +379,18 @@ void Mentorships::end(const v1::User& actor, const v1::EndMentorship& req, Done<
         m->set_ended_at_ms(ctx.now_ms());
         m->set_ended_by(actor.id());
         rec->set_end_reason_private(req.private_reason());
-        ctx.del(Cf::kOpenPairs, pair_key(m->mentee_id(), m->mentor_id(), m->purpose()));
+        ctx.del(Cf::kOpenPairs, open_pair_key(*m));
         if (was_active) {
           PRECEPTOR_RETURN_IF_ERROR(adjust_active(ctx, m->mentor_id(), -1));
-          auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(m->conversation_id()));
+          auto conv =
+              load<v1::ConversationRecord>(ctx, Cf::kConversations, conversation_key(m->conversation_id()));
           if (!conv) return conv.status();
           if (conv->has_value()) {
             (*conv)->set_read_only(true);
-            save(ctx, Cf::kConversations, key_of(m->conversation_id()), **conv);
+            save(ctx, Cf::kConversations, conversation_key(m->conversation_id()), **conv);
           }
         }
-        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        save(ctx, Cf::kMentorships, mentorship_key(m->id()), *rec);
         emit(ctx, v1::MENTORSHIP_CHANGE_ENDED, *m, actor.id());
         out = *m;
         return Status::ok();
@@ -405,7 +420,7 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
         *a->mutable_channels() = req.channels();
         a->set_proposed_by(actor.id());
         a->set_proposed_at_ms(ctx.now_ms());
-        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        save(ctx, Cf::kMentorships, mentorship_key(m->id()), *rec);
         emit(ctx, v1::MENTORSHIP_CHANGE_AGREEMENT_PROPOSED, *m, actor.id());
         out = *m;
         return Status::ok();
@@ -430,14 +445,15 @@ void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreem
         *m->mutable_agreement() = m->proposed_agreement();
         m->mutable_agreement()->set_accepted_at_ms(ctx.now_ms());
         m->clear_proposed_agreement();
-        save(ctx, Cf::kMentorships, key_of(m->id()), *rec);
+        save(ctx, Cf::kMentorships, mentorship_key(m->id()), *rec);
         // The cadence counts from the agreement.
-        auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(m->conversation_id()));
+        auto conv =
+            load<v1::ConversationRecord>(ctx, Cf::kConversations, conversation_key(m->conversation_id()));
         if (!conv) return conv.status();
         if (conv->has_value()) {
           (*conv)->set_last_contact_ms(std::max((*conv)->last_contact_ms(), ctx.now_ms()));
           (*conv)->set_checkin_due_notified_ms(0);
-          save(ctx, Cf::kConversations, key_of(m->conversation_id()), **conv);
+          save(ctx, Cf::kConversations, conversation_key(m->conversation_id()), **conv);
         }
         emit(ctx, v1::MENTORSHIP_CHANGE_AGREEMENT_ACCEPTED, *m, actor.id());
         out = *m;
@@ -463,7 +479,7 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
   std::vector<v1::MentorshipRecord> records;
   Status st;
   auto collect = [&](uint64_t id) {
-    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, key_of(id));
+    auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, mentorship_key(id));
     if (!rec) {
       st = rec.status();
       return false;
@@ -471,15 +487,28 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
     if (rec->has_value()) records.push_back(std::move(**rec));
     return true;
   };
-  if (is_director(actor)) {
-    st = scan_prefix(store_, Cf::kMentorships, "", [&](std::string_view key, std::string_view) {
-      return collect(*storage::decode_u64(key));
-    });
-  } else {
-    st = scan_prefix(store_, Cf::kUserMentorships, key_of(actor.id()), [&](std::string_view key, std::string_view) {
-      return collect(*storage::decode_u64(key, 8));
-    });
-  }
+  // Every mentorship for a director; otherwise the actor's own, from their index.
+  auto all = [&](std::string_view key, std::string_view) {
+    const std::optional<keys::Mentorship> entry = keys::Mentorship::decode(key);
+    if (!entry) {
+      st = data_loss("A stored key of " + std::string(storage::cf_name(Cf::kMentorships)) + " is damaged.");
+      return false;
+    }
+    return collect(entry->mentorship_id);
+  };
+  auto own = [&](std::string_view key, std::string_view) {
+    const std::optional<keys::UserMentorship> entry = keys::UserMentorship::decode(key);
+    if (!entry) {
+      st = data_loss("A stored index entry of " + std::string(storage::cf_name(Cf::kUserMentorships)) +
+                     " is damaged.");
+      return false;
+    }
+    return collect(entry->mentorship_id);
+  };
+  auto scanned = is_director(actor) ? store_.scan_prefix(Cf::kMentorships, "", all)
+                                    : store_.scan_prefix(Cf::kUserMentorships,
+                                                         keys::UserMentorship::prefix(actor.id()), own);
+  if (!scanned) return scanned.status();
   if (!st) return st;
   v1::ListMentorshipsResult out;
   const int64_t now = clock_.now_ms();
@@ -489,7 +518,8 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
     if (auto u = accounts_.get_user(rec.mentorship().mentor_id())) *view->mutable_mentor() = *u;
     if (auto u = accounts_.get_user(rec.mentorship().mentee_id())) *view->mutable_mentee() = *u;
     if (rec.mentorship().conversation_id() != 0) {
-      auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations, key_of(rec.mentorship().conversation_id()));
+      auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations,
+                                               conversation_key(rec.mentorship().conversation_id()));
       if (conv && conv->has_value()) *view->mutable_engagement() = engagement(rec.mentorship(), **conv, now);
     }
   }
@@ -499,7 +529,7 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
 size_t Mentorships::run_timed_work() {
   const int64_t now = clock_.now_ms();
   std::vector<v1::MentorshipRecord> due;
-  auto st = scan_prefix(store_, Cf::kMentorships, "", [&](std::string_view, std::string_view value) {
+  auto st = store_.scan_prefix(Cf::kMentorships, "", [&](std::string_view, std::string_view value) {
     v1::MentorshipRecord rec;
     if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
     const auto& m = rec.mentorship();
@@ -517,7 +547,7 @@ size_t Mentorships::run_timed_work() {
     const uint64_t id = candidate.mentorship().id();
     committer_.submit(
         [id, now](storage::CommitContext& ctx) -> Status {
-          auto loaded = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, key_of(id));
+          auto loaded = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, mentorship_key(id));
           if (!loaded) return loaded.status();
           if (!loaded->has_value()) return Status::ok();
           v1::MentorshipRecord rec = std::move(**loaded);
@@ -527,19 +557,20 @@ size_t Mentorships::run_timed_work() {
             if (waited >= kRequestExpiryMs) {
               m->set_state(v1::MENTORSHIP_STATE_EXPIRED);
               m->set_ended_at_ms(now);
-              ctx.del(Cf::kOpenPairs, pair_key(m->mentee_id(), m->mentor_id(), m->purpose()));
-              save(ctx, Cf::kMentorships, key_of(id), rec);
+              ctx.del(Cf::kOpenPairs, open_pair_key(*m));
+              save(ctx, Cf::kMentorships, mentorship_key(id), rec);
               emit(ctx, v1::MENTORSHIP_CHANGE_EXPIRED, *m, 0);
             } else if (waited >= kRequestReminderMs && !m->reminder_sent()) {
               m->set_reminder_sent(true);
-              save(ctx, Cf::kMentorships, key_of(id), rec);
+              save(ctx, Cf::kMentorships, mentorship_key(id), rec);
               emit(ctx, v1::MENTORSHIP_CHANGE_REMINDER, *m, 0);
             }
             return Status::ok();
           }
           if (m->state() != v1::MENTORSHIP_STATE_ACTIVE || !m->has_agreement()) return Status::ok();
           const int64_t period = cadence_ms(m->agreement().cadence());
-          auto conv = load<v1::ConversationRecord>(ctx, Cf::kConversations, key_of(m->conversation_id()));
+          auto conv =
+              load<v1::ConversationRecord>(ctx, Cf::kConversations, conversation_key(m->conversation_id()));
           if (!conv) return conv.status();
           if (!conv->has_value() || period <= 0) return Status::ok();
           v1::ConversationRecord c = std::move(**conv);
@@ -547,7 +578,7 @@ size_t Mentorships::run_timed_work() {
           // Once per lapsed period: again only after another full period of silence.
           if (c.checkin_due_notified_ms() != 0 && now - c.checkin_due_notified_ms() < period) return Status::ok();
           c.set_checkin_due_notified_ms(now);
-          save(ctx, Cf::kConversations, key_of(c.id()), c);
+          save(ctx, Cf::kConversations, conversation_key(c.id()), c);
           v1::Event e;
           auto* dueev = e.mutable_checkin_due();
           dueev->set_mentorship_id(id);

@@ -1,8 +1,11 @@
 #pragma once
 
 // Small typed helpers for reading and writing protobuf records, shared by the
-// services. Internal to server/services.
+// services. Internal to server/services. Keys come from the named codecs in
+// storage/keys.h; ranges are read with Store::scan and CommitContext::scan.
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,19 +16,6 @@
 #include "storage/store.h"
 
 namespace preceptor::services {
-
-inline std::string key_of(uint64_t a) { return storage::encode_u64(a); }
-inline std::string key_of(uint64_t a, uint64_t b) {
-  std::string k;
-  storage::append_u64(k, a);
-  storage::append_u64(k, b);
-  return k;
-}
-inline std::string key_of(uint64_t a, uint64_t b, uint64_t c) {
-  std::string k = key_of(a, b);
-  storage::append_u64(k, c);
-  return k;
-}
 
 // Reads a record inside a mutation (sees the group's earlier writes).
 // nullopt when absent; DATA_LOSS when the bytes do not parse.
@@ -53,20 +43,6 @@ Result<std::optional<M>> load(const storage::Store& store, storage::Cf cf, std::
 template <class M>
 void save(storage::CommitContext& ctx, storage::Cf cf, std::string_view key, const M& m) {
   ctx.put(cf, key, m.SerializeAsString());
-}
-
-// Iterates keys of `cf` starting with `prefix`, calling fn(key, value) until
-// it returns false.
-template <class Fn>
-Status scan_prefix(const storage::Store& store, storage::Cf cf, std::string_view prefix, Fn fn) {
-  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(cf)));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
-    std::string_view key(it->key().data(), it->key().size());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
-  }
-  if (!it->status().ok()) return unavailable("The database could not be read (" + it->status().ToString() + ").");
-  return Status::ok();
 }
 
 // Runs `apply` on the committer and hands `done` the value it produced.

@@ -1,7 +1,6 @@
 #include "storage/committer.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/iterator.h>
 
 #include <algorithm>
 #include <future>
@@ -37,12 +36,11 @@ ApplyFn append(std::vector<uint64_t> audience = {1}, uint64_t* position = nullpt
 
 std::vector<uint64_t> stored_positions(const Store& store) {
   std::vector<uint64_t> positions;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kEvents)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    positions.push_back(decode_u64(std::string_view(it->key().data(), it->key().size())).value_or(0));
-  }
-  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  Result<ScanEnd> end = store.scan(Cf::kEvents, {}, [&](std::string_view key, std::string_view) {
+    positions.push_back(keys::Event::decode(key).value_or(keys::Event{.position = 0}).position);
+    return true;
+  });
+  EXPECT_TRUE(end.is_ok()) << end.status().to_string();
   return positions;
 }
 
@@ -119,7 +117,8 @@ TEST_F(CommitterTest, EventIsStoredWithItsAudienceAndIndexedInEachInbox) {
   ASSERT_TRUE(commit_and_wait(*committer_, append({4, 9}, &position)).is_ok());
   ASSERT_EQ(position, 1u);
 
-  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, encode_u64(position));
+  Result<std::optional<std::string>> bytes =
+      store_->get(Cf::kEvents, keys::Event{.position = position}.encode());
   ASSERT_TRUE(bytes.is_ok() && bytes->has_value());
   v1::EventRecord record;
   ASSERT_TRUE(record.ParseFromString(**bytes));
@@ -129,13 +128,15 @@ TEST_F(CommitterTest, EventIsStoredWithItsAudienceAndIndexedInEachInbox) {
   EXPECT_EQ(std::vector<uint64_t>(record.audience().begin(), record.audience().end()),
             (std::vector<uint64_t>{4, 9}));
   for (uint64_t user : {4u, 9u}) {
-    Result<std::optional<std::string>> inbox = store_->get(Cf::kUserInbox, user_inbox_key(user, position));
+    Result<std::optional<std::string>> inbox =
+        store_->get(Cf::kUserInbox, keys::UserInbox{.user_id = user, .position = position}.encode());
     ASSERT_TRUE(inbox.is_ok() && inbox->has_value());
     v1::Event copy;  // the inbox carries the event itself
     ASSERT_TRUE(copy.ParseFromString(**inbox));
     EXPECT_EQ(copy.SerializeAsString(), record.event().SerializeAsString());
   }
-  Result<std::optional<std::string>> other = store_->get(Cf::kUserInbox, user_inbox_key(5, position));
+  Result<std::optional<std::string>> other =
+      store_->get(Cf::kUserInbox, keys::UserInbox{.user_id = 5, .position = position}.encode());
   ASSERT_TRUE(other.is_ok());
   EXPECT_FALSE(other->has_value());
 }
@@ -243,12 +244,13 @@ TEST_F(CommitterTest, RejectedMutationGivesBackItsPositionsIdsAndWrites) {
   ASSERT_TRUE(bob.is_ok());
   EXPECT_FALSE(bob->has_value());
   // The stored event at 3 is c's, indexed for c's audience only.
-  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, encode_u64(3));
+  Result<std::optional<std::string>> bytes = store_->get(Cf::kEvents, keys::Event{.position = 3}.encode());
   ASSERT_TRUE(bytes.is_ok() && bytes->has_value());
   v1::EventRecord record;
   ASSERT_TRUE(record.ParseFromString(**bytes));
   EXPECT_EQ(record.event().session_ended().reason(), "c");
-  Result<std::optional<std::string>> b_inbox = store_->get(Cf::kUserInbox, user_inbox_key(2, 3));
+  Result<std::optional<std::string>> b_inbox =
+      store_->get(Cf::kUserInbox, keys::UserInbox{.user_id = 2, .position = 3}.encode());
   ASSERT_TRUE(b_inbox.is_ok());
   EXPECT_FALSE(b_inbox->has_value());
 }
@@ -325,6 +327,169 @@ TEST_F(CommitterTest, GetSeesEarlierMutationsOfTheSameGroup) {
   Result<std::optional<std::string>> on_disk = store_->get(Cf::kUsernames, "on-disk");
   ASSERT_TRUE(on_disk.is_ok());
   EXPECT_FALSE(on_disk->has_value());
+}
+
+// The mentorship ids of user 1 (user_mentorships), as a mutation scanning
+// them sees them; `limits` as for CommitContext::scan.
+std::vector<uint64_t> mentorships_of_user_1(CommitContext& ctx, ScanEnd* end = nullptr,
+                                            ScanLimits limits = {}) {
+  std::vector<uint64_t> ids;
+  Result<ScanEnd> scanned = ctx.scan_prefix(
+      Cf::kUserMentorships, keys::UserMentorship::prefix(1),
+      [&](std::string_view key, std::string_view) {
+        ids.push_back(keys::UserMentorship::decode(key).value().mentorship_id);
+        return true;
+      },
+      limits);
+  EXPECT_TRUE(scanned.is_ok()) << scanned.status().to_string();
+  if (end != nullptr && scanned.is_ok()) *end = *scanned;
+  return ids;
+}
+
+std::string user_mentorship(uint64_t user, uint64_t mentorship) {
+  return keys::UserMentorship{.user_id = user, .mentorship_id = mentorship}.encode();
+}
+
+TEST_F(CommitterTest, ScanSeesEarlierMutationsOfTheGroupInKeyOrderAmongStoredKeys) {
+  // On disk: user 1's mentorships 2, 4 and 6, and user 2's 3 (outside the scan).
+  ASSERT_TRUE(commit_and_wait(*committer_, [](CommitContext& ctx) {
+                for (uint64_t id : {2, 4, 6}) ctx.put(Cf::kUserMentorships, user_mentorship(1, id), "");
+                ctx.put(Cf::kUserMentorships, user_mentorship(2, 3), "");
+                return Status::ok();
+              }).is_ok());
+
+  ScriptedWrite write(store_->db());
+  write.hold_first_call();
+  committer_->set_write_fn_for_test(write.fn());
+  Completions done(5);
+  committer_->submit(append(), done.slot(0));
+  ASSERT_TRUE(write.wait_held());
+
+  // One group: a writes and deletes, b scans (and writes, and scans again),
+  // c writes and is rejected, d scans.
+  std::vector<uint64_t> seen_by_b, seen_by_b_after_own_write, seen_by_d;
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kUserMentorships, user_mentorship(1, 5), "");
+        ctx.put(Cf::kUserMentorships, user_mentorship(1, 3), "");
+        ctx.del(Cf::kUserMentorships, user_mentorship(1, 4));
+        return Status::ok();
+      },
+      done.slot(1));
+  committer_->submit(
+      [&](CommitContext& ctx) {
+        seen_by_b = mentorships_of_user_1(ctx);
+        ctx.put(Cf::kUserMentorships, user_mentorship(1, 7), "");
+        seen_by_b_after_own_write = mentorships_of_user_1(ctx);
+        return Status::ok();
+      },
+      done.slot(2));
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kUserMentorships, user_mentorship(1, 1), "");
+        return failed_precondition("rejected on purpose");
+      },
+      done.slot(3));
+  committer_->submit(
+      [&](CommitContext& ctx) {
+        seen_by_d = mentorships_of_user_1(ctx);
+        return Status::ok();
+      },
+      done.slot(4));
+  write.release();
+  ASSERT_TRUE(done.wait_all());
+  EXPECT_EQ(committer_->groups_total(), 3u);  // the setup, the held write, then a..d together
+  EXPECT_EQ(done.at(3).code(), v1::ERROR_CODE_FAILED_PRECONDITION);
+
+  // 3 and 5 put earlier in the group, 4 deleted earlier in the group, in key order among 2 and 6 on disk.
+  EXPECT_EQ(seen_by_b, (std::vector<uint64_t>{2, 3, 5, 6}));
+  EXPECT_EQ(seen_by_b_after_own_write, (std::vector<uint64_t>{2, 3, 5, 6, 7}));
+  EXPECT_EQ(seen_by_d, (std::vector<uint64_t>{2, 3, 5, 6, 7}));  // not c's 1: rejected
+  // And the disk agrees once the group is written.
+  std::vector<uint64_t> stored;
+  ASSERT_TRUE(store_
+                  ->scan_prefix(Cf::kUserMentorships, keys::UserMentorship::prefix(1),
+                                [&](std::string_view key, std::string_view) {
+                                  stored.push_back(keys::UserMentorship::decode(key)->mentorship_id);
+                                  return true;
+                                })
+                  .is_ok());
+  EXPECT_EQ(stored, seen_by_d);
+}
+
+TEST_F(CommitterTest, ScanInAMutationPagesOverTheMergedView) {
+  ASSERT_TRUE(commit_and_wait(*committer_, [](CommitContext& ctx) {
+                for (uint64_t id : {2, 4}) ctx.put(Cf::kUserMentorships, user_mentorship(1, id), "");
+                return Status::ok();
+              }).is_ok());
+  ScanEnd first_end = ScanEnd::kEndOfRange;
+  ScanEnd last_end = ScanEnd::kLimitReached;
+  std::vector<uint64_t> first, last;
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) {
+                ctx.put(Cf::kUserMentorships, user_mentorship(1, 3), "");
+                first = mentorships_of_user_1(ctx, &first_end, {.max_entries = 2});
+                last = mentorships_of_user_1(ctx, &last_end, {.max_entries = 3});
+                return Status::ok();
+              }).is_ok());
+  EXPECT_EQ(first, (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(first_end, ScanEnd::kLimitReached);
+  EXPECT_EQ(last, (std::vector<uint64_t>{2, 3, 4}));
+  EXPECT_EQ(last_end, ScanEnd::kEndOfRange);
+}
+
+// Revoking every token of a user reads the index and deletes as it goes.
+TEST_F(CommitterTest, ScanInAMutationMayWriteAsItGoes) {
+  ASSERT_TRUE(commit_and_wait(*committer_, [](CommitContext& ctx) {
+                for (uint64_t id : {2, 4}) ctx.put(Cf::kUserMentorships, user_mentorship(1, id), "");
+                return Status::ok();
+              }).is_ok());
+  std::vector<uint64_t> deleted, left;
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) -> Status {
+                ctx.put(Cf::kUserMentorships, user_mentorship(1, 3), "");
+                Result<ScanEnd> end =
+                    ctx.scan_prefix(Cf::kUserMentorships, keys::UserMentorship::prefix(1),
+                                    [&](std::string_view key, std::string_view) {
+                                      ctx.del(Cf::kUserMentorships, key);
+                                      deleted.push_back(keys::UserMentorship::decode(key)->mentorship_id);
+                                      return true;
+                                    });
+                if (!end) return end.status();
+                left = mentorships_of_user_1(ctx);
+                return Status::ok();
+              }).is_ok());
+  EXPECT_EQ(deleted, (std::vector<uint64_t>{2, 3, 4}));
+  EXPECT_TRUE(left.empty());
+  EXPECT_TRUE(store_
+                  ->scan_prefix(Cf::kUserMentorships, "",
+                                [](std::string_view, std::string_view) {
+                                  ADD_FAILURE() << "a deleted entry is still stored";
+                                  return true;
+                                })
+                  .is_ok());
+}
+
+// Kept families hold values of earlier groups in memory too; a scan merges
+// those with the disk without showing anything twice.
+TEST_F(CommitterTest, ScanOfAKeptFamilySeesEachKeyOnce) {
+  static_assert(kept_by_committer(Cf::kConversations));
+  auto conversation = [](uint64_t id) { return keys::Conversation{.conversation_id = id}.encode(); };
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) {
+                ctx.put(Cf::kConversations, conversation(1), "1a");
+                ctx.put(Cf::kConversations, conversation(2), "2a");
+                return Status::ok();
+              }).is_ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) -> Status {
+                ctx.put(Cf::kConversations, conversation(2), "2b");
+                ctx.put(Cf::kConversations, conversation(3), "3b");
+                Result<ScanEnd> end =
+                    ctx.scan(Cf::kConversations, {}, [&](std::string_view, std::string_view value) {
+                      seen.emplace_back(value);
+                      return true;
+                    });
+                return end.status();
+              }).is_ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"1a", "2b", "3b"}));
 }
 
 // Conversations are a family the committer keeps in memory across groups:
@@ -416,7 +581,8 @@ TEST_F(CommitterTest, SinkGetsEventsInOrderOnceDurableAndBeforeDone) {
     std::lock_guard lock(mu);
     for (const CommittedEvent& e : events) {
       // Durable means readable by anyone, through the store, right now.
-      Result<std::optional<std::string>> stored = store_->get(Cf::kEvents, encode_u64(e.event->position()));
+      Result<std::optional<std::string>> stored =
+          store_->get(Cf::kEvents, keys::Event{.position = e.event->position()}.encode());
       if (!stored.is_ok() || !stored->has_value())
         problems.push_back("not readable: " + std::to_string(e.event->position()));
       if (e.event->time_ms() != clock_.now_ms()) problems.push_back("time_ms not set");

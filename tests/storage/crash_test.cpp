@@ -145,8 +145,7 @@ TEST(Crash, AcknowledgedEventsSurviveKill9AndTheLogHasNoGaps) {
         store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kUserInbox)));
     uint64_t expected = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      std::optional<UserPosition> key =
-          decode_user_inbox_key(std::string_view(it->key().data(), it->key().size()));
+      std::optional<keys::UserInbox> key = keys::UserInbox::decode(it->key().ToStringView());
       ASSERT_TRUE(key.has_value());
       ASSERT_EQ(key->user_id, kAudienceUser);
       ASSERT_EQ(key->position, expected + 1) << "inbox and events disagree";

@@ -2,14 +2,19 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/slice_transform.h>
 
+#include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
+#include "storage/rocksdb_options.h"
 #include "tests/storage/storage_test_util.h"
 
 namespace preceptor::storage {
@@ -60,7 +65,7 @@ TEST(Store, FirstOpenCreatesTheFolderAndItsIdentity) {
   EXPECT_EQ(store->schema_version(), kSchemaVersion);
   EXPECT_EQ(store->last_position_at_open(), 0u);
   EXPECT_EQ(store->path(), dir.data());
-  for (size_t i = 0; i < kCfCount; ++i) EXPECT_NE(store->cf(static_cast<Cf>(i)), nullptr) << kCfNames[i];
+  for (const CfSpec& spec : kCfTable) EXPECT_NE(store->cf(spec.id), nullptr) << spec.name;
 
   Result<std::optional<std::string>> version = store->get(Cf::kMeta, "schema_version");
   ASSERT_TRUE(version.is_ok());
@@ -119,7 +124,8 @@ TEST(Store, LastPositionAtOpenIsTheHighestEvent) {
     }
     // Keys in a later family must not count.
     ASSERT_TRUE(store->db()
-                    ->Put(rocksdb::WriteOptions(), store->cf(Cf::kUserInbox), user_inbox_key(1, 9999), "")
+                    ->Put(rocksdb::WriteOptions(), store->cf(Cf::kUserInbox),
+                          keys::UserInbox{.user_id = 1, .position = 9999}.encode(), "")
                     .ok());
   }
   std::unique_ptr<Store> store = open_ok(dir.data());
@@ -264,6 +270,244 @@ TEST(Store, FolderIsFreeAgainAfterClose) {
   TempDir dir;
   { ASSERT_NE(open_ok(dir.data()), nullptr); }
   EXPECT_NE(open_ok(dir.data()), nullptr);
+}
+
+// ---- scans ----
+
+constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+
+std::string inbox(uint64_t user, uint64_t position) {
+  return keys::UserInbox{.user_id = user, .position = position}.encode();
+}
+
+// A store with inbox entries of users 0, 1, 2, kMax - 1 and kMax, written
+// directly (the committer is not under test here); each value names its key.
+class StoreScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = open_ok(dir_.data());
+    ASSERT_NE(store_, nullptr);
+    for (auto [user, position] : std::vector<std::pair<uint64_t, uint64_t>>{
+             {0, 5}, {1, 1}, {1, 2}, {1, 3}, {1, 256}, {2, 1}, {kMax - 1, 7}, {kMax, 1}, {kMax, kMax}}) {
+      put(inbox(user, position), value_of(user, position));
+    }
+  }
+
+  static std::string value_of(uint64_t user, uint64_t position) {
+    return std::to_string(user) + "/" + std::to_string(position);
+  }
+
+  void put(const std::string& key, const std::string& value) {
+    ASSERT_TRUE(store_->db()->Put(rocksdb::WriteOptions(), store_->cf(Cf::kUserInbox), key, value).ok());
+  }
+
+  struct Scanned {
+    std::vector<std::string> values;
+    ScanEnd end = ScanEnd::kEndOfRange;
+  };
+
+  Scanned scan(KeyRange range, ScanLimits limits = {}) {
+    Scanned out;
+    Result<ScanEnd> end = store_->scan(
+        Cf::kUserInbox, range,
+        [&](std::string_view, std::string_view value) {
+          out.values.emplace_back(value);
+          return true;
+        },
+        limits);
+    EXPECT_TRUE(end.is_ok()) << end.status().to_string();
+    if (end.is_ok()) out.end = *end;
+    return out;
+  }
+
+  Scanned scan_prefix(const std::string& prefix) {
+    Scanned out;
+    Result<ScanEnd> end =
+        store_->scan_prefix(Cf::kUserInbox, prefix, [&](std::string_view, std::string_view value) {
+          out.values.emplace_back(value);
+          return true;
+        });
+    EXPECT_TRUE(end.is_ok()) << end.status().to_string();
+    if (end.is_ok()) out.end = *end;
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreScanTest, RangeIsHalfOpenAndInKeyOrder) {
+  const std::string begin = inbox(1, 2);
+  const std::string end = inbox(1, 256);
+  Scanned s = scan({.begin = begin, .end = end});
+  EXPECT_EQ(s.values, (std::vector<std::string>{"1/2", "1/3"}));
+  EXPECT_EQ(s.end, ScanEnd::kEndOfRange);
+}
+
+TEST_F(StoreScanTest, EmptyBoundsMeanTheWholeFamily) {
+  Scanned s = scan({});
+  EXPECT_EQ(s.values, (std::vector<std::string>{"0/5", "1/1", "1/2", "1/3", "1/256", "2/1",
+                                                std::to_string(kMax - 1) + "/7", std::to_string(kMax) + "/1",
+                                                std::to_string(kMax) + "/" + std::to_string(kMax)}));
+  EXPECT_EQ(s.end, ScanEnd::kEndOfRange);
+  const std::string end = inbox(1, 0);
+  EXPECT_EQ(scan({.end = end}).values, (std::vector<std::string>{"0/5"}));
+}
+
+TEST_F(StoreScanTest, EmptyRangeCallsNothing) {
+  const std::string key = inbox(1, 2);
+  EXPECT_TRUE(scan({.begin = key, .end = key}).values.empty());
+  const std::string past = inbox(3, 0);
+  const std::string before_max = inbox(kMax - 1, 0);
+  EXPECT_TRUE(scan({.begin = past, .end = before_max}).values.empty());
+}
+
+TEST_F(StoreScanTest, PrefixScanStaysInsideOneId) {
+  EXPECT_EQ(scan_prefix(keys::UserInbox::prefix(1)).values,
+            (std::vector<std::string>{"1/1", "1/2", "1/3", "1/256"}));
+  EXPECT_EQ(scan_prefix(keys::UserInbox::prefix(0)).values, (std::vector<std::string>{"0/5"}));
+  EXPECT_TRUE(scan_prefix(keys::UserInbox::prefix(3)).values.empty());
+  // The last id has no key above its prefix: the scan runs to the family's end.
+  EXPECT_EQ(scan_prefix(keys::UserInbox::prefix(kMax)).values,
+            (std::vector<std::string>{std::to_string(kMax) + "/1",
+                                      std::to_string(kMax) + "/" + std::to_string(kMax)}));
+  EXPECT_EQ(scan_prefix(keys::UserInbox::prefix(kMax - 1)).values,
+            (std::vector<std::string>{std::to_string(kMax - 1) + "/7"}));
+}
+
+TEST_F(StoreScanTest, MaxEntriesPagesAndSaysWhenMoreFollow) {
+  const std::string end = keys::prefix_end(keys::UserInbox::prefix(1));
+  std::string begin = keys::UserInbox::prefix(1);
+  Scanned first = scan({.begin = begin, .end = end}, {.max_entries = 3});
+  EXPECT_EQ(first.values, (std::vector<std::string>{"1/1", "1/2", "1/3"}));
+  EXPECT_EQ(first.end, ScanEnd::kLimitReached);
+  // The next page starts after the last key handed out; it ends the range
+  // with room to spare, so nothing more follows.
+  begin = inbox(1, 4);
+  Scanned second = scan({.begin = begin, .end = end}, {.max_entries = 3});
+  EXPECT_EQ(second.values, (std::vector<std::string>{"1/256"}));
+  EXPECT_EQ(second.end, ScanEnd::kEndOfRange);
+  // A page that takes exactly the range's last entries has nothing more either.
+  begin = keys::UserInbox::prefix(1);
+  Scanned exact = scan({.begin = begin, .end = end}, {.max_entries = 4});
+  EXPECT_EQ(exact.values.size(), 4u);
+  EXPECT_EQ(exact.end, ScanEnd::kEndOfRange);
+}
+
+TEST_F(StoreScanTest, MaxBytesCountsKeysAndValuesButAlwaysHandsOutOne) {
+  const std::string begin = keys::UserInbox::prefix(1);
+  const std::string end = keys::prefix_end(begin);
+  // Each entry is a 16-byte key and a 3-byte value ("1/1").
+  Scanned one = scan({.begin = begin, .end = end}, {.max_bytes = 1});
+  EXPECT_EQ(one.values, (std::vector<std::string>{"1/1"}));
+  EXPECT_EQ(one.end, ScanEnd::kLimitReached);
+  Scanned two = scan({.begin = begin, .end = end}, {.max_bytes = 2 * 19});
+  EXPECT_EQ(two.values, (std::vector<std::string>{"1/1", "1/2"}));
+  EXPECT_EQ(two.end, ScanEnd::kLimitReached);
+  Scanned all = scan({.begin = begin, .end = end}, {.max_bytes = 1000});
+  EXPECT_EQ(all.values.size(), 4u);
+  EXPECT_EQ(all.end, ScanEnd::kEndOfRange);
+}
+
+TEST_F(StoreScanTest, FnReturningFalseStopsTheScan) {
+  std::vector<std::string> keys_seen;
+  Result<ScanEnd> end = store_->scan_prefix(Cf::kUserInbox, keys::UserInbox::prefix(1),
+                                            [&](std::string_view key, std::string_view) {
+                                              keys_seen.emplace_back(key);
+                                              return keys_seen.size() < 2;
+                                            });
+  ASSERT_TRUE(end.is_ok()) << end.status().to_string();
+  EXPECT_EQ(*end, ScanEnd::kStoppedByFn);
+  EXPECT_EQ(keys_seen, (std::vector<std::string>{inbox(1, 1), inbox(1, 2)}));
+}
+
+// ---- the table of column families ----
+
+std::string hint_name(const rocksdb::ColumnFamilyOptions& o) {
+  return o.memtable_insert_with_hint_prefix_extractor ? o.memtable_insert_with_hint_prefix_extractor->GetId()
+                                                      : "";
+}
+
+// The tuning measured by the benchmarks: a change here is a change of the
+// write path's cost, so it must be on purpose.
+TEST(ColumnFamilies, TableKeepsTheTunedHintsBloomAndKeptFamilies) {
+  std::map<std::string_view, std::string> hints;
+  std::vector<std::string_view> kept;
+  std::vector<std::string_view> bloom;
+  std::vector<std::string_view> blob;
+  const rocksdb::Options db = db_options(StoreOptions{});
+  for (const CfSpec& spec : kCfTable) {
+    const std::string hint = hint_name(family_options(db, spec));
+    if (!hint.empty()) hints[spec.name] = hint;
+    if (spec.kept_by_committer) kept.push_back(spec.name);
+    if (spec.memtable_whole_key_bloom) bloom.push_back(spec.name);
+    if (spec.blob_values) blob.push_back(spec.name);
+  }
+  EXPECT_EQ(hints, (std::map<std::string_view, std::string>{
+                       {"events", "rocksdb.FixedPrefix.0"},
+                       {"user_inbox", "rocksdb.FixedPrefix.8"},
+                       {"conversations", "rocksdb.FixedPrefix.8"},
+                       {"messages", "rocksdb.FixedPrefix.8"},
+                       {"client_message_ids", "rocksdb.FixedPrefix.16"},
+                       {"read_markers", "rocksdb.FixedPrefix.16"},
+                   }));
+  EXPECT_EQ(kept, (std::vector<std::string_view>{"meta", "users", "mentor_profiles", "mentorships",
+                                                 "conversations", "read_markers"}));
+  EXPECT_EQ(bloom, (std::vector<std::string_view>{"client_message_ids"}));
+  EXPECT_TRUE(blob.empty());
+}
+
+TEST(ColumnFamilies, StoreOpensEveryFamilyWithTheOptionsOfItsRow) {
+  TempDir dir;
+  std::unique_ptr<Store> store = open_ok(dir.data());
+  ASSERT_NE(store, nullptr);
+  const rocksdb::Options db = db_options(StoreOptions{});
+  for (const CfSpec& spec : kCfTable) {
+    const rocksdb::ColumnFamilyOptions expected = family_options(db, spec);
+    const rocksdb::ColumnFamilyOptions opened = store->db()->GetOptions(store->cf(spec.id));
+    EXPECT_EQ(hint_name(opened), hint_name(expected)) << spec.name;
+    EXPECT_EQ(opened.memtable_whole_key_filtering, spec.memtable_whole_key_bloom) << spec.name;
+    EXPECT_EQ(opened.memtable_prefix_bloom_size_ratio, expected.memtable_prefix_bloom_size_ratio)
+        << spec.name;
+    EXPECT_EQ(opened.enable_blob_files, spec.blob_values) << spec.name;
+  }
+}
+
+TEST(ColumnFamilies, BlobFamilyStoresLargeValuesInBlobFiles) {
+  // No family uses blob files yet; this one plays the part of the first.
+  const CfSpec documents{.id = Cf::kCount, .name = "documents", .blob_values = true};
+  TempDir dir;
+  rocksdb::Options db = db_options(StoreOptions{.path = dir.data()});
+  db.create_missing_column_families = true;
+  const rocksdb::ColumnFamilyOptions options = family_options(db, documents);
+  EXPECT_TRUE(options.enable_blob_files);
+  EXPECT_EQ(options.min_blob_size, kMinBlobBytes);
+  EXPECT_TRUE(options.enable_blob_garbage_collection);
+
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ASSERT_TRUE(rocksdb::DB::Open(db, dir.data(),
+                                {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(db)},
+                                 {"documents", options}},
+                                &handles, &raw)
+                  .ok());
+  std::unique_ptr<rocksdb::DB> owned(raw);
+  const std::string large(64 << 10, 'd');
+  ASSERT_TRUE(owned->Put(rocksdb::WriteOptions(), handles[1], "cv-draft-1", large).ok());
+  ASSERT_TRUE(owned->Put(rocksdb::WriteOptions(), handles[1], "note", "small").ok());
+  ASSERT_TRUE(owned->Flush(rocksdb::FlushOptions(), handles[1]).ok());
+  size_t blob_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.data())) {
+    if (entry.path().extension() == ".blob") ++blob_files;
+  }
+  EXPECT_EQ(blob_files, 1u);
+  std::string value;
+  ASSERT_TRUE(owned->Get(rocksdb::ReadOptions(), handles[1], "cv-draft-1", &value).ok());
+  EXPECT_EQ(value, large);
+  ASSERT_TRUE(owned->Get(rocksdb::ReadOptions(), handles[1], "note", &value).ok());
+  EXPECT_EQ(value, "small");
+  for (rocksdb::ColumnFamilyHandle* h : handles) owned->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  owned->Close().PermitUncheckedError();
 }
 
 }  // namespace

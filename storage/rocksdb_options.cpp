@@ -1,0 +1,65 @@
+#include "storage/rocksdb_options.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+
+#include "storage/store.h"
+
+namespace preceptor::storage {
+
+rocksdb::Options db_options(const StoreOptions& options) {
+  rocksdb::Options o;
+  o.IncreaseParallelism(2);
+  o.create_if_missing = options.create_if_missing;
+  // Our families are created after the schema check, never by Open.
+  o.create_missing_column_families = false;
+  // The WAL is our durability: every group is written with sync=true and
+  // must reach the log without a manual flush.
+  o.manual_wal_flush = false;
+  o.compaction_style = rocksdb::kCompactionStyleLevel;
+  o.level_compaction_dynamic_level_bytes = true;
+  // RocksDB's own info LOG: keep it from growing without bound.
+  o.max_log_file_size = 16 << 20;
+  o.keep_log_file_num = 4;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Index and filter blocks live in (and are bounded by) the block cache.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // One factory, so every family shares the one cache.
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions family_options(const rocksdb::Options& db_options, const CfSpec& spec) {
+  rocksdb::ColumnFamilyOptions o(db_options);
+  switch (spec.insert_hint.kind) {
+    case InsertHint::Kind::kNone:
+      break;
+    case InsertHint::Kind::kWholeFamily:
+      o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+      break;
+    case InsertHint::Kind::kLeadingBytes:
+      o.memtable_insert_with_hint_prefix_extractor.reset(
+          rocksdb::NewFixedPrefixTransform(spec.insert_hint.leading_bytes));
+      break;
+  }
+  if (spec.memtable_whole_key_bloom) {
+    o.memtable_prefix_bloom_size_ratio = 0.02;
+    o.memtable_whole_key_filtering = true;
+  }
+  if (spec.blob_values) {
+    o.enable_blob_files = true;
+    o.min_blob_size = kMinBlobBytes;
+    // Compactions move the live values out of old blob files, so the space
+    // of overwritten and deleted values comes back.
+    o.enable_blob_garbage_collection = true;
+  }
+  return o;
+}
+
+}  // namespace preceptor::storage
