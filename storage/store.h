@@ -38,12 +38,6 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // The raw database, for storage/ itself and tests. Services read through
-  // get() and scan(); server/services/accounts.cpp still uses these two, and
-  // they become private once it moves to the read API.
-  rocksdb::DB* db() const { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* cf(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
-
   // Point read; nullopt when absent. Errors carry the RocksDB message.
   Result<std::optional<std::string>> get(Cf cf, std::string_view key) const;
 
@@ -71,6 +65,14 @@ class Store {
   const std::string& path() const { return path_; }
 
  private:
+  // The raw database: only the committer writes, and only storage/ (and the
+  // storage tests, through StoreTestAccess) sees RocksDB types.
+  friend class Committer;
+  friend class CommitContext;
+  friend struct StoreTestAccess;
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
+
   Store() = default;
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -1,6 +1,5 @@
 #include "server/services/accounts.h"
 
-#include <rocksdb/db.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -344,26 +343,24 @@ void Accounts::logout(const std::string& token_hash, uint64_t asking_connection,
 void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done) {
   commit_with_result<uint32_t>(
       committer_,
-      [this, user_id](storage::CommitContext& ctx, uint32_t& count) -> Status {
+      [user_id](storage::CommitContext& ctx, uint32_t& count) -> Status {
         count = 0;
         auto user = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
         if (!user) return user.status();
         if (!user->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
-        // Committed tokens only: the committer is the single writer, so this
-        // sees every token except ones created earlier in this same group.
-        const std::string prefix = storage::encode_u64(user_id);
-        std::unique_ptr<rocksdb::Iterator> it(
-            store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kUserTokens)));
-        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-          const std::string key = it->key().ToString();
-          ctx.del(Cf::kUserTokens, key);
-          ctx.del(Cf::kTokens, std::string_view(key).substr(prefix.size()));
-          ++count;
-        }
-        if (!it->status().ok()) {
-          return unavailable("Reading the tokens of user " + std::to_string(user_id) +
-                             " failed: " + it->status().ToString());
-        }
+        // Every token of the user, those created earlier in this same group
+        // included: the mutation's scan sees the group's writes.
+        auto scanned = ctx.scan_prefix(
+            Cf::kUserTokens, storage::keys::UserToken::prefix(user_id),
+            [&](std::string_view key, std::string_view) {
+              const std::optional<storage::keys::UserToken> entry = storage::keys::UserToken::decode(key);
+              if (!entry) return true;  // not a token entry; nothing to end
+              ctx.del(Cf::kTokens, storage::keys::Token{.token_hash = entry->token_hash}.encode());
+              ctx.del(Cf::kUserTokens, key);
+              ++count;
+              return true;
+            });
+        if (!scanned) return scanned.status();
         return Status::ok();
       },
       [this, user_id, done = std::move(done)](Result<uint32_t> count) {
@@ -508,17 +505,18 @@ Result<v1::User> Accounts::find_user(std::string_view username) const {
 
 Result<std::vector<v1::User>> Accounts::list_users() const {
   std::vector<v1::User> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kUsers)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  Status damaged;
+  auto scanned = store_.scan(Cf::kUsers, storage::KeyRange{}, [&](std::string_view key, std::string_view value) {
     v1::UserRecord rec;
-    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return unreadable_user(
-          storage::decode_u64(std::string_view(it->key().data(), it->key().size())).value_or(0));
+    if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      damaged = unreadable_user(storage::decode_u64(key).value_or(0));
+      return false;
     }
     out.push_back(std::move(*rec.mutable_user()));
-  }
-  if (!it->status().ok()) return unavailable("Reading the list of users failed: " + it->status().ToString());
+    return true;
+  });
+  if (!scanned) return scanned.status();
+  if (!damaged) return damaged;
   return out;
 }
 

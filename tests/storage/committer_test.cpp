@@ -142,7 +142,7 @@ TEST_F(CommitterTest, EventIsStoredWithItsAudienceAndIndexedInEachInbox) {
 }
 
 TEST_F(CommitterTest, MutationsWaitingDuringAWriteShareTheNextOne) {
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   write.hold_first_call();
   committer_->set_write_fn_for_test(write.fn());
 
@@ -175,7 +175,7 @@ TEST_F(CommitterTest, MutationsWaitingDuringAWriteShareTheNextOne) {
 
 TEST_F(CommitterTest, GroupsAreCappedAtMaxBatch) {
   reopen(CommitterOptions{.max_batch = 4});
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   write.hold_first_call();
   committer_->set_write_fn_for_test(write.fn());
 
@@ -191,7 +191,7 @@ TEST_F(CommitterTest, GroupsAreCappedAtMaxBatch) {
 }
 
 TEST_F(CommitterTest, RejectedMutationGivesBackItsPositionsIdsAndWrites) {
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   write.hold_first_call();
   committer_->set_write_fn_for_test(write.fn());
 
@@ -280,7 +280,7 @@ TEST_F(CommitterTest, GetSeesEarlierMutationsOfTheSameGroup) {
                 return Status::ok();
               }).is_ok());
 
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   write.hold_first_call();
   committer_->set_write_fn_for_test(write.fn());
   Completions done(5);
@@ -358,7 +358,7 @@ TEST_F(CommitterTest, ScanSeesEarlierMutationsOfTheGroupInKeyOrderAmongStoredKey
                 return Status::ok();
               }).is_ok());
 
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   write.hold_first_call();
   committer_->set_write_fn_for_test(write.fn());
   Completions done(5);
@@ -527,7 +527,7 @@ TEST_F(CommitterTest, KeptFamiliesReadTheLastCommittedValueAcrossGroups) {
 }
 
 TEST_F(CommitterTest, WriteErrorFailsItsGroupAndEverythingAfter) {
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   write.hold_first_call();
   write.fail_call(2);
   committer_->set_write_fn_for_test(write.fn());
@@ -690,7 +690,7 @@ TEST_F(CommitterTest, SinkIsNotCalledForRejectedEvents) {
 }
 
 TEST_F(CommitterTest, GroupWithoutWritesSkipsTheWrite) {
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   committer_->set_write_fn_for_test(write.fn());
   EXPECT_TRUE(commit_and_wait(*committer_, [](CommitContext&) { return Status::ok(); }).is_ok());
   EXPECT_EQ(commit_and_wait(*committer_,
@@ -761,7 +761,7 @@ TEST_F(CommitterTest, PositionsContinueAfterReopen) {
 }
 
 TEST_F(CommitterTest, StopCompletesQueuedWorkThenRefuses) {
-  ScriptedWrite write(store_->db());
+  ScriptedWrite write(StoreTestAccess::db(*store_));
   write.hold_first_call();
   committer_->set_write_fn_for_test(write.fn());
 

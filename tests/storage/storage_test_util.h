@@ -30,6 +30,17 @@
 #include "common/status.h"
 #include "storage/committer.h"
 
+namespace preceptor::storage {
+
+// The raw database behind a Store, for tests that seed or inspect the disk
+// directly (Store keeps it private: nothing above storage/ sees RocksDB).
+struct StoreTestAccess {
+  static rocksdb::DB* db(const Store& store) { return store.db(); }
+  static rocksdb::ColumnFamilyHandle* cf(const Store& store, Cf cf) { return store.cf(cf); }
+};
+
+}  // namespace preceptor::storage
+
 namespace preceptor::storage::testing {
 
 // Generous, so that a slow sanitizer build never fails on time alone.

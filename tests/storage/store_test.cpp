@@ -65,7 +65,7 @@ TEST(Store, FirstOpenCreatesTheFolderAndItsIdentity) {
   EXPECT_EQ(store->schema_version(), kSchemaVersion);
   EXPECT_EQ(store->last_position_at_open(), 0u);
   EXPECT_EQ(store->path(), dir.data());
-  for (const CfSpec& spec : kCfTable) EXPECT_NE(store->cf(spec.id), nullptr) << spec.name;
+  for (const CfSpec& spec : kCfTable) EXPECT_NE(StoreTestAccess::cf(*store, spec.id), nullptr) << spec.name;
 
   Result<std::optional<std::string>> version = store->get(Cf::kMeta, "schema_version");
   ASSERT_TRUE(version.is_ok());
@@ -86,7 +86,7 @@ TEST(Store, ReopenKeepsDataAndStoreId) {
     ASSERT_NE(store, nullptr);
     store_id = store->store_id();
     ASSERT_TRUE(
-        store->db()->Put(rocksdb::WriteOptions(), store->cf(Cf::kUsernames), "alice", encode_u64(7)).ok());
+        StoreTestAccess::db(*store)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kUsernames), "alice", encode_u64(7)).ok());
   }
   std::unique_ptr<Store> store = open_ok(dir.data());
   ASSERT_NE(store, nullptr);
@@ -120,11 +120,11 @@ TEST(Store, LastPositionAtOpenIsTheHighestEvent) {
     std::unique_ptr<Store> store = open_ok(dir.data());
     ASSERT_NE(store, nullptr);
     for (uint64_t p : {1u, 2u, 255u, 256u, 300u}) {
-      ASSERT_TRUE(store->db()->Put(rocksdb::WriteOptions(), store->cf(Cf::kEvents), encode_u64(p), "x").ok());
+      ASSERT_TRUE(StoreTestAccess::db(*store)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kEvents), encode_u64(p), "x").ok());
     }
     // Keys in a later family must not count.
-    ASSERT_TRUE(store->db()
-                    ->Put(rocksdb::WriteOptions(), store->cf(Cf::kUserInbox),
+    ASSERT_TRUE(StoreTestAccess::db(*store)
+                    ->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kUserInbox),
                           keys::UserInbox{.user_id = 1, .position = 9999}.encode(), "")
                     .ok());
   }
@@ -138,8 +138,8 @@ TEST(Store, NewerSchemaVersionIsRefusedAndLeftAlone) {
   {
     std::unique_ptr<Store> store = open_ok(dir.data());
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->db()
-                    ->Put(rocksdb::WriteOptions(), store->cf(Cf::kMeta), "schema_version",
+    ASSERT_TRUE(StoreTestAccess::db(*store)
+                    ->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kMeta), "schema_version",
                           encode_u64(kSchemaVersion + 2))
                     .ok());
   }
@@ -202,7 +202,7 @@ TEST(Store, UnreadableSchemaVersionIsDataLoss) {
     std::unique_ptr<Store> store = open_ok(dir.data());
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(
-        store->db()->Put(rocksdb::WriteOptions(), store->cf(Cf::kMeta), "schema_version", "one").ok());
+        StoreTestAccess::db(*store)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kMeta), "schema_version", "one").ok());
   }
   Result<std::unique_ptr<Store>> refused = Store::open(StoreOptions{.path = dir.data()});
   ASSERT_FALSE(refused.is_ok());
@@ -298,7 +298,7 @@ class StoreScanTest : public ::testing::Test {
   }
 
   void put(const std::string& key, const std::string& value) {
-    ASSERT_TRUE(store_->db()->Put(rocksdb::WriteOptions(), store_->cf(Cf::kUserInbox), key, value).ok());
+    ASSERT_TRUE(StoreTestAccess::db(*store_)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store_, Cf::kUserInbox), key, value).ok());
   }
 
   struct Scanned {
@@ -464,7 +464,7 @@ TEST(ColumnFamilies, StoreOpensEveryFamilyWithTheOptionsOfItsRow) {
   const rocksdb::Options db = db_options(StoreOptions{});
   for (const CfSpec& spec : kCfTable) {
     const rocksdb::ColumnFamilyOptions expected = family_options(db, spec);
-    const rocksdb::ColumnFamilyOptions opened = store->db()->GetOptions(store->cf(spec.id));
+    const rocksdb::ColumnFamilyOptions opened = StoreTestAccess::db(*store)->GetOptions(StoreTestAccess::cf(*store, spec.id));
     EXPECT_EQ(hint_name(opened), hint_name(expected)) << spec.name;
     EXPECT_EQ(opened.memtable_whole_key_filtering, spec.memtable_whole_key_bloom) << spec.name;
     EXPECT_EQ(opened.memtable_prefix_bloom_size_ratio, expected.memtable_prefix_bloom_size_ratio)
