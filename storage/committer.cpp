@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 
+#include "common/log.h"
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
@@ -54,9 +54,9 @@ void call_guarded(const char* what, F&& f) {
   try {
     f();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "preceptor: committer: %s threw: %s\n", what, e.what());
+    log::error("committer_callback_threw").kv("callback", what).kv("error", e.what());
   } catch (...) {
-    std::fprintf(stderr, "preceptor: committer: %s threw\n", what);
+    log::error("committer_callback_threw").kv("callback", what);
   }
 }
 
@@ -361,6 +361,10 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
           failed_ = true;
         }
         overlay.forget_all();
+        log::error("commit_failed")
+            .kv("reason", "rollback of a rejected mutation failed")
+            .kv("error", rolled_back.ToString())
+            .kv("mutations", static_cast<uint64_t>(group.size()));
         fail_all(group, from_rocksdb(rolled_back,
                                      "The server could not undo a rejected change, so nothing of this group "
                                      "was saved; restart the server"));
@@ -393,6 +397,10 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
         failed_ = true;
       }
       overlay.forget_all();  // it may hold values the disk never got
+      log::error("commit_failed")
+          .kv("reason", "the synced write failed; no more writes are accepted until a restart")
+          .kv("error", written.ToString())
+          .kv("mutations", static_cast<uint64_t>(group.size()));
       fail_all(group, from_rocksdb(written, "The database could not write, so the change was not saved"));
       return;
     }

@@ -152,8 +152,8 @@ struct CommitterOptions {
 // one WriteBatch with sync=true, then completes them. The batch is sized by
 // what is waiting, never by a timer.
 //
-// A failed write (disk full, I/O error) fails every mutation of that group
-// and puts the committer in a failed state: later submissions fail at once
+// A failed write (disk full, I/O error) fails every mutation of that group,
+// is logged (event=commit_failed), and puts the committer in a failed state: later submissions fail at once
 // with UNAVAILABLE, because the in-memory counters may be ahead of the disk.
 class Committer {
  public:

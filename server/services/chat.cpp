@@ -1,6 +1,7 @@
 #include "server/services/chat.h"
 
 #include "server/hub/hub.h"
+#include "server/services/membership.h"
 #include "server/services/record_io.h"
 
 namespace preceptor::services {
@@ -9,10 +10,8 @@ namespace {
 using storage::Cf;
 namespace keys = storage::keys;
 
-bool is_director(const v1::User& u) { return u.role() == v1::ROLE_PROGRAM_DIRECTOR || u.role() == v1::ROLE_ADMIN; }
-
 Status not_a_member(const v1::User& actor, uint64_t conversation_id) {
-  if (is_director(actor)) {
+  if (oversees_program(actor)) {
     return permission_denied("Program directors see engagement figures (ListMentorships), never the messages of a "
                              "conversation.");
   }

@@ -5,11 +5,18 @@
 #include <vector>
 
 #include "common/status.h"
+#include "preceptor/v1/accounts.pb.h"
 #include "preceptor/v1/mentorship.pb.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
 namespace preceptor::services {
+
+// Program directors and admins oversee the program: they see engagement
+// figures, never the content of a conversation, and are never members.
+inline bool oversees_program(const v1::User& user) {
+  return user.role() == v1::ROLE_PROGRAM_DIRECTOR || user.role() == v1::ROLE_ADMIN;
+}
 
 // The one answer to "is this user a member of mentorship X, and in which
 // role". Every service that acts inside a mentorship (chat, meetings,

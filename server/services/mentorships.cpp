@@ -4,6 +4,7 @@
 #include <cctype>
 #include <latch>
 
+#include "server/services/membership.h"
 #include "server/services/record_io.h"
 
 namespace preceptor::services {
@@ -14,8 +15,6 @@ namespace keys = storage::keys;
 constexpr size_t kMaxNoteBytes = 2000;
 constexpr uint32_t kDefaultCapacity = 3;
 constexpr uint32_t kMaxCapacity = 100;
-
-bool is_director(const v1::User& u) { return u.role() == v1::ROLE_PROGRAM_DIRECTOR || u.role() == v1::ROLE_ADMIN; }
 
 std::string purpose_name(v1::Purpose p) {
   switch (p) {
@@ -84,7 +83,7 @@ Result<v1::MentorshipRecord> load_for_member(storage::CommitContext& ctx, const 
   const bool member = rec->has_value() && ((*rec)->mentorship().mentor_id() == actor.id() ||
                                            (*rec)->mentorship().mentee_id() == actor.id());
   if (member) return std::move(**rec);
-  if (is_director(actor) && rec->has_value()) {
+  if (oversees_program(actor) && rec->has_value()) {
     return permission_denied("Program directors see mentorships and their engagement; only the mentor and the "
                              "mentee can change one.");
   }
@@ -505,7 +504,7 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
     }
     return collect(entry->mentorship_id);
   };
-  auto scanned = is_director(actor) ? store_.scan_prefix(Cf::kMentorships, "", all)
+  auto scanned = oversees_program(actor) ? store_.scan_prefix(Cf::kMentorships, "", all)
                                     : store_.scan_prefix(Cf::kUserMentorships,
                                                          keys::UserMentorship::prefix(actor.id()), own);
   if (!scanned) return scanned.status();
