@@ -22,6 +22,7 @@ struct ServerConfig {
   int io_threads = default_io_threads();      // network threads
   int blocking_threads = 2;                   // password hashing threads (default 2)
   size_t block_cache_mb = 64;                 // RocksDB block cache, MiB
+  std::string web_root;                       // folder of static files served at / (the web app); empty = none
 
   // Limits (docs/protocol.md lists them all).
   size_t max_frame_bytes = 64 * 1024;         // larger frames get RESOURCE_EXHAUSTED, connection stays

@@ -5,9 +5,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
 #include "server/api/dispatcher.h"
+#include "server/api/http.h"
 #include "server/config.h"
 #include "server/hub/hub.h"
 #include "server/metrics.h"
@@ -30,6 +32,10 @@ struct ServerContext {
   hub::Hub& hub;
   std::function<bool()> ready;  // /readyz: store open, committer running, not draining
   std::function<std::string()> render_metrics;
+  // The HTTP routes (read-only once serving), and how a bearer token becomes
+  // a session for routes that need a sign-in. Set before the first connection.
+  const api::HttpRoutes* http_routes = nullptr;
+  std::function<Result<services::AuthSession>(std::string_view token)> authenticate;
 
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<bool> draining{false};

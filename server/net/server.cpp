@@ -20,6 +20,7 @@
 #include "server/hub/hub.h"
 #include "server/log.h"
 #include "server/net/context.h"
+#include "server/net/http_router.h"
 #include "server/net/listener.h"
 #include "server/net/ws_session.h"
 #include "server/scheduler/scheduler.h"
@@ -62,6 +63,7 @@ struct Server::Impl {
   std::unique_ptr<services::Chat> chat;
   std::unique_ptr<scheduler::Scheduler> scheduler;
   std::unique_ptr<api::Dispatcher> dispatcher;
+  api::HttpRoutes http_routes;
   std::unique_ptr<ServerContext> ctx;
 
   asio::io_context io;
@@ -115,6 +117,12 @@ Status Server::start() {
   d.ctx.reset(new ServerContext{d.config, d.metrics, *d.dispatcher, d.hub,
                                 [&d] { return !d.ctx->draining.load() && d.committer->running(); },
                                 [&d] { return d.metrics.render(d.committer.get(), &d.hub); }});
+  d.ctx->http_routes = &d.http_routes;
+  d.ctx->authenticate = [&d](std::string_view token) { return d.accounts->authenticate(token); };
+  if (Status routes = add_platform_http_routes(*d.ctx, d.http_routes); !routes) {
+    d.committer->stop();
+    return routes;
+  }
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(d.config.listen_address, ec);
@@ -148,6 +156,15 @@ Status Server::start() {
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+Status Server::add_http_route(api::HttpRoute route) {
+  Impl& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (d.started) return failed_precondition("HTTP routes are added before the server starts.");
+  }
+  return d.http_routes.add(std::move(route));
+}
 
 asio::awaitable<void> Server::Impl::drain() {
   log::info("draining").kv("sessions", static_cast<uint64_t>(ctx->session_count()));

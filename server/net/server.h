@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/api/http.h"
 #include "server/config.h"
 #include "server/metrics.h"
 
@@ -32,6 +33,12 @@ class Server {
   // port. On error nothing is left running.
   Status start();
   uint16_t port() const;
+
+  // Adds an HTTP route on the server's port (see server/api/http.h), next to
+  // the server's own (/healthz, /readyz, /metrics, --web-root). REQUIRES:
+  // before start(); FAILED_PRECONDITION after. Errors as HttpRoutes::add.
+  // Until services register their routes themselves, tests use it.
+  Status add_http_route(api::HttpRoute route);
 
   // Drains: stops accepting, closes sessions with 1001, lets in-flight
   // commits finish. Returns at once; wait() blocks until done.
