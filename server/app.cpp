@@ -71,6 +71,7 @@ struct Server::Impl {
   std::unique_ptr<services::Core> core;
   std::vector<std::unique_ptr<api::Module>> modules;
   std::unique_ptr<api::Router> router;
+  api::HttpRoutes http_routes;  // the modules', the platform's, and any a test added before start()
   std::unique_ptr<scheduler::Scheduler> scheduler;
   std::unique_ptr<ServerContext> ctx;
   std::unique_ptr<Network> network;
@@ -134,6 +135,16 @@ Status Server::start() {
       d.config, d.metrics, *d.router, d.hub,
       [&d] { return !d.ctx->draining.load() && d.committer->running(); },
       [&d] { return render_metrics(d.metrics, *d.committer, d.hub); }, d.steady_clock);
+  d.ctx->http_routes = &d.http_routes;
+  d.ctx->authenticate = [&d](std::string_view token) { return d.accounts->authenticate(token); };
+  Status routes = add_platform_http_routes(*d.ctx, d.http_routes);
+  for (auto& module : d.modules) {
+    if (routes) routes = module->add_http_routes(d.http_routes);
+  }
+  if (!routes) {
+    d.stop_core();
+    return routes;
+  }
   d.network = std::make_unique<Network>(*d.ctx);
   if (Status listening = d.network->listen(); !listening) {
     d.network.reset();
@@ -154,6 +165,15 @@ Status Server::start() {
       .kv("last_position", d.store->last_position_at_open())
       .kv("modules", static_cast<uint64_t>(d.modules.size()));
   return Status::ok();
+}
+
+Status Server::add_http_route(api::HttpRoute route) {
+  Impl& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (d.running) return failed_precondition("HTTP routes are added before the server starts.");
+  }
+  return d.http_routes.add(std::move(route));
 }
 
 uint16_t Server::port() const { return impl_->network ? impl_->network->port() : 0; }

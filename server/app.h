@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/api/http.h"
 #include "server/config.h"
 #include "server/demo.h"
 
@@ -39,6 +40,13 @@ class Server {
   // is left running.
   Status start();
   uint16_t port() const;
+
+  // Adds an HTTP route on the server's port (server/api/http.h) next to the
+  // modules' and the server's own. REQUIRES: before start();
+  // FAILED_PRECONDITION after. Errors as HttpRoutes::add. For tests; a
+  // service adds its routes from its module.
+  Status add_http_route(api::HttpRoute route);
+
   // The demo program's logins, after a start() with `demo` set.
   const std::vector<DemoLogin>& demo_logins() const;
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -58,7 +59,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       ("io-threads", po::value(&c.io_threads)->default_value(c.io_threads), "Threads serving network I/O. The default is one less than the machine's cores (at least 1): the committer (the single writer) has its own thread.")
       ("blocking-threads", po::value(&c.blocking_threads)->default_value(c.blocking_threads), "Threads hashing passwords (argon2id), kept off the network threads.")
       ("scheduler-interval-ms", po::value(&c.scheduler_interval_ms)->default_value(c.scheduler_interval_ms), "How often timed work runs: request reminders (7 days) and expiry (14 days), check-ins due. 0 turns it off.")
-      ("block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb), "RocksDB block cache size in MiB.");
+      ("block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb), "RocksDB block cache size in MiB.")
+      ("web-root", po::value(&c.web_root), "Serve the files in this folder at / (the web app): index.html for folders, Content-Type by extension, ETag and Range. Empty (the default) serves none.");
 
   po::options_description limits("Limits (see docs/protocol.md)");
   limits.add_options()
@@ -101,7 +103,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       help << "preceptor-server: the Preceptor chat and meeting server for mentorship programs.\n\n"
            << "Usage: preceptor-server [options]\n\n"
            << "Serves HTTP and WebSocket on one port: /v1/ws (protocol: docs/protocol.md), /healthz,\n"
-           << "/readyz and /metrics (Prometheus). Data lives in --data-dir (embedded RocksDB).\n"
+           << "/readyz and /metrics (Prometheus), and the web app from --web-root at /. Data lives in\n"
+           << "--data-dir (embedded RocksDB).\n"
            << "Every option can also be given as an environment variable (--data-dir -> PRECEPTOR_DATA_DIR)\n"
            << "or in the --config file; flags win over the environment, which wins over the file.\n\n"
            << "Example: preceptor-server --demo --data-dir ./data --port 8080\n"
@@ -130,6 +133,9 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   if (c.rate_per_second <= 0 || c.rate_burst < 1) return fail("--rate-per-second must be above 0 and --rate-burst at least 1.");
   if (c.auth_timeout_ms < 100 || c.idle_timeout_ms < 1000) return fail("--auth-timeout-ms must be at least 100 and --idle-timeout-ms at least 1000.");
   if (token_idle_days <= 0 || token_lifetime_days <= 0) return fail("--token-idle-days and --token-lifetime-days must be above 0.");
+  std::error_code fs_error;
+  if (!c.web_root.empty() && !std::filesystem::is_directory(c.web_root, fs_error))
+    return fail("--web-root " + c.web_root + " is not a folder; give the folder holding the web app's index.html.");
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
     return fail("--log-level must be debug, info, warn or error.");
   c.accounts.token_idle_timeout_ms = static_cast<int64_t>(token_idle_days * 24 * 3600 * 1000);

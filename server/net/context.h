@@ -6,10 +6,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+#include "server/api/http.h"
 #include "server/api/router.h"
 #include "server/hub/hub.h"
 #include "server/net/metrics.h"
@@ -40,6 +42,10 @@ struct ServerContext {
   std::function<bool()> ready;  // /readyz: store open, committer running, not draining
   std::function<std::string()> render_metrics;
   const MonotonicClock& monotonic_clock;  // per-connection request rate
+  // The HTTP routes (read-only once serving), and how a bearer token becomes
+  // a session for routes that need a sign-in. Set before the first connection.
+  const api::HttpRoutes* http_routes = nullptr;
+  std::function<Result<api::Session>(std::string_view token)> authenticate;
 
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<bool> draining{false};

@@ -1,12 +1,19 @@
 #include "server/net/http_router.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <limits>
+#include <memory>
+#include <optional>
 
 #include "common/log.h"
 #include "server/net/ws_session.h"
@@ -18,14 +25,29 @@ namespace http = beast::http;
 
 namespace {
 
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+using Parser = http::request_parser<http::buffer_body>;
 
-Response text_response(const Request& req, http::status status, std::string body,
-                       const char* content_type = "text/plain; charset=utf-8") {
-  Response res{status, req.version()};
+constexpr auto kIoTimeout = std::chrono::seconds(30);  // per read or write of a header or a piece of body
+// A handler that has not answered by then gets a 500 for it; the answer is a
+// durable write or a lookup, not a long poll.
+constexpr auto kAnswerTimeout = std::chrono::minutes(2);
+// After refusing a body that is still arriving: how long, and how much, to
+// keep reading (and dropping) so the client gets to read the refusal before
+// the connection closes (closing with unread input resets it).
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr uint64_t kLingerBytes = 4u << 20;
+
+constexpr size_t kChunk = api::kHttpChunkBytes;
+
+// --------------------------------------------------- the WebSocket upgrade path
+
+using UpgradeResponse = http::response<http::string_body>;
+using Request = http::request<http::buffer_body>;
+
+UpgradeResponse text_response(const Request& req, http::status status, std::string body) {
+  UpgradeResponse res{status, req.version()};
   res.set(http::field::server, "preceptor");
-  res.set(http::field::content_type, content_type);
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
@@ -41,30 +63,6 @@ bool origin_allowed(const NetConfig& config, const Request& req) {
                      [&](const std::string& allowed) { return allowed == "*" || allowed == origin; });
 }
 
-Response route(ServerContext& ctx, const Request& req) {
-  const std::string_view target(req.target().data(), req.target().size());
-  const std::string_view path = target.substr(0, target.find('?'));
-  if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    return text_response(req, http::status::method_not_allowed, "Only GET is served here.\n");
-  }
-  if (path == "/healthz") return text_response(req, http::status::ok, "ok\n");
-  if (path == "/readyz") {
-    return ctx.ready() ? text_response(req, http::status::ok, "ready\n")
-                       : text_response(req, http::status::service_unavailable,
-                                       "not ready: the database or committer is not running, or the server is "
-                                       "shutting down\n");
-  }
-  if (path == "/metrics") {
-    return text_response(req, http::status::ok, ctx.render_metrics(), "text/plain; version=0.0.4");
-  }
-  if (path == "/v1/ws") {
-    return text_response(req, http::status::upgrade_required,
-                         "/v1/ws is a WebSocket endpoint: connect with a WebSocket client.\n");
-  }
-  return text_response(req, http::status::not_found,
-                       "Not found. Served paths: /v1/ws (WebSocket), /healthz, /readyz, /metrics.\n");
-}
-
 std::string peer_of(const asio::ip::tcp::socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
@@ -72,26 +70,416 @@ std::string peer_of(const asio::ip::tcp::socket& socket) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+// ------------------------------------------------------------ one HTTP request
+
+// What becomes of the connection after a response.
+enum class After {
+  kKeepAlive,      // read the next request
+  kClose,          // close now
+  kDrainAndClose,  // the client may still be sending a body we did not read: linger, then close
+};
+
+// The one buffer a connection uses to move bodies, allocated on first use.
+class Scratch {
+ public:
+  char* get() {
+    if (!bytes_) bytes_ = std::make_unique<char[]>(kChunk);
+    return bytes_.get();
+  }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+};
+
+// Facts about the request that shape every answer to it.
+struct Exchange {
+  unsigned version = 11;
+  bool head = false;
+  bool keep_alive = true;  // the client's wish
+};
+
+api::HttpRequest to_api_request(Parser& parser, const std::string& peer) {
+  const auto& req = parser.get();
+  api::HttpRequest r;
+  r.method = std::string(req.method_string());
+  const std::string_view target = req.target();
+  const size_t question = target.find('?');
+  r.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) r.query = std::string(target.substr(question + 1));
+  for (const auto& field : req) r.headers.add(field.name_string(), std::string(field.value()));
+  r.peer_address = peer;
+  if (parser.chunked()) {
+    r.content_length = std::nullopt;
+  } else {
+    r.content_length = parser.content_length().value_or(0);
+  }
+  return r;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The token of `Authorization: Bearer <token>`; empty when there is none.
+std::string_view bearer_token(const api::HttpHeaders& headers) {
+  auto value = headers.get("Authorization");
+  if (!value) return {};
+  const std::string_view v = trim(*value);
+  constexpr std::string_view kScheme = "Bearer ";
+  if (v.size() <= kScheme.size() || !api::equals_ignoring_case(v.substr(0, kScheme.size()), kScheme)) return {};
+  return trim(v.substr(kScheme.size()));
+}
+
+Status body_too_large(uint64_t limit, std::optional<uint64_t> size) {
+  const std::string accepts = "this address accepts at most " + std::to_string(limit) + " bytes.";
+  return Status(v1::ERROR_CODE_RESOURCE_EXHAUSTED,
+                size ? "The request body is " + std::to_string(*size) + " bytes; " + accepts
+                     : "The request body is larger than " + std::to_string(limit) + " bytes; " + accepts);
+}
+
+// The request was not valid HTTP (as opposed to the connection ending).
+bool is_parse_error(const boost::system::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+// Writes `res`: the header, then its string body or its source, a piece at a
+// time. False when the connection can carry nothing more (a write failed, or
+// a source failed or ended early, leaving the client a short body).
+asio::awaitable<bool> write_response(beast::tcp_stream& stream, api::HttpResponse res, const Exchange& ex,
+                                     bool keep_alive, Scratch& scratch) {
+  const bool bodiless_status = res.status / 100 == 1 || res.status == 204 || res.status == 304;
+  const bool send_body = !ex.head && !bodiless_status;
+
+  if (res.status < 100 || res.status > 599) {
+    log::error("http_bad_status").kv("status", res.status);
+    res = api::http_error(internal_error("The server made an invalid answer (HTTP status out of range)."));
+  }
+  http::response<http::buffer_body> msg;
+  msg.version(ex.version);
+  msg.result(static_cast<unsigned>(res.status));
+  for (const auto& [name, value] : res.headers.fields()) {
+    if (api::equals_ignoring_case(name, "Content-Length") || api::equals_ignoring_case(name, "Transfer-Encoding") ||
+        api::equals_ignoring_case(name, "Connection")) {
+      continue;  // ours to set
+    }
+    msg.insert(name, value);
+  }
+  if (msg.find(http::field::server) == msg.end()) msg.set(http::field::server, "preceptor");
+  if (msg.find(http::field::cache_control) == msg.end()) msg.set(http::field::cache_control, "no-store");
+  msg.set("X-Content-Type-Options", "nosniff");
+  msg.keep_alive(keep_alive);
+
+  const std::optional<uint64_t> length =
+      res.source ? res.source_length : std::optional<uint64_t>(res.body.size());
+  if (!bodiless_status) {
+    if (length) {
+      msg.content_length(*length);
+    } else if (!ex.head) {
+      msg.chunked(true);
+    }
+  }
+
+  http::response_serializer<http::buffer_body> sr{msg};
+  boost::system::error_code ec;
+  if (!send_body || !res.source) {
+    msg.body().data = send_body && !res.body.empty() ? res.body.data() : nullptr;
+    msg.body().size = send_body ? res.body.size() : 0;
+    msg.body().more = false;
+    stream.expires_after(kIoTimeout);
+    co_await http::async_write(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec;
+  }
+
+  stream.expires_after(kIoTimeout);
+  co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return false;
+  uint64_t left = length.value_or(UINT64_MAX);
+  char* buf = scratch.get();
+  for (;;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, left));
+    size_t n = 0;
+    if (want > 0) {
+      auto got = res.source->read(buf, want);
+      if (!got) {
+        log::warn("http_body_source_failed").kv("status", res.status).kv("error", got.status().to_string());
+        co_return false;
+      }
+      n = std::min(*got, want);
+      if (n == 0 && length) {
+        log::warn("http_body_source_short").kv("status", res.status).kv("missing", left);
+        co_return false;
+      }
+    }
+    if (length) left -= n;
+    if (n > 0) {
+      msg.body().data = buf;
+      msg.body().size = n;
+      msg.body().more = true;
+      stream.expires_after(kIoTimeout);
+      co_await http::async_write(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return false;
+    }
+    if (n == 0 || left == 0) {
+      msg.body().data = nullptr;
+      msg.body().size = 0;
+      msg.body().more = false;
+      stream.expires_after(kIoTimeout);
+      co_await http::async_write(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+      co_return !ec;
+    }
+  }
+}
+
+// Sends the answer; `body_unread` when the request body was not read to its
+// end (the connection cannot carry another request then).
+asio::awaitable<After> answer(beast::tcp_stream& stream, api::HttpResponse res, const Exchange& ex,
+                              bool body_unread, Scratch& scratch, bool force_close = false) {
+  const bool keep_alive = ex.keep_alive && !body_unread && !force_close;
+  if (res.status >= 500) log::warn("http_server_error").kv("status", res.status).kv("body", res.body);
+  const bool ok = co_await write_response(stream, std::move(res), ex, keep_alive, scratch);
+  if (!ok) co_return After::kClose;
+  if (keep_alive) co_return After::kKeepAlive;
+  co_return body_unread ? After::kDrainAndClose : After::kClose;
+}
+
+// The answer a handler gives later, from any thread: deliver() posts it to
+// the connection's strand, where wait() picks it up.
+class PendingAnswer : public std::enable_shared_from_this<PendingAnswer> {
+ public:
+  explicit PendingAnswer(const beast::tcp_stream::executor_type& strand) : timer_(strand) {}
+
+  // Any thread. Only the first call counts.
+  void deliver(api::HttpResponse res) {
+    if (delivered_.exchange(true)) {
+      log::warn("http_answered_twice").kv("status", res.status);
+      return;
+    }
+    auto held = std::make_shared<api::HttpResponse>(std::move(res));
+    asio::post(timer_.get_executor(), [self = shared_from_this(), held] {
+      if (self->abandoned_) return;
+      self->answer_ = std::move(*held);
+      self->timer_.cancel();
+    });
+  }
+
+  // On the strand. nullopt when no answer came within kAnswerTimeout.
+  asio::awaitable<std::optional<api::HttpResponse>> wait() {
+    boost::system::error_code ec;
+    timer_.expires_after(kAnswerTimeout);
+    if (!answer_) co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!answer_) abandoned_ = true;
+    co_return std::move(answer_);
+  }
+
+ private:
+  asio::steady_timer timer_;
+  std::atomic<bool> delivered_{false};
+  bool abandoned_ = false;                  // strand only
+  std::optional<api::HttpResponse> answer_;  // strand only
+};
+
+bool expects_continue(const api::HttpHeaders& headers) {
+  auto expect = headers.get("Expect");
+  return expect && api::equals_ignoring_case(trim(*expect), "100-continue");
+}
+
+// What happens to a request once its header is in: an answer now (no route,
+// no sign-in, a body over the limit, or the handler answered), or a sink
+// that takes the body. Plain code, so the coroutine below only moves bytes.
+struct Decision {
+  std::optional<api::HttpResponse> now;
+  std::unique_ptr<api::HttpBodySink> sink;
+  uint64_t max_body_bytes = 0;
+};
+
+Decision decide(ServerContext& ctx, api::HttpRequest& request) {
+  Decision d;
+  api::HttpRoutes::Match match = ctx.http_routes->match(request.method, request.path);
+  if (!match.route) {
+    d.now = std::move(match.refusal);
+    return d;
+  }
+  const api::HttpRoute& route = *match.route;
+  d.max_body_bytes = route.max_body_bytes;
+
+  if (route.access == api::HttpAccess::kSignedIn) {
+    const std::string_view token = bearer_token(request.headers);
+    if (token.empty()) {
+      d.now = api::http_error(
+          unauthenticated("Sign in first: send the token from Login as `Authorization: Bearer <token>`."));
+      return d;
+    }
+    auto session = ctx.authenticate(token);
+    if (!session) {
+      const Status refused = session.status();
+      d.now = refused.code() == v1::ERROR_CODE_UNAUTHENTICATED ? api::http_error(401, refused)
+                                                               : api::http_error(refused);
+      return d;
+    }
+    request.session = std::move(session.value());
+  }
+
+  if (request.content_length && *request.content_length > route.max_body_bytes) {
+    d.now = api::http_error(413, body_too_large(route.max_body_bytes, request.content_length));
+    return d;
+  }
+
+  api::HttpHandlerResult handled = route.handler(request);
+  if (auto* now = std::get_if<api::HttpResponse>(&handled)) {
+    d.now = std::move(*now);
+  } else if (auto& sink = std::get<std::unique_ptr<api::HttpBodySink>>(handled)) {
+    d.sink = std::move(sink);
+  } else {
+    d.now = api::http_error(internal_error("The handler for " + request.path + " gave no answer."));
+  }
+  return d;
+}
+
+// GCC 12 warns falsely that Asio's coroutine frame for this function is
+// freed by a mismatched operator delete (its recycling allocator inlined on
+// both sides); it stays out of line so the silenced warning stays here.
+// (Responses are built into named variables before each co_await: GCC 12
+// has mishandled temporaries inside co_await expressions.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+[[gnu::noinline]] asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stream,
+                                                       beast::flat_buffer& buffer, Parser& parser,
+                                                       const std::string& peer, Scratch& scratch) {
+  auto& req = parser.get();
+  Exchange ex;
+  ex.version = req.version();
+  ex.head = req.method() == http::verb::head;
+  ex.keep_alive = req.keep_alive();
+  const bool has_body = !parser.is_done();
+  api::HttpRequest request = to_api_request(parser, peer);
+
+  Decision decision = decide(ctx, request);
+  if (decision.now) {
+    api::HttpResponse res = std::move(*decision.now);
+    co_return co_await answer(stream, std::move(res), ex, has_body, scratch);
+  }
+  std::unique_ptr<api::HttpBodySink> sink = std::move(decision.sink);
+  const uint64_t limit = decision.max_body_bytes;
+  parser.body_limit(limit);  // a chunked body is also checked chunk by chunk
+
+  boost::system::error_code ec;
+  if (has_body && expects_continue(request.headers)) {
+    http::response<http::empty_body> go_on{http::status::continue_, ex.version};
+    stream.expires_after(kIoTimeout);
+    co_await http::async_write(stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      sink->on_abort(unavailable("The connection ended before the request body was sent."));
+      co_return After::kClose;
+    }
+  }
+
+  uint64_t received = 0;
+  while (!parser.is_done()) {
+    char* buf = scratch.get();
+    req.body().data = buf;
+    req.body().size = kChunk;
+    stream.expires_after(kIoTimeout);
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    const size_t n = kChunk - req.body().size;
+    received += n;
+    if (ec == http::error::body_limit || received > limit) {
+      const Status too_large = body_too_large(limit, request.content_length);
+      sink->on_abort(too_large);
+      api::HttpResponse res = api::http_error(413, too_large);
+      co_return co_await answer(stream, std::move(res), ex, true, scratch);
+    }
+    if (ec) {
+      sink->on_abort(unavailable("The request body did not arrive whole (" + ec.message() + ")."));
+      if (!is_parse_error(ec)) co_return After::kClose;
+      api::HttpResponse res = api::http_error(invalid_argument("The request body is malformed: " + ec.message() + "."));
+      co_return co_await answer(stream, std::move(res), ex, true, scratch);
+    }
+    if (n == 0) continue;
+    if (Status taken = sink->on_chunk(std::string_view(buf, n)); !taken) {
+      sink->on_abort(taken);
+      api::HttpResponse res = api::http_error(taken);
+      const bool unread = !parser.is_done();
+      co_return co_await answer(stream, std::move(res), ex, unread, scratch, true);
+    }
+  }
+
+  auto pending = std::make_shared<PendingAnswer>(stream.get_executor());
+  sink->on_end([pending](api::HttpResponse res) { pending->deliver(std::move(res)); });
+  sink.reset();
+  std::optional<api::HttpResponse> res = co_await pending->wait();
+  if (!res) {
+    log::error("http_no_answer").kv("method", request.method).kv("path", request.path);
+    api::HttpResponse late = api::http_error(
+        internal_error("The server did not answer in time; try again, and tell the operator if it keeps happening."));
+    co_return co_await answer(stream, std::move(late), ex, false, scratch, true);
+  }
+  api::HttpResponse answered = std::move(*res);
+  co_return co_await answer(stream, std::move(answered), ex, false, scratch);
+}
+#pragma GCC diagnostic pop
+
+// Reads and drops what the client still sends, for a little while, so that
+// it can read our answer before the connection closes.
+asio::awaitable<void> linger(beast::tcp_stream& stream, Scratch& scratch) {
+  boost::system::error_code ec;
+  uint64_t dropped = 0;
+  stream.expires_after(kLingerTimeout);
+  while (!ec && dropped < kLingerBytes) {
+    dropped += co_await stream.async_read_some(asio::buffer(scratch.get(), kChunk),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+api::HttpRoute platform_get(std::string path, api::HttpHandler handler) {
+  api::HttpRoute route;
+  route.method = "GET";
+  route.path = std::move(path);
+  route.access = api::HttpAccess::kAnyone;
+  route.handler = std::move(handler);
+  return route;
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socket) {
+  assert(ctx.http_routes != nullptr && ctx.authenticate && "set by Server::start");
   const std::string peer = peer_of(socket);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  Scratch scratch;
   boost::system::error_code ec;
+  After after = After::kClose;
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024);
+    Parser parser;
     parser.header_limit(16 * 1024);
-    stream.expires_after(std::chrono::seconds(30));
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;  // closed, timed out or malformed: nothing more to say
-    Request req = parser.release();
+    // The route's limit applies once the route is known. (Not boost::none:
+    // Beast 1.74 then refuses every Content-Length above 0.)
+    parser.body_limit(std::numeric_limits<uint64_t>::max());
+    stream.expires_after(kIoTimeout);
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (is_parse_error(ec)) {  // say why before closing; otherwise closed or timed out: nothing to say
+        const bool too_big = ec == http::error::header_limit;
+        api::HttpResponse refusal = api::http_error(
+            too_big ? 431 : 400,
+            invalid_argument(too_big ? "The request header is larger than 16 KiB."
+                                     : "The request could not be read as HTTP/1.1 (" + ec.message() + ")."));
+        const Exchange ex;
+        after = co_await answer(stream, std::move(refusal), ex, true, scratch);
+      }
+      break;
+    }
     ctx.metrics.http_requests_total.fetch_add(1, std::memory_order_relaxed);
+    auto& req = parser.get();
 
     if (beast::websocket::is_upgrade(req)) {
       const std::string_view target(req.target().data(), req.target().size());
-      Response refusal;
+      UpgradeResponse refusal;
       bool refused = true;
       if (target.substr(0, target.find('?')) != "/v1/ws") {
         refusal = text_response(req, http::status::not_found, "WebSocket upgrades are served on /v1/ws only.\n");
@@ -111,17 +499,43 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
         break;
       }
       stream.expires_never();
+      http::request<http::string_body> upgrade(std::move(req.base()));
       auto session = std::make_shared<WsSession>(ctx, std::move(stream), peer);
-      session->start(std::move(req));
+      session->start(std::move(upgrade));
       co_return;
     }
 
-    Response res = route(ctx, req);
-    const bool keep_alive = res.keep_alive();
-    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !keep_alive) break;
+    after = co_await serve_request(ctx, stream, buffer, parser, peer, scratch);
+    if (after != After::kKeepAlive) break;
   }
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (after == After::kDrainAndClose) co_await linger(stream, scratch);
+}
+
+Status add_platform_http_routes(ServerContext& ctx, api::HttpRoutes& routes) {
+  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/healthz", [](const api::HttpRequest&) -> api::HttpHandlerResult {
+    return api::http_text(200, "ok\n");
+  })));
+  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/readyz", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
+    if (ctx.ready()) return api::http_text(200, "ready\n");
+    return api::http_error(unavailable(
+        "Not ready: the database or committer is not running, or the server is shutting down."));
+  })));
+  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/metrics", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
+    return api::http_text(200, ctx.render_metrics(), "text/plain; version=0.0.4");
+  })));
+  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/v1/ws", [](const api::HttpRequest&) -> api::HttpHandlerResult {
+    api::HttpResponse res = api::http_error(
+        426, failed_precondition("/v1/ws is a WebSocket endpoint: connect with a WebSocket client."));
+    res.headers.set("Upgrade", "websocket");
+    return res;
+  })));
+  if (!ctx.config.web_root.empty()) {
+    auto files = api::static_files_route("/", ctx.config.web_root);
+    if (!files) return files.status();
+    PRECEPTOR_RETURN_IF_ERROR(routes.add(std::move(files.value())));
+  }
+  return Status::ok();
 }
 
 }  // namespace preceptor::server

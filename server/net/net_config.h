@@ -30,6 +30,7 @@ struct NetConfig {
   int max_bad_frames = 10;                    // undecodable/oversized/text frames before close
   std::vector<std::string> allowed_origins = {"http://localhost:8080", "http://127.0.0.1:8080"};
   int shutdown_grace_ms = 5'000;              // SIGTERM: time for sessions to close before exit
+  std::string web_root;                       // folder of static files served at / (the web app); empty = none
 };
 
 }  // namespace preceptor::server

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/status.h"
+#include "server/api/http.h"
 #include "server/net/context.h"
 
 namespace preceptor::server {
@@ -40,5 +41,11 @@ class Network {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Adds the server's own routes to `routes`: /healthz, /readyz, /metrics, a
+// hint on GET /v1/ws without an upgrade, and the static files of
+// --web-root at / when it is set. Errors: a route already taken, or a
+// --web-root that is not a folder.
+Status add_platform_http_routes(ServerContext& ctx, api::HttpRoutes& routes);
 
 }  // namespace preceptor::server

@@ -38,8 +38,10 @@ server::ServerConfig test_config(const std::filesystem::path& data_dir) {
   return c;
 }
 
-TestServer::TestServer(server::ServerConfig config, const Clock* clock)
+TestServer::TestServer(server::ServerConfig config, const Clock* clock,
+                       const std::function<void(server::Server&)>& before_start)
     : server_(std::make_unique<server::Server>(std::move(config), clock)) {
+  if (before_start) before_start(*server_);
   Status st = server_->start();
   if (!st) {
     ADD_FAILURE() << "server did not start: " << st.to_string();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,10 +27,12 @@ class TempDir {
 server::ServerConfig test_config(const std::filesystem::path& data_dir);
 
 // A real server (real sockets, real RocksDB in `data_dir`) running in this
-// process. Stops and waits on destruction.
+// process. Stops and waits on destruction. `before_start`, when set, is run
+// on the server before it starts (to add HTTP routes).
 class TestServer {
  public:
-  explicit TestServer(server::ServerConfig config, const Clock* clock = nullptr);
+  explicit TestServer(server::ServerConfig config, const Clock* clock = nullptr,
+                      const std::function<void(server::Server&)>& before_start = {});
   ~TestServer();
 
   uint16_t port() const { return server_->port(); }
