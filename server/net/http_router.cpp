@@ -18,6 +18,11 @@
 #include "common/log.h"
 #include "server/net/ws_session.h"
 
+// GCC 12 warns falsely where one Asio coroutine of this file calls another
+// that it inlines: it sees the frame's operator new and operator delete
+// (Asio's recycling allocator) both inlined and cannot pair them.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace preceptor::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -339,16 +344,11 @@ Decision decide(ServerContext& ctx, api::HttpRequest& request) {
   return d;
 }
 
-// GCC 12 warns falsely that Asio's coroutine frame for this function is
-// freed by a mismatched operator delete (its recycling allocator inlined on
-// both sides); it stays out of line so the silenced warning stays here.
-// (Responses are built into named variables before each co_await: GCC 12
-// has mishandled temporaries inside co_await expressions.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-[[gnu::noinline]] asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stream,
-                                                       beast::flat_buffer& buffer, Parser& parser,
-                                                       const std::string& peer, Scratch& scratch) {
+// Responses are built into named variables before each co_await: GCC 12
+// destroys twice a temporary made in a ?: inside a co_await expression
+// (ASan: double free), so none is made there.
+asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     Parser& parser, const std::string& peer, Scratch& scratch) {
   auto& req = parser.get();
   Exchange ex;
   ex.version = req.version();
@@ -421,7 +421,6 @@ Decision decide(ServerContext& ctx, api::HttpRequest& request) {
   api::HttpResponse answered = std::move(*res);
   co_return co_await answer(stream, std::move(answered), ex, false, scratch);
 }
-#pragma GCC diagnostic pop
 
 // Reads and drops what the client still sends, for a little while, so that
 // it can read our answer before the connection closes.
