@@ -559,7 +559,7 @@ TEST_F(Http, HealthAndWebSocketStillWork) {
   EXPECT_EQ(lower(ws_by_get.header("upgrade")), "websocket");
   TestClient ws;
   ASSERT_EQ(ws.connect(server_->port()), "");
-  EXPECT_TRUE(ws.ping("hi").has_pong());
+  EXPECT_TRUE(ws.ping("hi").has_ping());
   TestClient evil;
   EXPECT_NE(evil.connect(server_->port(), "http://evil.example"), "");
 }
@@ -679,7 +679,7 @@ TEST_F(StaticFiles, HealthAndWebSocketAreNotShadowed) {
   EXPECT_EQ(http_get(server_->port(), "/metrics").status, 200);
   TestClient ws;
   ASSERT_EQ(ws.connect(server_->port()), "");
-  EXPECT_TRUE(ws.ping().has_pong());
+  EXPECT_TRUE(ws.ping().has_ping());
 }
 
 }  // namespace
