@@ -36,7 +36,8 @@ void Histogram::write_prometheus(std::string& out, const std::string& name, cons
   char num[64];
   for (size_t i = 0; i < s.upper_bounds.size(); ++i) {
     std::snprintf(num, sizeof num, "%g", s.upper_bounds[i]);
-    out += name + "_bucket{" + labels + sep + "le=\"" + num + "\"} " + std::to_string(s.cumulative_counts[i]) + "\n";
+    out += name + "_bucket{" + labels + sep + "le=\"" + num + "\"} " +
+           std::to_string(s.cumulative_counts[i]) + "\n";
   }
   out += name + "_bucket{" + labels + sep + "le=\"+Inf\"} " + std::to_string(s.count) + "\n";
   std::snprintf(num, sizeof num, "%.6f", s.sum);

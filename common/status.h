@@ -19,7 +19,10 @@ class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(ErrorCode code, std::string message, std::string field = {}, int64_t retry_after_ms = 0)
-      : code_(code), message_(std::move(message)), field_(std::move(field)), retry_after_ms_(retry_after_ms) {}
+      : code_(code),
+        message_(std::move(message)),
+        field_(std::move(field)),
+        retry_after_ms_(retry_after_ms) {}
 
   static Status ok() { return Status(); }
 
@@ -54,8 +57,12 @@ inline Status not_found(std::string msg, std::string field = {}) {
 inline Status already_exists(std::string msg, std::string field = {}) {
   return Status(v1::ERROR_CODE_ALREADY_EXISTS, std::move(msg), std::move(field));
 }
-inline Status permission_denied(std::string msg) { return Status(v1::ERROR_CODE_PERMISSION_DENIED, std::move(msg)); }
-inline Status unauthenticated(std::string msg) { return Status(v1::ERROR_CODE_UNAUTHENTICATED, std::move(msg)); }
+inline Status permission_denied(std::string msg) {
+  return Status(v1::ERROR_CODE_PERMISSION_DENIED, std::move(msg));
+}
+inline Status unauthenticated(std::string msg) {
+  return Status(v1::ERROR_CODE_UNAUTHENTICATED, std::move(msg));
+}
 inline Status failed_precondition(std::string msg) {
   return Status(v1::ERROR_CODE_FAILED_PRECONDITION, std::move(msg));
 }
@@ -70,8 +77,8 @@ inline Status data_loss(std::string msg) { return Status(v1::ERROR_CODE_DATA_LOS
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit on purpose
-  Result(Status status) : v_(std::move(status)) {      // NOLINT
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit on purpose
+  Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).is_ok() && "a Result holding a Status must hold an error");
   }
 
@@ -79,9 +86,18 @@ class [[nodiscard]] Result {
   explicit operator bool() const { return is_ok(); }
 
   // REQUIRES: is_ok()
-  T& value() & { assert(is_ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(is_ok()); return std::get<T>(v_); }
-  T&& value() && { assert(is_ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    assert(is_ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(is_ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(is_ok());
+    return std::get<T>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -99,8 +115,8 @@ const char* error_code_name(ErrorCode code);  // "INVALID_ARGUMENT"
 }  // namespace preceptor
 
 // Returns early from the enclosing function when `expr` (a Status) is an error.
-#define PRECEPTOR_RETURN_IF_ERROR(expr)          \
-  do {                                           \
-    ::preceptor::Status _st = (expr);            \
-    if (!_st.is_ok()) return _st;                \
+#define PRECEPTOR_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::preceptor::Status _st = (expr);   \
+    if (!_st.is_ok()) return _st;       \
   } while (0)

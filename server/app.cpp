@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-
 #include <mutex>
 
 #include "common/log.h"
@@ -35,20 +34,26 @@ class PoolExecutor final : public Executor {
 // The committer's and the hub's figures, after the network's.
 std::string render_metrics(const Metrics& metrics, const storage::Committer& committer, const hub::Hub& hub) {
   std::string out = metrics.render();
-  write_scalar(out, "preceptor_sessions_authenticated", "gauge", "Authenticated sessions.", hub.session_count());
+  write_scalar(out, "preceptor_sessions_authenticated", "gauge", "Authenticated sessions.",
+               hub.session_count());
   write_scalar(out, "preceptor_users_online", "gauge", "Users with at least one session.", hub.user_count());
   write_scalar(out, "preceptor_commits_total", "counter", "Mutations made durable by the committer.",
                committer.commits_total());
   write_scalar(out, "preceptor_commit_groups_total", "counter", "Synced RocksDB writes (group commits).",
                committer.groups_total());
-  write_scalar(out, "preceptor_last_position", "gauge", "Last durable event position.", committer.last_position());
-  out += "# HELP preceptor_commit_batch_size Mutations per synced write.\n# TYPE preceptor_commit_batch_size histogram\n";
+  write_scalar(out, "preceptor_last_position", "gauge", "Last durable event position.",
+               committer.last_position());
+  out +=
+      "# HELP preceptor_commit_batch_size Mutations per synced write.\n# TYPE preceptor_commit_batch_size "
+      "histogram\n";
   committer.batch_sizes().write_prometheus(out, "preceptor_commit_batch_size");
-  out += "# HELP preceptor_commit_latency_seconds From submit to durable, per mutation.\n"
-         "# TYPE preceptor_commit_latency_seconds histogram\n";
+  out +=
+      "# HELP preceptor_commit_latency_seconds From submit to durable, per mutation.\n"
+      "# TYPE preceptor_commit_latency_seconds histogram\n";
   committer.commit_latency_seconds().write_prometheus(out, "preceptor_commit_latency_seconds");
-  out += "# HELP preceptor_commit_write_seconds One synced RocksDB write.\n"
-         "# TYPE preceptor_commit_write_seconds histogram\n";
+  out +=
+      "# HELP preceptor_commit_write_seconds One synced RocksDB write.\n"
+      "# TYPE preceptor_commit_write_seconds histogram\n";
   committer.write_seconds().write_prometheus(out, "preceptor_commit_write_seconds");
   return out;
 }
@@ -58,8 +63,8 @@ std::string render_metrics(const Metrics& metrics, const storage::Committer& com
 struct Server::Impl {
   ServerConfig config;
   SystemClock system_clock;
-  const Clock& clock;             // dates: tokens, events, timed work (tests inject a manual one)
-  SteadyClock steady_clock;       // rate limits
+  const Clock& clock;        // dates: tokens, events, timed work (tests inject a manual one)
+  SteadyClock steady_clock;  // rate limits
   Metrics metrics;
 
   std::unique_ptr<storage::Store> store;
@@ -81,13 +86,15 @@ struct Server::Impl {
   bool running = false;  // start() succeeded; guarded by mu
   bool waited = false;   // a wait() took charge of stopping; guarded by mu
 
-  Impl(ServerConfig c, const Clock* injected) : config(std::move(c)), clock(injected ? *injected : system_clock) {}
+  Impl(ServerConfig c, const Clock* injected)
+      : config(std::move(c)), clock(injected ? *injected : system_clock) {}
 
   // Stops everything behind the network, in order; the store closes last.
   void stop_core();
 };
 
-Server::Server(ServerConfig config, const Clock* clock) : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+Server::Server(ServerConfig config, const Clock* clock)
+    : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
 
 Server::~Server() {
   shutdown();
@@ -106,10 +113,11 @@ Status Server::start() {
   if (!store) return store.status();
   d.store = std::move(store.value());
   d.committer = std::make_unique<storage::Committer>(*d.store, d.clock);
-  d.committer->set_event_sink([&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
+  d.committer->set_event_sink(
+      [&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
   d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);
-  d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock, *d.blocking,
-                                                    d.config.accounts, &d.hub);
+  d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock,
+                                                    *d.blocking, d.config.accounts, &d.hub);
   d.membership = std::make_unique<services::Membership>(*d.store);
   d.core.reset(
       new services::Core{*d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts, *d.membership});
@@ -126,7 +134,8 @@ Status Server::start() {
     auto logins = ensure_demo_program(*d.accounts);
     if (!logins) {
       d.stop_core();
-      return Status(logins.status().code(), "Could not create the demo program: " + logins.status().message());
+      return Status(logins.status().code(),
+                    "Could not create the demo program: " + logins.status().message());
     }
     d.demo_logins = std::move(*logins);
   }

@@ -16,7 +16,7 @@ class Accounts;
 namespace preceptor::storage {
 class Committer;
 class Store;
-}
+}  // namespace preceptor::storage
 
 namespace preceptor::server {
 

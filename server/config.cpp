@@ -1,8 +1,7 @@
 #include "server/config.h"
 
-#include <boost/program_options.hpp>
-
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -31,9 +30,8 @@ std::string env_to_option(const std::string& env, const po::options_description&
   const std::string prefix = "PRECEPTOR_";
   if (env.rfind(prefix, 0) != 0) return {};
   std::string name = env.substr(prefix.size());
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return c == '_' ? '-' : static_cast<char>(std::tolower(c)); });
   return desc.find_nothrow(name, false) ? name : std::string();
 }
 
@@ -48,38 +46,65 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   bool fast_hash = false;
 
   po::options_description general("General");
-  general.add_options()
-      ("help,h", "Print this help and exit.")
-      ("config", po::value(&config_file), "Read options from this INI file (`key = value` lines, same names as the flags). Flags and PRECEPTOR_* environment variables win over it.")
-      ("listen-address", po::value(&c.listen_address)->default_value(c.listen_address), "Address to listen on. Use 0.0.0.0 to accept connections from other machines (put TLS in front).")
-      ("port", po::value(&c.port)->default_value(c.port), "TCP port for HTTP and WebSocket (/v1/ws). 0 picks a free port and logs it.")
-      ("data-dir", po::value(&c.data_dir)->default_value(c.data_dir), "Folder holding the RocksDB database; created if missing. Only one server may use it at a time.")
-      ("demo", po::bool_switch(&c.demo), "Create a demo program (one director, two mentors, three mentees) if it is not there yet, and print their logins.")
-      ("log-level", po::value(&c.log_level)->default_value(c.log_level), "Least severe log level printed: debug, info, warn or error.")
-      ("io-threads", po::value(&c.io_threads)->default_value(c.io_threads), "Threads serving network I/O. The default is one less than the machine's cores (at least 1): the committer (the single writer) has its own thread.")
-      ("blocking-threads", po::value(&c.blocking_threads)->default_value(c.blocking_threads), "Threads hashing passwords (argon2id), kept off the network threads.")
-      ("scheduler-interval-ms", po::value(&c.scheduler_interval_ms)->default_value(c.scheduler_interval_ms), "How often timed work runs: request reminders (7 days) and expiry (14 days), check-ins due. 0 turns it off.")
-      ("block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb), "RocksDB block cache size in MiB.")
-      ("web-root", po::value(&c.web_root), "Serve the files in this folder at / (the web app): index.html for folders, Content-Type by extension, ETag and Range. Empty (the default) serves none.");
+  general.add_options()("help,h", "Print this help and exit.")(
+      "config", po::value(&config_file),
+      "Read options from this INI file (`key = value` lines, same names as the flags). Flags and PRECEPTOR_* "
+      "environment variables win over it.")(
+      "listen-address", po::value(&c.listen_address)->default_value(c.listen_address),
+      "Address to listen on. Use 0.0.0.0 to accept connections from other machines (put TLS in front).")(
+      "port", po::value(&c.port)->default_value(c.port),
+      "TCP port for HTTP and WebSocket (/v1/ws). 0 picks a free port and logs it.")(
+      "data-dir", po::value(&c.data_dir)->default_value(c.data_dir),
+      "Folder holding the RocksDB database; created if missing. Only one server may use it at a time.")(
+      "demo", po::bool_switch(&c.demo),
+      "Create a demo program (one director, two mentors, three mentees) if it is not there yet, and print "
+      "their logins.")("log-level", po::value(&c.log_level)->default_value(c.log_level),
+                       "Least severe log level printed: debug, info, warn or error.")(
+      "io-threads", po::value(&c.io_threads)->default_value(c.io_threads),
+      "Threads serving network I/O. The default is one less than the machine's cores (at least 1): the "
+      "committer (the single writer) has its own thread.")(
+      "blocking-threads", po::value(&c.blocking_threads)->default_value(c.blocking_threads),
+      "Threads hashing passwords (argon2id), kept off the network threads.")(
+      "scheduler-interval-ms", po::value(&c.scheduler_interval_ms)->default_value(c.scheduler_interval_ms),
+      "How often timed work runs: request reminders (7 days) and expiry (14 days), check-ins due. 0 turns it "
+      "off.")("block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb),
+              "RocksDB block cache size in MiB.")(
+      "web-root", po::value(&c.web_root),
+      "Serve the files in this folder at / (the web app): index.html for folders, Content-Type by extension, "
+      "ETag and Range. Empty (the default) serves none.");
 
   po::options_description limits("Limits (see docs/protocol.md)");
-  limits.add_options()
-      ("max-frame-bytes", po::value(&c.max_frame_bytes)->default_value(c.max_frame_bytes), "Largest frame a client may send; larger ones are answered with RESOURCE_EXHAUSTED and dropped.")
-      ("hard-frame-bytes", po::value(&c.hard_frame_bytes)->default_value(c.hard_frame_bytes), "A frame larger than this closes the connection (WebSocket code 1009).")
-      ("auth-timeout-ms", po::value(&c.auth_timeout_ms)->default_value(c.auth_timeout_ms), "A connection must Login or Authenticate within this many milliseconds.")
-      ("idle-timeout-ms", po::value(&c.idle_timeout_ms)->default_value(c.idle_timeout_ms), "Close a connection that sends nothing (not even a WebSocket pong) for this long; the server pings at half of it.")
-      ("rate-per-second", po::value(&c.rate_per_second)->default_value(c.rate_per_second), "Requests per second each connection may make, sustained.")
-      ("rate-burst", po::value(&c.rate_burst)->default_value(c.rate_burst), "Requests each connection may make at once before the rate applies.")
-      ("outbound-queue-bytes", po::value(&c.outbound_queue_bytes)->default_value(c.outbound_queue_bytes), "Bytes waiting to be sent to one connection before it is considered not reading and is closed.")
-      ("max-bad-frames", po::value(&c.max_bad_frames)->default_value(c.max_bad_frames), "Undecodable, text or oversized frames tolerated per connection before it is closed.")
-      ("allowed-origins", po::value(&origins)->default_value("http://localhost:8080,http://127.0.0.1:8080"), "Comma-separated browser Origins allowed to open /v1/ws; `*` allows any. Clients that send no Origin (apps, CLI) are always allowed.")
-      ("shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms), "On SIGTERM, how long sessions get to close before the server exits anyway.");
+  limits.add_options()(
+      "max-frame-bytes", po::value(&c.max_frame_bytes)->default_value(c.max_frame_bytes),
+      "Largest frame a client may send; larger ones are answered with RESOURCE_EXHAUSTED and dropped.")(
+      "hard-frame-bytes", po::value(&c.hard_frame_bytes)->default_value(c.hard_frame_bytes),
+      "A frame larger than this closes the connection (WebSocket code 1009).")(
+      "auth-timeout-ms", po::value(&c.auth_timeout_ms)->default_value(c.auth_timeout_ms),
+      "A connection must Login or Authenticate within this many milliseconds.")(
+      "idle-timeout-ms", po::value(&c.idle_timeout_ms)->default_value(c.idle_timeout_ms),
+      "Close a connection that sends nothing (not even a WebSocket pong) for this long; the server pings at "
+      "half of it.")("rate-per-second", po::value(&c.rate_per_second)->default_value(c.rate_per_second),
+                     "Requests per second each connection may make, sustained.")(
+      "rate-burst", po::value(&c.rate_burst)->default_value(c.rate_burst),
+      "Requests each connection may make at once before the rate applies.")(
+      "outbound-queue-bytes", po::value(&c.outbound_queue_bytes)->default_value(c.outbound_queue_bytes),
+      "Bytes waiting to be sent to one connection before it is considered not reading and is closed.")(
+      "max-bad-frames", po::value(&c.max_bad_frames)->default_value(c.max_bad_frames),
+      "Undecodable, text or oversized frames tolerated per connection before it is closed.")(
+      "allowed-origins", po::value(&origins)->default_value("http://localhost:8080,http://127.0.0.1:8080"),
+      "Comma-separated browser Origins allowed to open /v1/ws; `*` allows any. Clients that send no Origin "
+      "(apps, CLI) are always allowed.")(
+      "shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms),
+      "On SIGTERM, how long sessions get to close before the server exits anyway.");
 
   po::options_description accounts("Accounts");
-  accounts.add_options()
-      ("token-idle-days", po::value(&token_idle_days)->default_value(token_idle_days), "A sign-in token unused for this many days ends (automatic logoff).")
-      ("token-lifetime-days", po::value(&token_lifetime_days)->default_value(token_lifetime_days), "A sign-in token ends this many days after login, however much it is used.")
-      ("fast-password-hashing", po::bool_switch(&fast_hash), "Use libsodium's minimum argon2id cost. For tests and demos only: it makes stolen hashes easy to crack.");
+  accounts.add_options()("token-idle-days", po::value(&token_idle_days)->default_value(token_idle_days),
+                         "A sign-in token unused for this many days ends (automatic logoff).")(
+      "token-lifetime-days", po::value(&token_lifetime_days)->default_value(token_lifetime_days),
+      "A sign-in token ends this many days after login, however much it is used.")(
+      "fast-password-hashing", po::bool_switch(&fast_hash),
+      "Use libsodium's minimum argon2id cost. For tests and demos only: it makes stolen hashes easy to "
+      "crack.");
 
   po::options_description all;
   all.add(general).add(limits).add(accounts);
@@ -87,7 +112,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, all), vm);
-    po::store(po::parse_environment(all, [&](const std::string& env) { return env_to_option(env, all); }), vm);
+    po::store(po::parse_environment(all, [&](const std::string& env) { return env_to_option(env, all); }),
+              vm);
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream file(path);
@@ -127,15 +153,21 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
     return out;
   };
   if (c.io_threads < 1 || c.io_threads > 64) return fail("--io-threads must be between 1 and 64.");
-  if (c.blocking_threads < 1 || c.blocking_threads > 64) return fail("--blocking-threads must be between 1 and 64.");
+  if (c.blocking_threads < 1 || c.blocking_threads > 64)
+    return fail("--blocking-threads must be between 1 and 64.");
   if (c.max_frame_bytes < 1024) return fail("--max-frame-bytes must be at least 1024.");
-  if (c.hard_frame_bytes < c.max_frame_bytes) return fail("--hard-frame-bytes must be at least --max-frame-bytes.");
-  if (c.rate_per_second <= 0 || c.rate_burst < 1) return fail("--rate-per-second must be above 0 and --rate-burst at least 1.");
-  if (c.auth_timeout_ms < 100 || c.idle_timeout_ms < 1000) return fail("--auth-timeout-ms must be at least 100 and --idle-timeout-ms at least 1000.");
-  if (token_idle_days <= 0 || token_lifetime_days <= 0) return fail("--token-idle-days and --token-lifetime-days must be above 0.");
+  if (c.hard_frame_bytes < c.max_frame_bytes)
+    return fail("--hard-frame-bytes must be at least --max-frame-bytes.");
+  if (c.rate_per_second <= 0 || c.rate_burst < 1)
+    return fail("--rate-per-second must be above 0 and --rate-burst at least 1.");
+  if (c.auth_timeout_ms < 100 || c.idle_timeout_ms < 1000)
+    return fail("--auth-timeout-ms must be at least 100 and --idle-timeout-ms at least 1000.");
+  if (token_idle_days <= 0 || token_lifetime_days <= 0)
+    return fail("--token-idle-days and --token-lifetime-days must be above 0.");
   std::error_code fs_error;
   if (!c.web_root.empty() && !std::filesystem::is_directory(c.web_root, fs_error))
-    return fail("--web-root " + c.web_root + " is not a folder; give the folder holding the web app's index.html.");
+    return fail("--web-root " + c.web_root +
+                " is not a folder; give the folder holding the web app's index.html.");
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
     return fail("--log-level must be debug, info, warn or error.");
   c.accounts.token_idle_timeout_ms = static_cast<int64_t>(token_idle_days * 24 * 3600 * 1000);

@@ -12,13 +12,13 @@ namespace preceptor::server {
 // Everything the server can be told. Each field: default and unit. The
 // network part (listen address, port, limits) is NetConfig's.
 struct ServerConfig : NetConfig {
-  std::string data_dir = "./data";            // RocksDB folder, created if missing
-  int blocking_threads = 2;                   // password hashing threads (default 2)
-  size_t block_cache_mb = 64;                 // RocksDB block cache, MiB
+  std::string data_dir = "./data";  // RocksDB folder, created if missing
+  int blocking_threads = 2;         // password hashing threads (default 2)
+  size_t block_cache_mb = 64;       // RocksDB block cache, MiB
 
-  int64_t scheduler_interval_ms = 60'000;     // timed work (reminders, check-ins due); 0 = off
-  bool demo = false;                          // create the demo program and print its logins
-  std::string log_level = "info";             // debug, info, warn, error
+  int64_t scheduler_interval_ms = 60'000;  // timed work (reminders, check-ins due); 0 = off
+  bool demo = false;                       // create the demo program and print its logins
+  std::string log_level = "info";          // debug, info, warn, error
 
   services::AccountsOptions accounts;
 };

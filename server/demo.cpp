@@ -13,8 +13,8 @@ Result<std::vector<DemoLogin>> ensure_demo_program(services::Accounts& accounts)
     const char* time_zone;
   };
   static const Person kPeople[] = {
-      {"director.okafor", "Dr. Amara Okafor", v1::ROLE_PROGRAM_DIRECTOR, "program director", "Medical education",
-       "Program director", "America/New_York"},
+      {"director.okafor", "Dr. Amara Okafor", v1::ROLE_PROGRAM_DIRECTOR, "program director",
+       "Medical education", "Program director", "America/New_York"},
       {"mentor.lindqvist", "Dr. Erik Lindqvist", v1::ROLE_MENTOR, "mentor", "Cardiology", "Attending",
        "Europe/Stockholm"},
       {"mentor.raman", "Dr. Priya Raman", v1::ROLE_MENTOR, "mentor", "Internal medicine", "Attending",

@@ -1,9 +1,9 @@
 // preceptor-server: wires configuration, storage and the network together.
 #include <cstdio>
 
-#include "server/config.h"
 #include "common/log.h"
 #include "server/app.h"
+#include "server/config.h"
 
 int main(int argc, char** argv) {
   using namespace preceptor;
@@ -30,9 +30,10 @@ int main(int argc, char** argv) {
                   l.display_name.c_str());
     }
   }
-  std::printf("preceptor-server listening on ws://%s:%u/v1/ws (health: /healthz, metrics: /metrics). "
-              "Ctrl-C or SIGTERM stops it.\n",
-              parsed.config.listen_address.c_str(), static_cast<unsigned>(srv.port()));
+  std::printf(
+      "preceptor-server listening on ws://%s:%u/v1/ws (health: /healthz, metrics: /metrics). "
+      "Ctrl-C or SIGTERM stops it.\n",
+      parsed.config.listen_address.c_str(), static_cast<unsigned>(srv.port()));
   std::fflush(stdout);
   srv.run_until_signal();
   return 0;

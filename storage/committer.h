@@ -34,9 +34,9 @@ enum class InReply : bool { kNotCarried = false, kCarried = true };
 
 // An event that reached disk, handed to the event sink in position order.
 struct CommittedEvent {
-  std::shared_ptr<const v1::Event> event;  // position and time_ms set
+  std::shared_ptr<const v1::Event> event;                 // position and time_ms set
   std::shared_ptr<const std::vector<uint64_t>> audience;  // user ids
-  std::shared_ptr<const std::string> bytes;  // `event` serialized, as stored
+  std::shared_ptr<const std::string> bytes;               // `event` serialized, as stored
   // The connection whose reply carried this event (InReply::kCarried), so
   // the hub does not send it again; 0 when every session gets it.
   uint64_t carried_in_reply_to = 0;
@@ -70,7 +70,8 @@ class CommitContext {
   // event.time_ms) in `events`, and indexes it in each audience member's
   // inbox. Returns the position. Positions are gap-free: a rejected mutation
   // gives its positions back. See InReply for `in_reply`.
-  uint64_t append_event(v1::Event event, std::vector<uint64_t> audience, InReply in_reply = InReply::kNotCarried);
+  uint64_t append_event(v1::Event event, std::vector<uint64_t> audience,
+                        InReply in_reply = InReply::kNotCarried);
 
   // Next value of a named counter kept in `meta` ("next_id/<kind>"), starting at 1.
   // Rolled back with the mutation if it fails.
@@ -99,7 +100,7 @@ class CommitContext {
       std::optional<std::optional<std::string>> before;  // nullopt: the key was not in the map
     };
     static constexpr size_t kMaxKept = 65536;  // entries; beyond, the kept map starts over
-    Map group;  // this group's writes to the other families
+    Map group;                                 // this group's writes to the other families
     Map kept;
     std::vector<Undo> undo;  // the current mutation's changes, oldest first
     std::string scratch;     // lookup key, reused
@@ -121,10 +122,10 @@ class CommitContext {
   rocksdb::WriteBatch& batch_;
   Overlay& overlay_;
   int64_t now_ms_ = 0;
-  uint64_t next_position_ = 0;  // next to hand out
-  uint64_t origin_ = 0;         // of the mutation being applied
+  uint64_t next_position_ = 0;          // next to hand out
+  uint64_t origin_ = 0;                 // of the mutation being applied
   std::vector<CommittedEvent> events_;  // appended in this group so far
-  Status error_;  // from note(); reset for each mutation
+  Status error_;                        // from note(); reset for each mutation
 };
 
 // A unit of change. `apply` runs on the committer thread and adds writes
@@ -143,8 +144,8 @@ using DoneFn = std::function<void(const Status&)>;
 using EventSink = std::function<void(std::span<const CommittedEvent>)>;
 
 struct CommitterOptions {
-  size_t max_batch = 1024;       // mutations per WriteBatch at most (default 1024)
-  bool sync = true;              // fdatasync each group; false only in benchmarks that say so
+  size_t max_batch = 1024;  // mutations per WriteBatch at most (default 1024)
+  bool sync = true;         // fdatasync each group; false only in benchmarks that say so
 };
 
 // The single writer of the store (group commit). Any thread may submit();
@@ -177,14 +178,14 @@ class Committer {
   // thread. Later submissions fail with UNAVAILABLE. Idempotent.
   void stop();
 
-  bool running() const;  // thread alive and not failed
+  bool running() const;                                             // thread alive and not failed
   uint64_t last_position() const { return last_position_.load(); }  // last durable position
 
   // Metrics, read by /metrics.
-  const Histogram& batch_sizes() const { return batch_sizes_; }           // mutations per group
-  const Histogram& commit_latency_seconds() const { return latency_; }    // submit -> durable
-  const Histogram& write_seconds() const { return write_seconds_; }       // one synced Write
-  uint64_t commits_total() const { return commits_total_.load(); }        // mutations completed OK
+  const Histogram& batch_sizes() const { return batch_sizes_; }         // mutations per group
+  const Histogram& commit_latency_seconds() const { return latency_; }  // submit -> durable
+  const Histogram& write_seconds() const { return write_seconds_; }     // one synced Write
+  uint64_t commits_total() const { return commits_total_.load(); }      // mutations completed OK
   uint64_t groups_total() const { return groups_total_.load(); }
 
  private:

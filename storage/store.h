@@ -16,7 +16,7 @@
 namespace preceptor::storage {
 
 struct StoreOptions {
-  std::string path;                 // data folder; created if missing
+  std::string path;  // data folder; created if missing
   bool create_if_missing = true;
   size_t block_cache_bytes = 64 << 20;  // default 64 MiB
 };

@@ -76,8 +76,8 @@ class WsClient::Impl : public std::enable_shared_from_this<WsClient::Impl> {
     size_t header_end = std::string_view::npos;
     while (header_end == std::string_view::npos) {
       reserve_input(1024);
-      const size_t n = co_await sock_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                                                      asio::use_awaitable);
+      const size_t n = co_await sock_.async_read_some(
+          asio::buffer(in_.data() + in_end_, in_.size() - in_end_), asio::use_awaitable);
       in_end_ += n;
       header_end = input().find("\r\n\r\n");
       if (header_end == std::string_view::npos && in_end_ > 16 * 1024) {

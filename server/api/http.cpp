@@ -30,17 +30,25 @@ int http_status_for(ErrorCode code) {
     case v1::ERROR_CODE_OUT_OF_RANGE:
     case v1::ERROR_CODE_CANCELLED:
       return 400;
-    case v1::ERROR_CODE_UNAUTHENTICATED: return 401;
-    case v1::ERROR_CODE_PERMISSION_DENIED: return 403;
-    case v1::ERROR_CODE_NOT_FOUND: return 404;
+    case v1::ERROR_CODE_UNAUTHENTICATED:
+      return 401;
+    case v1::ERROR_CODE_PERMISSION_DENIED:
+      return 403;
+    case v1::ERROR_CODE_NOT_FOUND:
+      return 404;
     case v1::ERROR_CODE_ALREADY_EXISTS:
     case v1::ERROR_CODE_ABORTED:
       return 409;
-    case v1::ERROR_CODE_RESOURCE_EXHAUSTED: return 429;
-    case v1::ERROR_CODE_UNIMPLEMENTED: return 501;
-    case v1::ERROR_CODE_UNAVAILABLE: return 503;
-    case v1::ERROR_CODE_DEADLINE_EXCEEDED: return 504;
-    default: return 500;
+    case v1::ERROR_CODE_RESOURCE_EXHAUSTED:
+      return 429;
+    case v1::ERROR_CODE_UNIMPLEMENTED:
+      return 501;
+    case v1::ERROR_CODE_UNAVAILABLE:
+      return 503;
+    case v1::ERROR_CODE_DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 500;
   }
 }
 
@@ -77,7 +85,8 @@ class RangeSource final : public HttpBodySource {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(max, left_));
     auto got = source_->read_at(offset_, out, want);
     if (!got) return got.status();
-    if (*got == 0) return data_loss("The content ended before its announced size; it may have changed meanwhile.");
+    if (*got == 0)
+      return data_loss("The content ended before its announced size; it may have changed meanwhile.");
     const size_t n = std::min(*got, want);
     offset_ += n;
     left_ -= n;
@@ -101,7 +110,8 @@ RangeChoice choose_range(std::string_view header, uint64_t size) {
   RangeChoice whole;
   header = trim(header);
   constexpr std::string_view kUnit = "bytes=";
-  if (header.size() < kUnit.size() || !equals_ignoring_case(header.substr(0, kUnit.size()), kUnit)) return whole;
+  if (header.size() < kUnit.size() || !equals_ignoring_case(header.substr(0, kUnit.size()), kUnit))
+    return whole;
   const std::string_view spec = trim(header.substr(kUnit.size()));
   if (spec.find(',') != std::string_view::npos) return whole;  // several ranges: send it all
   const size_t dash = spec.find('-');
@@ -147,7 +157,8 @@ class FileSource final : public HttpRandomAccessSource {
     for (;;) {
       const ssize_t n = ::pread(fd_, out, max, static_cast<off_t>(offset));
       if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return internal_error("Reading a served file failed (errno " + std::to_string(errno) + ").");
+      if (errno != EINTR)
+        return internal_error("Reading a served file failed (errno " + std::to_string(errno) + ").");
     }
   }
 
@@ -226,9 +237,8 @@ std::string hex_of(uint64_t v) {
 }  // namespace
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower(x) == lower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 // ---------------------------------------------------------------- HttpHeaders
@@ -245,7 +255,9 @@ void HttpHeaders::set(std::string_view name, std::string value) {
   add(name, std::move(value));
 }
 
-void HttpHeaders::add(std::string_view name, std::string value) { fields_.emplace_back(std::string(name), std::move(value)); }
+void HttpHeaders::add(std::string_view name, std::string value) {
+  fields_.emplace_back(std::string(name), std::move(value));
+}
 
 void HttpHeaders::erase(std::string_view name) {
   std::erase_if(fields_, [&](const auto& field) { return equals_ignoring_case(field.first, name); });
@@ -271,11 +283,21 @@ std::string json_quote(std::string_view s) {
   out.push_back('"');
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -297,7 +319,8 @@ HttpResponse http_error(int http_status, const Status& status) {
   HttpResponse res = http_json(http_status, "{\"code\":" + json_quote(error_code_name(status.code())) +
                                                 ",\"message\":" + json_quote(status.message()) + "}");
   if (http_status == 401) res.headers.set("WWW-Authenticate", "Bearer");
-  if (status.retry_after_ms() > 0) res.headers.set("Retry-After", std::to_string((status.retry_after_ms() + 999) / 1000));
+  if (status.retry_after_ms() > 0)
+    res.headers.set("Retry-After", std::to_string((status.retry_after_ms() + 999) / 1000));
   return res;
 }
 
@@ -314,8 +337,9 @@ Status HttpRoutes::add(HttpRoute route) {
   if (!route.handler) return invalid_argument("The HTTP route " + route.path + " has no handler.");
   for (const HttpRoute& r : routes_) {
     if (r.method == route.method && r.path == route.path && r.prefix == route.prefix) {
-      return already_exists("An HTTP route for " + (route.method.empty() ? std::string("any method") : route.method) +
-                            " " + route.path + (route.prefix ? "…" : "") + " is already registered.");
+      return already_exists("An HTTP route for " +
+                            (route.method.empty() ? std::string("any method") : route.method) + " " +
+                            route.path + (route.prefix ? "…" : "") + " is already registered.");
     }
   }
   // Most specific first: exact paths, then prefixes longest first; a route
@@ -351,8 +375,9 @@ HttpRoutes::Match HttpRoutes::match(std::string_view method, std::string_view pa
   allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
   std::string list;
   for (const auto& m : allowed) list += (list.empty() ? "" : ", ") + m;
-  out.refusal = http_error(405, Status(v1::ERROR_CODE_UNIMPLEMENTED, std::string(path) + " does not answer " +
-                                                                         std::string(method) + "; use " + list + "."));
+  out.refusal =
+      http_error(405, Status(v1::ERROR_CODE_UNIMPLEMENTED, std::string(path) + " does not answer " +
+                                                               std::string(method) + "; use " + list + "."));
   out.refusal.headers.set("Allow", list);
   return out;
 }
@@ -371,10 +396,11 @@ HttpResponse http_serve_range(const HttpRequest& request, std::shared_ptr<HttpRa
   HttpResponse res;
   switch (choice.kind) {
     case RangeChoice::Kind::kUnsatisfiable:
-      res = http_error(416, Status(v1::ERROR_CODE_OUT_OF_RANGE,
-                                   "The requested range is outside the content, which is " + std::to_string(size) +
-                                       " bytes long; ask for bytes 0 to " +
-                                       (size == 0 ? std::string("the end") : std::to_string(size - 1)) + "."));
+      res =
+          http_error(416, Status(v1::ERROR_CODE_OUT_OF_RANGE,
+                                 "The requested range is outside the content, which is " +
+                                     std::to_string(size) + " bytes long; ask for bytes 0 to " +
+                                     (size == 0 ? std::string("the end") : std::to_string(size - 1)) + "."));
       res.headers.set("Content-Range", "bytes */" + std::to_string(size));
       break;
     case RangeChoice::Kind::kPart:
@@ -442,7 +468,8 @@ namespace {
 
 class StaticFiles {
  public:
-  StaticFiles(std::string prefix, std::filesystem::path root) : prefix_(std::move(prefix)), root_(std::move(root)) {}
+  StaticFiles(std::string prefix, std::filesystem::path root)
+      : prefix_(std::move(prefix)), root_(std::move(root)) {}
 
   HttpResponse serve(const HttpRequest& req) const {
     assert(req.path.compare(0, prefix_.size(), prefix_) == 0);
@@ -502,7 +529,8 @@ class StaticFiles {
     if (not_modified) {
       res.status = 304;
     } else {
-      res = http_serve_range(req, std::move(source), std::string(content_type_for(real.filename().string())), etag);
+      res = http_serve_range(req, std::move(source), std::string(content_type_for(real.filename().string())),
+                             etag);
     }
     res.headers.set("ETag", etag);
     res.headers.set("Last-Modified", last_modified);
@@ -519,13 +547,14 @@ class StaticFiles {
 
 Result<HttpRoute> static_files_route(std::string url_prefix, const std::filesystem::path& folder) {
   if (url_prefix.empty() || url_prefix.front() != '/' || url_prefix.back() != '/') {
-    return invalid_argument("The URL prefix for static files must start and end with '/' (got \"" + url_prefix +
-                            "\").");
+    return invalid_argument("The URL prefix for static files must start and end with '/' (got \"" +
+                            url_prefix + "\").");
   }
   std::error_code ec;
   const std::filesystem::path root = std::filesystem::canonical(folder, ec);
   if (ec || !std::filesystem::is_directory(root, ec)) {
-    return invalid_argument("The web root " + folder.string() + " is not a folder; give --web-root an existing folder.");
+    return invalid_argument("The web root " + folder.string() +
+                            " is not a folder; give --web-root an existing folder.");
   }
   HttpRoute route;
   route.method = "GET";

@@ -52,9 +52,9 @@ class HttpHeaders {
 
 // One request, as the handler sees it once its header has arrived.
 struct HttpRequest {
-  std::string method;        // as sent: "GET", "POST", "HEAD", …
-  std::string path;          // the target up to '?', as sent (not percent-decoded)
-  std::string query;         // after '?', as sent; empty when none
+  std::string method;  // as sent: "GET", "POST", "HEAD", …
+  std::string path;    // the target up to '?', as sent (not percent-decoded)
+  std::string query;   // after '?', as sent; empty when none
   HttpHeaders headers;
   std::string peer_address;  // "ip:port" of the client
   // The body's length from Content-Length (0 when there is no body);

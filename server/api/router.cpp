@@ -11,7 +11,8 @@ namespace pb = google::protobuf;
 
 Status Access::check(const Caller& caller, int64_t now_ms) const {
   if (kind_ == Kind::kAnyone) return Status::ok();
-  if (!caller.session) return unauthenticated("Sign in first: send Login or Authenticate before any other request.");
+  if (!caller.session)
+    return unauthenticated("Sign in first: send Login or Authenticate before any other request.");
   const Session& session = *caller.session;
   if (session.expires_at_ms != 0 && now_ms > session.expires_at_ms) {
     return unauthenticated("Your session expired; sign in again with your password.");
@@ -80,7 +81,8 @@ void set_result(v1::Response& response, int field, pb::Message&& result) {
 Router::Router(const Clock& clock) : clock_(clock) {
   int max_field = 0;
   const pb::OneofDescriptor* requests = v1::ClientFrame::descriptor()->FindOneofByName("request");
-  for (int i = 0; i < requests->field_count(); ++i) max_field = std::max(max_field, requests->field(i)->number());
+  for (int i = 0; i < requests->field_count(); ++i)
+    max_field = std::max(max_field, requests->field(i)->number());
   entries_.resize(static_cast<size_t>(max_field) + 1);
 }
 

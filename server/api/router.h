@@ -76,7 +76,8 @@ class PendingCall {
 template <class Res>
 class Reply {
  public:
-  Reply(std::shared_ptr<PendingCall> call, int result_field) : call_(std::move(call)), result_field_(result_field) {}
+  Reply(std::shared_ptr<PendingCall> call, int result_field)
+      : call_(std::move(call)), result_field_(result_field) {}
 
   // The result, or the error that replaces it.
   void operator()(Result<Res> result) const { answer(std::move(result), {}, false); }
@@ -123,14 +124,16 @@ class Router {
   bool handles(int field_number) const;
 
  private:
-  using Erased = std::function<void(const Caller&, const google::protobuf::Message&, std::shared_ptr<PendingCall>)>;
+  using Erased =
+      std::function<void(const Caller&, const google::protobuf::Message&, std::shared_ptr<PendingCall>)>;
   struct Entry {
     Access access;
     Erased handler;
   };
   // The request field whose type is `request`; checks the rule above and
   // that no handler exists yet. Throws std::logic_error.
-  int field_for(const google::protobuf::Descriptor* request, const google::protobuf::Descriptor* result) const;
+  int field_for(const google::protobuf::Descriptor* request,
+                const google::protobuf::Descriptor* result) const;
   void add(int field, Access access, Erased handler);
 
   const Clock& clock_;
@@ -173,9 +176,8 @@ void Router::handle(Access access, std::function<void(const Caller&, const Req&,
 template <class Req, class Res>
 void Router::handle_now(Access access, std::function<Result<Res>(const Caller&, const Req&)> handler) {
   handle<Req, Res>(std::move(access),
-                   [handler = std::move(handler)](const Caller& caller, const Req& request, Reply<Res> reply) {
-                     reply(handler(caller, request));
-                   });
+                   [handler = std::move(handler)](const Caller& caller, const Req& request,
+                                                  Reply<Res> reply) { reply(handler(caller, request)); });
 }
 
 }  // namespace preceptor::api

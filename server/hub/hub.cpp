@@ -1,10 +1,10 @@
 #include "server/hub/hub.h"
 
-#include <algorithm>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
+
+#include <algorithm>
 
 #include "preceptor/v1/frames.pb.h"
 #include "storage/committer.h"
@@ -22,8 +22,8 @@ std::string event_frame(const std::string& event_bytes) {
   {
     pb::io::StringOutputStream sink(&out);
     pb::io::CodedOutputStream coded(&sink);
-    coded.WriteTag(pb::internal::WireFormatLite::MakeTag(v1::ServerFrame::kEventFieldNumber,
-                                                         pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteTag(pb::internal::WireFormatLite::MakeTag(
+        v1::ServerFrame::kEventFieldNumber, pb::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
     coded.WriteVarint32(static_cast<uint32_t>(event_bytes.size()));
     coded.WriteString(event_bytes);
   }
@@ -91,7 +91,8 @@ bool Hub::is_online(uint64_t user_id) const {
   return by_user_.count(user_id) > 0;
 }
 
-void Hub::sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSink>>& out, uint64_t except) const {
+void Hub::sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSink>>& out,
+                        uint64_t except) const {
   auto user = by_user_.find(user_id);
   if (user == by_user_.end()) return;
   for (uint64_t id : user->second) {

@@ -74,7 +74,8 @@ class Hub {
   };
   // Appends the live sessions of `user_id` to `out`, leaving out the one
   // with connection id `except` (0: none). REQUIRES: mu_ held.
-  void sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSink>>& out, uint64_t except = 0) const;
+  void sinks_of_user(uint64_t user_id, std::vector<std::shared_ptr<SessionSink>>& out,
+                     uint64_t except = 0) const;
   void notify_presence(uint64_t user_id, bool online);
 
   std::vector<PresenceListener> presence_;

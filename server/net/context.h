@@ -25,8 +25,9 @@ class WsSession;
 // metrics, and the registry of open WebSocket sessions (for draining on
 // shutdown). Filled by the app; outlives every session. Thread-safe.
 struct ServerContext {
-  ServerContext(const NetConfig& c, Metrics& m, const api::Router& r, hub::Hub& h, std::function<bool()> ready_fn,
-                std::function<std::string()> metrics_fn, const MonotonicClock& mono)
+  ServerContext(const NetConfig& c, Metrics& m, const api::Router& r, hub::Hub& h,
+                std::function<bool()> ready_fn, std::function<std::string()> metrics_fn,
+                const MonotonicClock& mono)
       : config(c),
         metrics(m),
         router(r),

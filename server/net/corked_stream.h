@@ -8,7 +8,6 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,7 +54,8 @@ class CorkedStream {
           boost::system::error_code ec = s->error;
           std::size_t n = 0;
           if (!ec) {
-            for (auto it = boost::asio::buffer_sequence_begin(b); it != boost::asio::buffer_sequence_end(b); ++it) {
+            for (auto it = boost::asio::buffer_sequence_begin(b); it != boost::asio::buffer_sequence_end(b);
+                 ++it) {
               boost::asio::const_buffer piece(*it);
               s->pending.append(static_cast<const char*>(piece.data()), piece.size());
               n += piece.size();
@@ -106,10 +106,10 @@ class CorkedStream {
   struct State {
     explicit State(boost::beast::tcp_stream&& n) : next(std::move(n)) {}
     boost::beast::tcp_stream next;
-    std::string pending;   // appended, waiting for the next socket write
-    std::string writing;   // in the socket write in flight
-    bool flushing = false;   // a socket write is in flight
-    bool scheduled = false;  // a flush is posted
+    std::string pending;              // appended, waiting for the next socket write
+    std::string writing;              // in the socket write in flight
+    bool flushing = false;            // a socket write is in flight
+    bool scheduled = false;           // a flush is posted
     boost::system::error_code error;  // the first failed write; later writes fail with it
     std::function<void()> drained;    // see when_drained()
   };

@@ -1,5 +1,7 @@
 #include "server/net/http_router.h"
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -7,9 +9,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <algorithm>
-#include <atomic>
 #include <cassert>
 #include <limits>
 #include <memory>
@@ -133,7 +132,8 @@ std::string_view bearer_token(const api::HttpHeaders& headers) {
   if (!value) return {};
   const std::string_view v = trim(*value);
   constexpr std::string_view kScheme = "Bearer ";
-  if (v.size() <= kScheme.size() || !api::equals_ignoring_case(v.substr(0, kScheme.size()), kScheme)) return {};
+  if (v.size() <= kScheme.size() || !api::equals_ignoring_case(v.substr(0, kScheme.size()), kScheme))
+    return {};
   return trim(v.substr(kScheme.size()));
 }
 
@@ -166,7 +166,8 @@ asio::awaitable<bool> write_response(beast::tcp_stream& stream, api::HttpRespons
   msg.version(ex.version);
   msg.result(static_cast<unsigned>(res.status));
   for (const auto& [name, value] : res.headers.fields()) {
-    if (api::equals_ignoring_case(name, "Content-Length") || api::equals_ignoring_case(name, "Transfer-Encoding") ||
+    if (api::equals_ignoring_case(name, "Content-Length") ||
+        api::equals_ignoring_case(name, "Transfer-Encoding") ||
         api::equals_ignoring_case(name, "Connection")) {
       continue;  // ours to set
     }
@@ -283,7 +284,7 @@ class PendingAnswer : public std::enable_shared_from_this<PendingAnswer> {
  private:
   asio::steady_timer timer_;
   std::atomic<bool> delivered_{false};
-  bool abandoned_ = false;                  // strand only
+  bool abandoned_ = false;                   // strand only
   std::optional<api::HttpResponse> answer_;  // strand only
 };
 
@@ -347,8 +348,9 @@ Decision decide(ServerContext& ctx, api::HttpRequest& request) {
 // Responses are built into named variables before each co_await: GCC 12
 // destroys twice a temporary made in a ?: inside a co_await expression
 // (ASan: double free), so none is made there.
-asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                     Parser& parser, const std::string& peer, Scratch& scratch) {
+asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stream,
+                                     beast::flat_buffer& buffer, Parser& parser, const std::string& peer,
+                                     Scratch& scratch) {
   auto& req = parser.get();
   Exchange ex;
   ex.version = req.version();
@@ -396,7 +398,8 @@ asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stre
     if (ec) {
       sink->on_abort(unavailable("The request body did not arrive whole (" + ec.message() + ")."));
       if (!is_parse_error(ec)) co_return After::kClose;
-      api::HttpResponse res = api::http_error(invalid_argument("The request body is malformed: " + ec.message() + "."));
+      api::HttpResponse res =
+          api::http_error(invalid_argument("The request body is malformed: " + ec.message() + "."));
       co_return co_await answer(stream, std::move(res), ex, true, scratch);
     }
     if (n == 0) continue;
@@ -414,8 +417,8 @@ asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stre
   std::optional<api::HttpResponse> res = co_await pending->wait();
   if (!res) {
     log::error("http_no_answer").kv("method", request.method).kv("path", request.path);
-    api::HttpResponse late = api::http_error(
-        internal_error("The server did not answer in time; try again, and tell the operator if it keeps happening."));
+    api::HttpResponse late = api::http_error(internal_error(
+        "The server did not answer in time; try again, and tell the operator if it keeps happening."));
     co_return co_await answer(stream, std::move(late), ex, false, scratch, true);
   }
   api::HttpResponse answered = std::move(*res);
@@ -481,12 +484,14 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
       UpgradeResponse refusal;
       bool refused = true;
       if (target.substr(0, target.find('?')) != "/v1/ws") {
-        refusal = text_response(req, http::status::not_found, "WebSocket upgrades are served on /v1/ws only.\n");
+        refusal =
+            text_response(req, http::status::not_found, "WebSocket upgrades are served on /v1/ws only.\n");
       } else if (!origin_allowed(ctx.config, req)) {
         log::warn("origin_refused").kv("peer", peer).kv("origin", std::string(req[http::field::origin]));
-        refusal = text_response(req, http::status::forbidden,
-                                "This Origin may not open a Preceptor WebSocket; ask the operator to add it to "
-                                "--allowed-origins.\n");
+        refusal =
+            text_response(req, http::status::forbidden,
+                          "This Origin may not open a Preceptor WebSocket; ask the operator to add it to "
+                          "--allowed-origins.\n");
       } else if (ctx.draining.load()) {
         refusal = text_response(req, http::status::service_unavailable, "The server is shutting down.\n");
       } else {
@@ -512,23 +517,27 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
 }
 
 Status add_platform_http_routes(ServerContext& ctx, api::HttpRoutes& routes) {
-  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/healthz", [](const api::HttpRequest&) -> api::HttpHandlerResult {
-    return api::http_text(200, "ok\n");
-  })));
-  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/readyz", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
-    if (ctx.ready()) return api::http_text(200, "ready\n");
-    return api::http_error(unavailable(
-        "Not ready: the database or committer is not running, or the server is shutting down."));
-  })));
-  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/metrics", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
-    return api::http_text(200, ctx.render_metrics(), "text/plain; version=0.0.4");
-  })));
-  PRECEPTOR_RETURN_IF_ERROR(routes.add(platform_get("/v1/ws", [](const api::HttpRequest&) -> api::HttpHandlerResult {
-    api::HttpResponse res = api::http_error(
-        426, failed_precondition("/v1/ws is a WebSocket endpoint: connect with a WebSocket client."));
-    res.headers.set("Upgrade", "websocket");
-    return res;
-  })));
+  PRECEPTOR_RETURN_IF_ERROR(
+      routes.add(platform_get("/healthz", [](const api::HttpRequest&) -> api::HttpHandlerResult {
+        return api::http_text(200, "ok\n");
+      })));
+  PRECEPTOR_RETURN_IF_ERROR(
+      routes.add(platform_get("/readyz", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
+        if (ctx.ready()) return api::http_text(200, "ready\n");
+        return api::http_error(unavailable(
+            "Not ready: the database or committer is not running, or the server is shutting down."));
+      })));
+  PRECEPTOR_RETURN_IF_ERROR(
+      routes.add(platform_get("/metrics", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
+        return api::http_text(200, ctx.render_metrics(), "text/plain; version=0.0.4");
+      })));
+  PRECEPTOR_RETURN_IF_ERROR(
+      routes.add(platform_get("/v1/ws", [](const api::HttpRequest&) -> api::HttpHandlerResult {
+        api::HttpResponse res = api::http_error(
+            426, failed_precondition("/v1/ws is a WebSocket endpoint: connect with a WebSocket client."));
+        res.headers.set("Upgrade", "websocket");
+        return res;
+      })));
   if (!ctx.config.web_root.empty()) {
     auto files = api::static_files_route("/", ctx.config.web_root);
     if (!files) return files.status();

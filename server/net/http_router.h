@@ -17,5 +17,4 @@ namespace preceptor::server {
 // connection's strand.
 boost::asio::awaitable<void> serve_http(ServerContext& ctx, boost::asio::ip::tcp::socket socket);
 
-
 }  // namespace preceptor::server

@@ -23,7 +23,8 @@ void counter_family(std::string& out, const char* name, const char* help, const 
     const uint64_t v = values.at(i);
     if (v == 0) continue;
     const pb::FieldDescriptor* f = values.descriptor()->FindFieldByNumber(i);
-    out += std::string(name) + "{type=\"" + (f ? f->name() : std::string(none)) + "\"} " + std::to_string(v) + "\n";
+    out += std::string(name) + "{type=\"" + (f ? f->name() : std::string(none)) + "\"} " + std::to_string(v) +
+           "\n";
   }
 }
 
@@ -38,7 +39,9 @@ void write_scalar(std::string& out, const char* name, const char* type, const ch
 }
 
 Metrics::ByKind::ByKind(const pb::Descriptor* d)
-    : d_(d), size_(max_field_number(d) + 1), counts_(new std::atomic<uint64_t>[static_cast<size_t>(size_)]()) {}
+    : d_(d),
+      size_(max_field_number(d) + 1),
+      counts_(new std::atomic<uint64_t>[static_cast<size_t>(size_)]()) {}
 
 void Metrics::ByKind::add(int kind) {
   if (kind < 0 || kind >= size_) kind = 0;
@@ -62,11 +65,12 @@ void Metrics::error(ErrorCode code) {
 std::string Metrics::render() const {
   std::string out;
   out.reserve(8192);
-  write_scalar(out, "preceptor_connections_open", "gauge", "WebSocket connections open now.", connections_open.load());
+  write_scalar(out, "preceptor_connections_open", "gauge", "WebSocket connections open now.",
+               connections_open.load());
   write_scalar(out, "preceptor_connections_total", "counter", "WebSocket connections accepted.",
                connections_total.load());
-  write_scalar(out, "preceptor_http_requests_total", "counter", "HTTP requests served (not WebSocket frames).",
-               http_requests_total.load());
+  write_scalar(out, "preceptor_http_requests_total", "counter",
+               "HTTP requests served (not WebSocket frames).", http_requests_total.load());
   write_scalar(out, "preceptor_slow_client_disconnects_total", "counter",
                "Connections closed because they did not read and their outbound queue overflowed.",
                slow_client_disconnects_total.load());
@@ -74,18 +78,19 @@ std::string Metrics::render() const {
                "Connections closed for sending too many bad frames.", bad_frame_disconnects_total.load());
   write_scalar(out, "preceptor_auth_timeout_disconnects_total", "counter",
                "Connections closed for not authenticating in time.", auth_timeout_disconnects_total.load());
-  write_scalar(out, "preceptor_rate_limited_total", "counter", "Requests refused by the per-connection rate limit.",
-               rate_limited_total.load());
+  write_scalar(out, "preceptor_rate_limited_total", "counter",
+               "Requests refused by the per-connection rate limit.", rate_limited_total.load());
   counter_family(out, "preceptor_frames_in_total", "Client frames received, by request type.", frames_in_,
                  "undecodable");
   counter_family(out, "preceptor_frames_out_total", "Replies sent, by result type.", frames_out_, "none");
   counter_family(out, "preceptor_events_out_total", "Events pushed, by event type.", events_out_, "none");
-  out += "# HELP preceptor_errors_total Error replies sent, by code.\n# TYPE preceptor_errors_total counter\n";
+  out +=
+      "# HELP preceptor_errors_total Error replies sent, by code.\n# TYPE preceptor_errors_total counter\n";
   for (int i = 1; i < kErrorCodes; ++i) {
     const uint64_t v = errors_[static_cast<size_t>(i)].load(std::memory_order_relaxed);
     if (v) {
-      out += std::string("preceptor_errors_total{code=\"") + error_code_name(static_cast<ErrorCode>(i)) + "\"} " +
-             std::to_string(v) + "\n";
+      out += std::string("preceptor_errors_total{code=\"") + error_code_name(static_cast<ErrorCode>(i)) +
+             "\"} " + std::to_string(v) + "\n";
     }
   }
   return out;

@@ -17,8 +17,8 @@ int default_io_threads();
 // enforces. Each field: default and unit. docs/protocol.md lists the limits.
 struct NetConfig {
   std::string listen_address = "127.0.0.1";  // default loopback only
-  uint16_t port = 8080;                       // 0 = any free port (tests)
-  int io_threads = default_io_threads();      // network threads
+  uint16_t port = 8080;                      // 0 = any free port (tests)
+  int io_threads = default_io_threads();     // network threads
 
   size_t max_frame_bytes = 64 * 1024;         // larger frames get RESOURCE_EXHAUSTED, connection stays
   size_t hard_frame_bytes = 4 * 1024 * 1024;  // larger frames close the connection (1009)
@@ -29,8 +29,8 @@ struct NetConfig {
   size_t outbound_queue_bytes = 1024 * 1024;  // unsent bytes per connection before it is dropped
   int max_bad_frames = 10;                    // undecodable/oversized/text frames before close
   std::vector<std::string> allowed_origins = {"http://localhost:8080", "http://127.0.0.1:8080"};
-  int shutdown_grace_ms = 5'000;              // SIGTERM: time for sessions to close before exit
-  std::string web_root;                       // folder of static files served at / (the web app); empty = none
+  int shutdown_grace_ms = 5'000;  // SIGTERM: time for sessions to close before exit
+  std::string web_root;           // folder of static files served at / (the web app); empty = none
 };
 
 }  // namespace preceptor::server

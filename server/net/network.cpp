@@ -9,7 +9,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -61,8 +60,8 @@ Status Network::listen() {
   if (!ec) d.acceptor.bind(endpoint, ec);
   if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return unavailable("Cannot listen on " + config.listen_address + ":" + std::to_string(config.port) + " (" +
-                       ec.message() + "); pick another --port or stop the program using it.");
+    return unavailable("Cannot listen on " + config.listen_address + ":" + std::to_string(config.port) +
+                       " (" + ec.message() + "); pick another --port or stop the program using it.");
   }
   d.port = d.acceptor.local_endpoint().port();
   return Status::ok();
@@ -85,7 +84,8 @@ asio::awaitable<void> Network::Impl::drain() {
   boost::system::error_code ec;
   acceptor.close(ec);
   for (auto& session : ctx.sessions()) session->shutdown();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.config.shutdown_grace_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.config.shutdown_grace_ms);
   asio::steady_timer timer(io);
   while (ctx.session_count() > 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(10));

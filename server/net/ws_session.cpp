@@ -3,9 +3,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -41,7 +41,8 @@ void WsSession::start(beast::http::request<beast::http::string_body> upgrade) {
   asio::co_spawn(ws_.get_executor(), run(shared_from_this(), std::move(upgrade)), asio::detached);
 }
 
-asio::awaitable<void> WsSession::run([[maybe_unused]] Self self, beast::http::request<beast::http::string_body> upgrade) {
+asio::awaitable<void> WsSession::run([[maybe_unused]] Self self,
+                                     beast::http::request<beast::http::string_body> upgrade) {
   const auto& cfg = ctx_.config;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(10);
@@ -57,7 +58,10 @@ asio::awaitable<void> WsSession::run([[maybe_unused]] Self self, beast::http::re
   boost::system::error_code ec;
   co_await ws_.async_accept(upgrade, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    log::info("ws_handshake_failed").kv("conn", caller_.connection_id).kv("peer", caller_.peer_address).kv("error", ec.message());
+    log::info("ws_handshake_failed")
+        .kv("conn", caller_.connection_id)
+        .kv("peer", caller_.peer_address)
+        .kv("error", ec.message());
     co_return;
   }
   ctx_.add_session(caller_.connection_id, weak_from_this());
@@ -78,8 +82,8 @@ asio::awaitable<void> WsSession::auth_deadline([[maybe_unused]] Self self) {
   if (ec || caller_.session || closing_) co_return;
   ctx_.metrics.auth_timeout_disconnects_total.fetch_add(1);
   close(static_cast<uint16_t>(websocket::close_code::policy_error),
-        "No Login or Authenticate within " + std::to_string(ctx_.config.auth_timeout_ms / 1000.0).substr(0, 4) +
-            " s of connecting.");
+        "No Login or Authenticate within " +
+            std::to_string(ctx_.config.auth_timeout_ms / 1000.0).substr(0, 4) + " s of connecting.");
 }
 
 asio::awaitable<void> WsSession::read_loop() {
@@ -96,7 +100,8 @@ asio::awaitable<void> WsSession::read_loop() {
                             ec == asio::error::operation_aborted || ec == beast::error::timeout ||
                             ec == asio::error::connection_reset;
         if (ec == websocket::error::message_too_big) ctx_.metrics.bad_frame_disconnects_total.fetch_add(1);
-        if (!closing_) close_reason_ = normal ? "peer closed: " + ec.message() : "read error: " + ec.message();
+        if (!closing_)
+          close_reason_ = normal ? "peer closed: " + ec.message() : "read error: " + ec.message();
         co_return;
       }
       total += n;
@@ -134,8 +139,9 @@ void WsSession::handle_frame(bool text, bool oversize, size_t size) {
   }
   v1::ClientFrame frame;
   if (!frame.ParseFromArray(in_.data().data(), static_cast<int>(in_.size()))) {
-    return bad_frame(invalid_argument(
-        "The frame could not be decoded as a preceptor.v1.ClientFrame; check that the client speaks protocol v1."));
+    return bad_frame(
+        invalid_argument("The frame could not be decoded as a preceptor.v1.ClientFrame; check that the "
+                         "client speaks protocol v1."));
   }
   in_.clear();
   ctx_.metrics.frame_in(frame.request_case());
@@ -149,7 +155,8 @@ void WsSession::handle_frame(bool text, bool oversize, size_t size) {
                            take.retry_after_ms));
   }
   std::optional<api::Outcome> now = ctx_.router.dispatch(
-      caller_, std::move(frame), [self = shared_from_this()](api::Outcome later) { self->post_outgoing(std::move(later)); });
+      caller_, std::move(frame),
+      [self = shared_from_this()](api::Outcome later) { self->post_outgoing(std::move(later)); });
   if (now) on_reply(std::move(*now));
 }
 
@@ -170,8 +177,8 @@ void WsSession::on_reply(api::Outcome reply) {
   if (reply.signed_in && !closing_) {
     if (hub_registration_) ctx_.hub.detach(hub_registration_);
     caller_.session = std::move(reply.signed_in);
-    hub_registration_ =
-        ctx_.hub.attach(caller_.session->user.id(), caller_.session->token_hash, weak_from_this(), caller_.connection_id);
+    hub_registration_ = ctx_.hub.attach(caller_.session->user.id(), caller_.session->token_hash,
+                                        weak_from_this(), caller_.connection_id);
     auth_timer_.cancel();
     log::info("authenticated")
         .kv("conn", caller_.connection_id)
@@ -182,7 +189,9 @@ void WsSession::on_reply(api::Outcome reply) {
   *frame.mutable_reply() = std::move(reply.response);
   send_frame(frame);
   if (reply.close_after) {
-    log::info("signed_out").kv("conn", caller_.connection_id).kv("user", caller_.session ? caller_.session->user.id() : 0);
+    log::info("signed_out")
+        .kv("conn", caller_.connection_id)
+        .kv("user", caller_.session ? caller_.session->user.id() : 0);
     close(static_cast<uint16_t>(websocket::close_code::normal), "Signed out.");
   }
 }
@@ -233,7 +242,8 @@ void WsSession::end_session(const std::string& reason) {
 
 void WsSession::shutdown() {
   asio::post(ws_.get_executor(), [self = shared_from_this()]() {
-    self->close(static_cast<uint16_t>(websocket::close_code::going_away), "The server is restarting; reconnect shortly.");
+    self->close(static_cast<uint16_t>(websocket::close_code::going_away),
+                "The server is restarting; reconnect shortly.");
   });
 }
 
@@ -281,7 +291,8 @@ void WsSession::close(uint16_t code, std::string reason) {
     beast::get_lowest_layer(self->ws_).socket().close(ignored);
   });
   // The close frame goes out after everything already queued (e.g. the Logout reply).
-  asio::co_spawn(ws_.get_executor(), close_op(shared_from_this(), close_code_, close_reason_), asio::detached);
+  asio::co_spawn(ws_.get_executor(), close_op(shared_from_this(), close_code_, close_reason_),
+                 asio::detached);
 }
 
 asio::awaitable<void> WsSession::close_op([[maybe_unused]] Self self, uint16_t code, std::string reason) {

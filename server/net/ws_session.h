@@ -7,7 +7,6 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
-
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -54,7 +53,8 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
 
   // Member coroutines take `self` so the session outlives their first suspension.
   using Self = std::shared_ptr<WsSession>;
-  boost::asio::awaitable<void> run(Self self, boost::beast::http::request<boost::beast::http::string_body> upgrade);
+  boost::asio::awaitable<void> run(Self self,
+                                   boost::beast::http::request<boost::beast::http::string_body> upgrade);
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> close_op(Self self, uint16_t code, std::string reason);
   boost::asio::awaitable<void> auth_deadline(Self self);

@@ -394,7 +394,8 @@ void Accounts::create_user(const NewUser& user, std::function<void(Result<v1::Us
   stored.password.clear();
   commit_with_result<v1::User>(
       committer_,
-      [stored = std::move(stored), hash = std::move(*hash)](storage::CommitContext& ctx, v1::User& created) -> Status {
+      [stored = std::move(stored), hash = std::move(*hash)](storage::CommitContext& ctx,
+                                                            v1::User& created) -> Status {
         auto u = put_new_user(ctx, stored, hash);
         if (!u) return u.status();
         created = std::move(*u);
@@ -506,15 +507,16 @@ Result<v1::User> Accounts::find_user(std::string_view username) const {
 Result<std::vector<v1::User>> Accounts::list_users() const {
   std::vector<v1::User> out;
   Status damaged;
-  auto scanned = store_.scan(Cf::kUsers, storage::KeyRange{}, [&](std::string_view key, std::string_view value) {
-    v1::UserRecord rec;
-    if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      damaged = unreadable_user(storage::decode_u64(key).value_or(0));
-      return false;
-    }
-    out.push_back(std::move(*rec.mutable_user()));
-    return true;
-  });
+  auto scanned =
+      store_.scan(Cf::kUsers, storage::KeyRange{}, [&](std::string_view key, std::string_view value) {
+        v1::UserRecord rec;
+        if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          damaged = unreadable_user(storage::decode_u64(key).value_or(0));
+          return false;
+        }
+        out.push_back(std::move(*rec.mutable_user()));
+        return true;
+      });
   if (!scanned) return scanned.status();
   if (!damaged) return damaged;
   return out;

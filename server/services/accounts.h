@@ -24,9 +24,9 @@ class Hub;
 namespace preceptor::services {
 
 struct AccountsOptions {
-  int64_t token_idle_timeout_ms = 7LL * 24 * 3600 * 1000;   // default 7 days without use ends a token
-  int64_t token_lifetime_ms = 30LL * 24 * 3600 * 1000;      // default 30 days after login, whatever the use
-  int64_t token_touch_interval_ms = 60 * 1000;              // last-used is persisted at most this often (default 1 min)
+  int64_t token_idle_timeout_ms = 7LL * 24 * 3600 * 1000;  // default 7 days without use ends a token
+  int64_t token_lifetime_ms = 30LL * 24 * 3600 * 1000;     // default 30 days after login, whatever the use
+  int64_t token_touch_interval_ms = 60 * 1000;  // last-used is persisted at most this often (default 1 min)
   // argon2id cost (libsodium crypto_pwhash). Defaults: libsodium's INTERACTIVE
   // (2 passes, 64 MiB). Tests use the minimum so they stay fast.
   uint64_t pwhash_opslimit = 2;
@@ -34,9 +34,9 @@ struct AccountsOptions {
   // Failed-login limits, as token buckets: `burst` failures at once, then one
   // more per `refill_ms`. Over either: RESOURCE_EXHAUSTED with retry_after_ms.
   // Either <= 0 turns that limit off.
-  int login_failures_per_username_burst = 5;      // default 5
+  int login_failures_per_username_burst = 5;                  // default 5
   int64_t login_failures_per_username_refill_ms = 60 * 1000;  // default 1 per minute
-  int login_failures_per_address_burst = 20;      // default 20
+  int login_failures_per_address_burst = 20;                  // default 20
   int64_t login_failures_per_address_refill_ms = 10 * 1000;   // default 1 per 10 s
 };
 
@@ -92,7 +92,8 @@ class Accounts {
   // Ends one token now; live connections using it, except the connection
   // `asking_connection` that signed out (it closes after its reply), are
   // ended through the hub after the write is durable.
-  void logout(const std::string& token_hash, uint64_t asking_connection, std::function<void(const Status&)> done);
+  void logout(const std::string& token_hash, uint64_t asking_connection,
+              std::function<void(const Status&)> done);
 
   // Ends every token of a user; `done` gets how many were ended.
   void revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done);

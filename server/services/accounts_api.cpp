@@ -49,13 +49,14 @@ class AccountsModule final : public api::Module {
           reply.signed_in(std::move(result), std::move(*session));
         });
 
-    router.handle_now<v1::WhoAmI, v1::WhoAmIResult>(Access::signed_in(), [](const Caller& caller, const v1::WhoAmI&) {
-      v1::WhoAmIResult result;
-      *result.mutable_user() = caller.user();
-      result.set_device_name(caller.session->device_name);
-      result.set_connection_id(caller.connection_id);
-      return Result<v1::WhoAmIResult>(std::move(result));
-    });
+    router.handle_now<v1::WhoAmI, v1::WhoAmIResult>(Access::signed_in(),
+                                                    [](const Caller& caller, const v1::WhoAmI&) {
+                                                      v1::WhoAmIResult result;
+                                                      *result.mutable_user() = caller.user();
+                                                      result.set_device_name(caller.session->device_name);
+                                                      result.set_connection_id(caller.connection_id);
+                                                      return Result<v1::WhoAmIResult>(std::move(result));
+                                                    });
 
     // The token ends for every connection using it; this one closes after
     // its reply, the others are ended through the hub.

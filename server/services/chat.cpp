@@ -12,8 +12,9 @@ namespace keys = storage::keys;
 
 Status not_a_member(const v1::User& actor, uint64_t conversation_id) {
   if (oversees_program(actor)) {
-    return permission_denied("Program directors see engagement figures (ListMentorships), never the messages of a "
-                             "conversation.");
+    return permission_denied(
+        "Program directors see engagement figures (ListMentorships), never the messages of a "
+        "conversation.");
   }
   return not_found("No conversation " + std::to_string(conversation_id) + " among yours.", "conversation_id");
 }
@@ -33,8 +34,9 @@ Result<v1::ConversationRecord> writable(storage::CommitContext& ctx, const v1::U
   if (!conv) return conv.status();
   if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, id);
   if ((*conv)->read_only()) {
-    return failed_precondition("This mentorship has ended, so its conversation is read-only: the history stays "
-                               "readable, but nothing new can be sent.");
+    return failed_precondition(
+        "This mentorship has ended, so its conversation is read-only: the history stays "
+        "readable, but nothing new can be sent.");
   }
   return std::move(**conv);
 }
@@ -54,7 +56,8 @@ Status load_message(storage::CommitContext& ctx, uint64_t conv, uint64_t seq, v1
   auto msg =
       load<v1::Message>(ctx, Cf::kMessages, keys::Message{.conversation_id = conv, .seq = seq}.encode());
   if (!msg) return msg.status();
-  if (!msg->has_value()) return not_found("No message " + std::to_string(seq) + " in this conversation.", "seq");
+  if (!msg->has_value())
+    return not_found("No message " + std::to_string(seq) + " in this conversation.", "seq");
   out = std::move(**msg);
   return Status::ok();
 }
@@ -73,9 +76,10 @@ Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, 
 void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done,
                 uint64_t origin) {
   if (req.client_message_id().empty() || req.client_message_id().size() > kMaxClientMessageIdBytes) {
-    return done(invalid_argument("client_message_id must be 1 to 64 bytes, unique per message; clients generate it "
-                                 "once and reuse it on retries.",
-                                 "client_message_id"));
+    return done(
+        invalid_argument("client_message_id must be 1 to 64 bytes, unique per message; clients generate it "
+                         "once and reuse it on retries.",
+                         "client_message_id"));
   }
   if (req.body().size() > kMaxBodyBytes) {
     return done(invalid_argument("The message is " + std::to_string(req.body().size()) +
@@ -85,7 +89,8 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
   const bool checkin = req.has_check_in();
   if (checkin && (req.check_in().status() < v1::CHECK_IN_STATUS_ON_TRACK ||
                   req.check_in().status() > v1::CHECK_IN_STATUS_BLOCKED)) {
-    return done(invalid_argument("A check-in needs a status: on track, need help or blocked.", "check_in.status"));
+    return done(
+        invalid_argument("A check-in needs a status: on track, need help or blocked.", "check_in.status"));
   }
   if (checkin && req.check_in().note().size() > kMaxBodyBytes) {
     return done(invalid_argument("The check-in note may be at most 16384 bytes.", "check_in.note"));
@@ -156,8 +161,10 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
 }
 
 void Chat::edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Message> done) {
-  if (req.body().empty()) return done(invalid_argument("The new text is empty; delete the message instead.", "body"));
-  if (req.body().size() > kMaxBodyBytes) return done(invalid_argument("The message may be at most 16384 bytes.", "body"));
+  if (req.body().empty())
+    return done(invalid_argument("The new text is empty; delete the message instead.", "body"));
+  if (req.body().size() > kMaxBodyBytes)
+    return done(invalid_argument("The message may be at most 16384 bytes.", "body"));
   commit_with_result<v1::Message>(
       committer_,
       [actor, req](storage::CommitContext& ctx, v1::Message& out) -> Status {
@@ -211,7 +218,8 @@ Result<v1::ConversationRecord> Chat::readable(const v1::User& actor, uint64_t co
 }
 
 Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History& req) const {
-  if (req.limit() > kMaxHistoryPage) return invalid_argument("limit may be at most 200 messages a page.", "limit");
+  if (req.limit() > kMaxHistoryPage)
+    return invalid_argument("limit may be at most 200 messages a page.", "limit");
   if (req.before_seq() != 0 && req.has_after_seq()) {
     return invalid_argument("Give before_seq or after_seq, not both.", "after_seq");
   }
@@ -255,7 +263,8 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
 }
 
 Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) const {
-  if (req.limit() > kMaxSyncPage) return invalid_argument("limit may be at most 1000 events a page.", "limit");
+  if (req.limit() > kMaxSyncPage)
+    return invalid_argument("limit may be at most 1000 events a page.", "limit");
   const uint32_t limit = req.limit() == 0 ? 500 : req.limit();
   v1::SyncResult out;
   out.mutable_next()->set_store_id(store_.store_id());
@@ -313,7 +322,8 @@ void Chat::mark_read(const v1::User& actor, const v1::MarkRead& req, Done<v1::Ma
         auto conv = load<v1::ConversationRecord>(
             ctx, Cf::kConversations, keys::Conversation{.conversation_id = req.conversation_id()}.encode());
         if (!conv) return conv.status();
-        if (!conv->has_value() || !is_member(**conv, actor.id())) return not_a_member(actor, req.conversation_id());
+        if (!conv->has_value() || !is_member(**conv, actor.id()))
+          return not_a_member(actor, req.conversation_id());
         if (req.seq() > (*conv)->last_seq()) {
           return invalid_argument("seq " + std::to_string(req.seq()) + " is past the newest message (" +
                                       std::to_string((*conv)->last_seq()) + ").",
@@ -346,12 +356,12 @@ Result<v1::ListConversationsResult> Chat::list(const v1::User& actor) const {
   for (const Membership::Member& member : *memberships) {
     if (member.conversation_id == 0) continue;
     const uint64_t conv_id = member.conversation_id;
-    auto conv =
-        load<v1::ConversationRecord>(store_, Cf::kConversations, keys::Conversation{.conversation_id = conv_id}.encode());
+    auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations,
+                                             keys::Conversation{.conversation_id = conv_id}.encode());
     if (!conv) return conv.status();
     if (!conv->has_value()) continue;
-    auto marker =
-        store_.get(Cf::kReadMarkers, keys::ReadMarker{.user_id = actor.id(), .conversation_id = conv_id}.encode());
+    auto marker = store_.get(Cf::kReadMarkers,
+                             keys::ReadMarker{.user_id = actor.id(), .conversation_id = conv_id}.encode());
     if (!marker) return marker.status();
     const uint64_t read = marker->has_value() ? storage::decode_u64(**marker).value_or(0) : 0;
     auto* s = out.add_conversations();

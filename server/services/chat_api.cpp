@@ -14,7 +14,8 @@ using api::Reply;
 
 class ChatModule final : public api::Module {
  public:
-  explicit ChatModule(Core& core) : chat_(core.store, core.committer, core.hub, core.membership, core.clock, core.monotonic_clock) {
+  explicit ChatModule(Core& core)
+      : chat_(core.store, core.committer, core.hub, core.membership, core.clock, core.monotonic_clock) {
     core.hub.add_presence_listener([this](uint64_t user, bool online) { chat_.on_presence(user, online); });
   }
   std::string_view name() const override { return "chat"; }
@@ -27,7 +28,8 @@ class ChatModule final : public api::Module {
           chat_.send(caller.user(), req, reply, caller.connection_id);
         });
     router.handle<v1::EditMessage, v1::EditMessageResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::EditMessage& req, Reply<v1::EditMessageResult> reply) {
+        Access::signed_in(),
+        [this](const Caller& caller, const v1::EditMessage& req, Reply<v1::EditMessageResult> reply) {
           chat_.edit(caller.user(), req, [reply](Result<v1::Message> m) {
             if (!m) return reply(m.status());
             v1::EditMessageResult result;
@@ -46,17 +48,22 @@ class ChatModule final : public api::Module {
           });
         });
     router.handle_now<v1::History, v1::HistoryResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::History& req) { return chat_.history(caller.user(), req); });
+        Access::signed_in(),
+        [this](const Caller& caller, const v1::History& req) { return chat_.history(caller.user(), req); });
     router.handle_now<v1::Sync, v1::SyncResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::Sync& req) { return chat_.sync(caller.user(), req); });
+        Access::signed_in(),
+        [this](const Caller& caller, const v1::Sync& req) { return chat_.sync(caller.user(), req); });
     router.handle<v1::MarkRead, v1::MarkReadResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::MarkRead& req, Reply<v1::MarkReadResult> reply) {
+        Access::signed_in(),
+        [this](const Caller& caller, const v1::MarkRead& req, Reply<v1::MarkReadResult> reply) {
           chat_.mark_read(caller.user(), req, reply);
         });
     router.handle_now<v1::ListConversations, v1::ListConversationsResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::ListConversations&) { return chat_.list(caller.user()); });
+        Access::signed_in(),
+        [this](const Caller& caller, const v1::ListConversations&) { return chat_.list(caller.user()); });
     router.handle_now<v1::SetTyping, v1::SetTypingResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::SetTyping& req) -> Result<v1::SetTypingResult> {
+        Access::signed_in(),
+        [this](const Caller& caller, const v1::SetTyping& req) -> Result<v1::SetTypingResult> {
           PRECEPTOR_RETURN_IF_ERROR(chat_.set_typing(caller.user(), req));
           return v1::SetTypingResult();
         });

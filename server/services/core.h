@@ -21,8 +21,8 @@ struct Core {
   storage::Store& store;
   storage::Committer& committer;
   hub::Hub& hub;
-  const Clock& clock;                      // dates
-  const MonotonicClock& monotonic_clock;   // rate limits
+  const Clock& clock;                     // dates
+  const MonotonicClock& monotonic_clock;  // rate limits
   Accounts& accounts;
   Membership& membership;
 };

@@ -43,7 +43,8 @@ class Membership {
   // answer both the same way, so ids reveal nothing).
   Result<std::optional<Member>> find(uint64_t user_id, uint64_t mentorship_id) const;
   // The same inside a mutation: sees the writes of its own group.
-  static Result<std::optional<Member>> find(storage::CommitContext& ctx, uint64_t user_id, uint64_t mentorship_id);
+  static Result<std::optional<Member>> find(storage::CommitContext& ctx, uint64_t user_id,
+                                            uint64_t mentorship_id);
 
   // Every mentorship the user belongs to, in any state, by id.
   Result<std::vector<Member>> of_user(uint64_t user_id) const;

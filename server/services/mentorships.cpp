@@ -18,12 +18,18 @@ constexpr uint32_t kMaxCapacity = 100;
 
 std::string purpose_name(v1::Purpose p) {
   switch (p) {
-    case v1::PURPOSE_CLINICAL_SKILLS: return "clinical skills";
-    case v1::PURPOSE_CAREER: return "career";
-    case v1::PURPOSE_RESEARCH: return "research";
-    case v1::PURPOSE_WELLBEING: return "wellbeing";
-    case v1::PURPOSE_OTHER: return "other";
-    default: return "unspecified";
+    case v1::PURPOSE_CLINICAL_SKILLS:
+      return "clinical skills";
+    case v1::PURPOSE_CAREER:
+      return "career";
+    case v1::PURPOSE_RESEARCH:
+      return "research";
+    case v1::PURPOSE_WELLBEING:
+      return "wellbeing";
+    case v1::PURPOSE_OTHER:
+      return "other";
+    default:
+      return "unspecified";
   }
 }
 
@@ -33,7 +39,8 @@ v1::MentorProfile default_profile() {
   v1::MentorProfile p;
   p.set_accepting_requests(true);
   p.set_capacity(kDefaultCapacity);
-  for (int i = v1::PURPOSE_CLINICAL_SKILLS; i <= v1::PURPOSE_OTHER; ++i) p.add_purposes(static_cast<v1::Purpose>(i));
+  for (int i = v1::PURPOSE_CLINICAL_SKILLS; i <= v1::PURPOSE_OTHER; ++i)
+    p.add_purposes(static_cast<v1::Purpose>(i));
   return p;
 }
 
@@ -77,15 +84,17 @@ std::string open_pair_key(const v1::Mentorship& m) {
 }
 
 // Loads a mentorship the actor belongs to (see the class comment for codes).
-Result<v1::MentorshipRecord> load_for_member(storage::CommitContext& ctx, const v1::User& actor, uint64_t id) {
+Result<v1::MentorshipRecord> load_for_member(storage::CommitContext& ctx, const v1::User& actor,
+                                             uint64_t id) {
   auto rec = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, mentorship_key(id));
   if (!rec) return rec.status();
   const bool member = rec->has_value() && ((*rec)->mentorship().mentor_id() == actor.id() ||
                                            (*rec)->mentorship().mentee_id() == actor.id());
   if (member) return std::move(**rec);
   if (oversees_program(actor) && rec->has_value()) {
-    return permission_denied("Program directors see mentorships and their engagement; only the mentor and the "
-                             "mentee can change one.");
+    return permission_denied(
+        "Program directors see mentorships and their engagement; only the mentor and the "
+        "mentee can change one.");
   }
   return not_found("No mentorship " + std::to_string(id) + " among yours.", "mentorship_id");
 }
@@ -112,14 +121,19 @@ Status adjust_active(storage::CommitContext& ctx, uint64_t mentor_id, int delta)
 
 int64_t cadence_ms(v1::Cadence cadence) {
   switch (cadence) {
-    case v1::CADENCE_WEEKLY: return 7 * kDayMs;
-    case v1::CADENCE_BIWEEKLY: return 14 * kDayMs;
-    case v1::CADENCE_MONTHLY: return 30 * kDayMs;
-    default: return 0;
+    case v1::CADENCE_WEEKLY:
+      return 7 * kDayMs;
+    case v1::CADENCE_BIWEEKLY:
+      return 14 * kDayMs;
+    case v1::CADENCE_MONTHLY:
+      return 30 * kDayMs;
+    default:
+      return 0;
   }
 }
 
-Mentorships::Mentorships(storage::Store& store, storage::Committer& committer, Accounts& accounts, const Clock& clock)
+Mentorships::Mentorships(storage::Store& store, storage::Committer& committer, Accounts& accounts,
+                         const Clock& clock)
     : store_(store), committer_(committer), accounts_(accounts), clock_(clock) {}
 
 void Mentorships::update_profile(const v1::User& actor, const v1::UpdateMentorProfile& req,
@@ -131,9 +145,11 @@ void Mentorships::update_profile(const v1::User& actor, const v1::UpdateMentorPr
                                  "profile.capacity"));
   }
   for (int purpose : p.purposes()) {
-    if (!valid_purpose(purpose)) return done(invalid_argument("Unknown purpose in the profile.", "profile.purposes"));
+    if (!valid_purpose(purpose))
+      return done(invalid_argument("Unknown purpose in the profile.", "profile.purposes"));
   }
-  if (p.bio().size() > kMaxNoteBytes) return done(invalid_argument("The bio may be at most 2000 bytes.", "profile.bio"));
+  if (p.bio().size() > kMaxNoteBytes)
+    return done(invalid_argument("The bio may be at most 2000 bytes.", "profile.bio"));
   const uint64_t mentor = actor.id();
   commit_with_result<v1::MentorProfile>(
       committer_,
@@ -166,7 +182,8 @@ Result<v1::ListMentorsResult> Mentorships::list_mentors(const v1::User&, const v
     if (!profile) return profile.status();
     if (!profile->accepting_requests()) continue;
     if (req.purpose() != v1::PURPOSE_UNSPECIFIED &&
-        std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) == profile->purposes().end()) {
+        std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) ==
+            profile->purposes().end()) {
       continue;
     }
     auto* entry = out.add_mentors();
@@ -184,14 +201,15 @@ Status Mentorships::check_new_pair(storage::CommitContext& ctx, const v1::User& 
                                           .encode());
   if (!open) return open.status();
   if (open->has_value()) {
-    return already_exists("There is already an open " + purpose_name(purpose) + " mentorship or request with " +
-                          mentor.display_name() + ".");
+    return already_exists("There is already an open " + purpose_name(purpose) +
+                          " mentorship or request with " + mentor.display_name() + ".");
   }
   auto profile = load_profile(ctx, mentor.id());
   if (!profile) return profile.status();
   if (profile->active_mentorships() >= profile->capacity()) {
     return failed_precondition(mentor.display_name() + " has no room for another mentee (capacity " +
-                               std::to_string(profile->capacity()) + "); choose another mentor from the directory.");
+                               std::to_string(profile->capacity()) +
+                               "); choose another mentor from the directory.");
   }
   return Status::ok();
 }
@@ -212,12 +230,16 @@ Result<v1::MentorshipRecord> Mentorships::activate(storage::CommitContext& ctx, 
   return rec;
 }
 
-void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& req, Done<v1::Mentorship> done) {
-  if (actor.role() != v1::ROLE_MENTEE) return done(permission_denied("Only mentees can request a mentorship."));
+void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& req,
+                          Done<v1::Mentorship> done) {
+  if (actor.role() != v1::ROLE_MENTEE)
+    return done(permission_denied("Only mentees can request a mentorship."));
   if (!valid_purpose(req.purpose())) {
-    return done(invalid_argument("Choose a purpose: clinical skills, career, research, wellbeing or other.", "purpose"));
+    return done(invalid_argument("Choose a purpose: clinical skills, career, research, wellbeing or other.",
+                                 "purpose"));
   }
-  if (req.note().size() > kMaxNoteBytes) return done(invalid_argument("The note may be at most 2000 bytes.", "note"));
+  if (req.note().size() > kMaxNoteBytes)
+    return done(invalid_argument("The note may be at most 2000 bytes.", "note"));
   auto mentor = accounts_.get_user(req.mentor_id());
   if (!mentor || mentor->role() != v1::ROLE_MENTOR) {
     return done(not_found("No mentor with id " + std::to_string(req.mentor_id()) + ".", "mentor_id"));
@@ -230,8 +252,9 @@ void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& re
         auto profile = load_profile(ctx, mentor_user.id());
         if (!profile) return profile.status();
         if (!profile->accepting_requests()) {
-          return failed_precondition(mentor_user.display_name() +
-                                     " is not accepting requests right now; choose another mentor from the directory.");
+          return failed_precondition(
+              mentor_user.display_name() +
+              " is not accepting requests right now; choose another mentor from the directory.");
         }
         if (std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) ==
             profile->purposes().end()) {
@@ -285,8 +308,10 @@ void Mentorships::accept(const v1::User& actor, const v1::AcceptMentorship& req,
       std::move(done));
 }
 
-void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& req, Done<v1::Mentorship> done) {
-  if (req.reason().size() > kMaxNoteBytes) return done(invalid_argument("The reason may be at most 2000 bytes.", "reason"));
+void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& req,
+                          Done<v1::Mentorship> done) {
+  if (req.reason().size() > kMaxNoteBytes)
+    return done(invalid_argument("The reason may be at most 2000 bytes.", "reason"));
   if (req.referred_mentor_id() != 0) {
     auto colleague = accounts_.get_user(req.referred_mentor_id());
     if (!colleague || colleague->role() != v1::ROLE_MENTOR) {
@@ -294,7 +319,8 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
                             "referred_mentor_id"));
     }
     if (colleague->id() == actor.id()) {
-      return done(invalid_argument("Refer the mentee to a colleague, not to yourself.", "referred_mentor_id"));
+      return done(
+          invalid_argument("Refer the mentee to a colleague, not to yourself.", "referred_mentor_id"));
     }
   }
   commit_with_result<v1::Mentorship>(
@@ -303,7 +329,8 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
         auto rec = load_for_member(ctx, actor, req.mentorship_id());
         if (!rec) return rec.status();
         auto* m = rec->mutable_mentorship();
-        if (m->mentor_id() != actor.id()) return permission_denied("Only the mentor can decline a mentorship request.");
+        if (m->mentor_id() != actor.id())
+          return permission_denied("Only the mentor can decline a mentorship request.");
         if (m->state() != v1::MENTORSHIP_STATE_REQUESTED) {
           return failed_precondition("This request was already answered, withdrawn or expired.");
         }
@@ -326,7 +353,8 @@ void Mentorships::assign(const v1::User& actor, const v1::AssignMentorship& req,
     return done(permission_denied("Only a program director can assign a mentorship."));
   }
   if (!valid_purpose(req.purpose())) {
-    return done(invalid_argument("Choose a purpose: clinical skills, career, research, wellbeing or other.", "purpose"));
+    return done(invalid_argument("Choose a purpose: clinical skills, career, research, wellbeing or other.",
+                                 "purpose"));
   }
   auto mentor = accounts_.get_user(req.mentor_id());
   if (!mentor || mentor->role() != v1::ROLE_MENTOR) {
@@ -373,7 +401,8 @@ void Mentorships::end(const v1::User& actor, const v1::EndMentorship& req, Done<
         auto* m = rec->mutable_mentorship();
         const bool was_active = m->state() == v1::MENTORSHIP_STATE_ACTIVE;
         const bool withdrawal = m->state() == v1::MENTORSHIP_STATE_REQUESTED && m->mentee_id() == actor.id();
-        if (!was_active && !withdrawal) return failed_precondition("This mentorship is not active, so it cannot be ended.");
+        if (!was_active && !withdrawal)
+          return failed_precondition("This mentorship is not active, so it cannot be ended.");
         m->set_state(v1::MENTORSHIP_STATE_ENDED);
         m->set_ended_at_ms(ctx.now_ms());
         m->set_ended_by(actor.id());
@@ -397,12 +426,14 @@ void Mentorships::end(const v1::User& actor, const v1::EndMentorship& req, Done<
       std::move(done));
 }
 
-void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgreement& req, Done<v1::Mentorship> done) {
+void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgreement& req,
+                                    Done<v1::Mentorship> done) {
   if (cadence_ms(req.cadence()) == 0) {
     return done(invalid_argument("Choose a cadence: weekly, every two weeks or monthly.", "cadence"));
   }
   for (int c : req.channels()) {
-    if (c < v1::CHANNEL_CHAT || c > v1::CHANNEL_IN_PERSON) return done(invalid_argument("Unknown channel.", "channels"));
+    if (c < v1::CHANNEL_CHAT || c > v1::CHANNEL_IN_PERSON)
+      return done(invalid_argument("Unknown channel.", "channels"));
   }
   commit_with_result<v1::Mentorship>(
       committer_,
@@ -427,7 +458,8 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
       std::move(done));
 }
 
-void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreement& req, Done<v1::Mentorship> done) {
+void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreement& req,
+                                   Done<v1::Mentorship> done) {
   commit_with_result<v1::Mentorship>(
       committer_,
       [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
@@ -437,7 +469,8 @@ void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreem
         if (m->state() != v1::MENTORSHIP_STATE_ACTIVE) {
           return failed_precondition("Agreements are made on active mentorships only.");
         }
-        if (!m->has_proposed_agreement()) return failed_precondition("There is no proposed agreement to accept.");
+        if (!m->has_proposed_agreement())
+          return failed_precondition("There is no proposed agreement to accept.");
         if (m->proposed_agreement().proposed_by() == actor.id()) {
           return failed_precondition("You proposed this agreement; the other side accepts it.");
         }
@@ -461,7 +494,8 @@ void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreem
       std::move(done));
 }
 
-v1::Engagement Mentorships::engagement(const v1::Mentorship& m, const v1::ConversationRecord& conv, int64_t now_ms) {
+v1::Engagement Mentorships::engagement(const v1::Mentorship& m, const v1::ConversationRecord& conv,
+                                       int64_t now_ms) {
   v1::Engagement e;
   e.set_last_contact_ms(conv.last_contact_ms());
   e.set_message_count(conv.message_count());
@@ -505,8 +539,8 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
     return collect(entry->mentorship_id);
   };
   auto scanned = oversees_program(actor) ? store_.scan_prefix(Cf::kMentorships, "", all)
-                                    : store_.scan_prefix(Cf::kUserMentorships,
-                                                         keys::UserMentorship::prefix(actor.id()), own);
+                                         : store_.scan_prefix(Cf::kUserMentorships,
+                                                              keys::UserMentorship::prefix(actor.id()), own);
   if (!scanned) return scanned.status();
   if (!st) return st;
   v1::ListMentorshipsResult out;
@@ -534,7 +568,8 @@ size_t Mentorships::run_timed_work() {
     const auto& m = rec.mentorship();
     if (m.state() == v1::MENTORSHIP_STATE_REQUESTED) {
       const int64_t waited = now - m.requested_at_ms();
-      if (waited >= kRequestExpiryMs || (waited >= kRequestReminderMs && !m.reminder_sent())) due.push_back(rec);
+      if (waited >= kRequestExpiryMs || (waited >= kRequestReminderMs && !m.reminder_sent()))
+        due.push_back(rec);
     } else if (m.state() == v1::MENTORSHIP_STATE_ACTIVE && m.has_agreement()) {
       due.push_back(rec);  // checked against the conversation below, inside the mutation
     }
@@ -575,7 +610,8 @@ size_t Mentorships::run_timed_work() {
           v1::ConversationRecord c = std::move(**conv);
           if (now - c.last_contact_ms() < period) return Status::ok();
           // Once per lapsed period: again only after another full period of silence.
-          if (c.checkin_due_notified_ms() != 0 && now - c.checkin_due_notified_ms() < period) return Status::ok();
+          if (c.checkin_due_notified_ms() != 0 && now - c.checkin_due_notified_ms() < period)
+            return Status::ok();
           c.set_checkin_due_notified_ms(now);
           save(ctx, Cf::kConversations, conversation_key(c.id()), c);
           v1::Event e;

@@ -37,7 +37,8 @@ class Mentorships {
 
   Mentorships(storage::Store& store, storage::Committer& committer, Accounts& accounts, const Clock& clock);
 
-  void update_profile(const v1::User& actor, const v1::UpdateMentorProfile& req, Done<v1::MentorProfile> done);
+  void update_profile(const v1::User& actor, const v1::UpdateMentorProfile& req,
+                      Done<v1::MentorProfile> done);
   Result<v1::ListMentorsResult> list_mentors(const v1::User& actor, const v1::ListMentors& req) const;
 
   void request(const v1::User& actor, const v1::RequestMentorship& req, Done<v1::Mentorship> done);
@@ -53,7 +54,8 @@ class Mentorships {
   Result<v1::ListMentorshipsResult> list(const v1::User& actor) const;
 
   // Engagement of one conversation at `now_ms`.
-  static v1::Engagement engagement(const v1::Mentorship& m, const v1::ConversationRecord& conv, int64_t now_ms);
+  static v1::Engagement engagement(const v1::Mentorship& m, const v1::ConversationRecord& conv,
+                                   int64_t now_ms);
 
   // Scheduler work, one committer mutation per change (all idempotent):
   // reminders after 7 days, expiry after 14, check-in due after the cadence.
@@ -61,7 +63,8 @@ class Mentorships {
   size_t run_timed_work();
 
  private:
-  Status check_new_pair(storage::CommitContext& ctx, const v1::User& mentor, uint64_t mentee_id, v1::Purpose purpose);
+  Status check_new_pair(storage::CommitContext& ctx, const v1::User& mentor, uint64_t mentee_id,
+                        v1::Purpose purpose);
   Result<v1::MentorshipRecord> activate(storage::CommitContext& ctx, v1::MentorshipRecord rec);
 
   storage::Store& store_;

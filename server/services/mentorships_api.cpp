@@ -23,13 +23,15 @@ Mentorships::Done<v1::Mentorship> answer_with_mentorship(Reply<Res> reply) {
 
 class MentorshipsModule final : public api::Module {
  public:
-  explicit MentorshipsModule(Core& core) : mentorships_(core.store, core.committer, core.accounts, core.clock) {}
+  explicit MentorshipsModule(Core& core)
+      : mentorships_(core.store, core.committer, core.accounts, core.clock) {}
   std::string_view name() const override { return "mentorships"; }
 
   void add_requests(api::Router& router) override {
     router.handle<v1::UpdateMentorProfile, v1::UpdateMentorProfileResult>(
         Access::roles({v1::ROLE_MENTOR}, "Only mentors have a mentor profile."),
-        [this](const Caller& caller, const v1::UpdateMentorProfile& req, Reply<v1::UpdateMentorProfileResult> reply) {
+        [this](const Caller& caller, const v1::UpdateMentorProfile& req,
+               Reply<v1::UpdateMentorProfileResult> reply) {
           mentorships_.update_profile(caller.user(), req, [reply](Result<v1::MentorProfile> profile) {
             if (!profile) return reply(profile.status());
             v1::UpdateMentorProfileResult result;
@@ -38,26 +40,30 @@ class MentorshipsModule final : public api::Module {
           });
         });
     router.handle_now<v1::ListMentors, v1::ListMentorsResult>(
-        Access::signed_in(),
-        [this](const Caller& caller, const v1::ListMentors& req) { return mentorships_.list_mentors(caller.user(), req); });
+        Access::signed_in(), [this](const Caller& caller, const v1::ListMentors& req) {
+          return mentorships_.list_mentors(caller.user(), req);
+        });
     router.handle<v1::RequestMentorship, v1::RequestMentorshipResult>(
         Access::roles({v1::ROLE_MENTEE}, "Only mentees can request a mentorship."),
-        [this](const Caller& caller, const v1::RequestMentorship& req, Reply<v1::RequestMentorshipResult> reply) {
+        [this](const Caller& caller, const v1::RequestMentorship& req,
+               Reply<v1::RequestMentorshipResult> reply) {
           mentorships_.request(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle<v1::AcceptMentorship, v1::AcceptMentorshipResult>(
-        Access::signed_in(),
-        [this](const Caller& caller, const v1::AcceptMentorship& req, Reply<v1::AcceptMentorshipResult> reply) {
+        Access::signed_in(), [this](const Caller& caller, const v1::AcceptMentorship& req,
+                                    Reply<v1::AcceptMentorshipResult> reply) {
           mentorships_.accept(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle<v1::DeclineMentorship, v1::DeclineMentorshipResult>(
-        Access::signed_in(),
-        [this](const Caller& caller, const v1::DeclineMentorship& req, Reply<v1::DeclineMentorshipResult> reply) {
+        Access::signed_in(), [this](const Caller& caller, const v1::DeclineMentorship& req,
+                                    Reply<v1::DeclineMentorshipResult> reply) {
           mentorships_.decline(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle<v1::AssignMentorship, v1::AssignMentorshipResult>(
-        Access::roles({v1::ROLE_PROGRAM_DIRECTOR, v1::ROLE_ADMIN}, "Only a program director can assign a mentorship."),
-        [this](const Caller& caller, const v1::AssignMentorship& req, Reply<v1::AssignMentorshipResult> reply) {
+        Access::roles({v1::ROLE_PROGRAM_DIRECTOR, v1::ROLE_ADMIN},
+                      "Only a program director can assign a mentorship."),
+        [this](const Caller& caller, const v1::AssignMentorship& req,
+               Reply<v1::AssignMentorshipResult> reply) {
           mentorships_.assign(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle<v1::EndMentorship, v1::EndMentorshipResult>(
@@ -66,8 +72,8 @@ class MentorshipsModule final : public api::Module {
           mentorships_.end(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle<v1::ProposeAgreement, v1::ProposeAgreementResult>(
-        Access::signed_in(),
-        [this](const Caller& caller, const v1::ProposeAgreement& req, Reply<v1::ProposeAgreementResult> reply) {
+        Access::signed_in(), [this](const Caller& caller, const v1::ProposeAgreement& req,
+                                    Reply<v1::ProposeAgreementResult> reply) {
           mentorships_.propose_agreement(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle<v1::AcceptAgreement, v1::AcceptAgreementResult>(
@@ -76,8 +82,9 @@ class MentorshipsModule final : public api::Module {
           mentorships_.accept_agreement(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle_now<v1::ListMentorships, v1::ListMentorshipsResult>(
-        Access::signed_in(),
-        [this](const Caller& caller, const v1::ListMentorships&) { return mentorships_.list(caller.user()); });
+        Access::signed_in(), [this](const Caller& caller, const v1::ListMentorships&) {
+          return mentorships_.list(caller.user());
+        });
   }
 
   void run_timed_work() override { mentorships_.run_timed_work(); }
@@ -88,6 +95,8 @@ class MentorshipsModule final : public api::Module {
 
 }  // namespace
 
-std::unique_ptr<api::Module> mentorships_module(Core& core) { return std::make_unique<MentorshipsModule>(core); }
+std::unique_ptr<api::Module> mentorships_module(Core& core) {
+  return std::make_unique<MentorshipsModule>(core);
+}
 
 }  // namespace preceptor::services

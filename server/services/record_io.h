@@ -25,7 +25,8 @@ Result<std::optional<M>> load(storage::CommitContext& ctx, storage::Cf cf, std::
   if (!raw) return raw.status();
   if (!raw->has_value()) return std::optional<M>();
   M m;
-  if (!m.ParseFromString(**raw)) return data_loss("A stored record in " + std::string(storage::cf_name(cf)) + " is damaged.");
+  if (!m.ParseFromString(**raw))
+    return data_loss("A stored record in " + std::string(storage::cf_name(cf)) + " is damaged.");
   return std::optional<M>(std::move(m));
 }
 
@@ -36,7 +37,8 @@ Result<std::optional<M>> load(const storage::Store& store, storage::Cf cf, std::
   if (!raw) return raw.status();
   if (!raw->has_value()) return std::optional<M>();
   M m;
-  if (!m.ParseFromString(**raw)) return data_loss("A stored record in " + std::string(storage::cf_name(cf)) + " is damaged.");
+  if (!m.ParseFromString(**raw))
+    return data_loss("A stored record in " + std::string(storage::cf_name(cf)) + " is damaged.");
   return std::optional<M>(std::move(m));
 }
 
@@ -48,7 +50,8 @@ void save(storage::CommitContext& ctx, storage::Cf cf, std::string_view key, con
 // Runs `apply` on the committer and hands `done` the value it produced.
 // `origin`: see storage::Committer::submit.
 template <class T>
-void commit_with_result(storage::Committer& committer, std::function<Status(storage::CommitContext&, T&)> apply,
+void commit_with_result(storage::Committer& committer,
+                        std::function<Status(storage::CommitContext&, T&)> apply,
                         std::function<void(Result<T>)> done, uint64_t origin = 0) {
   auto out = std::make_shared<T>();
   committer.submit([apply = std::move(apply), out](storage::CommitContext& ctx) { return apply(ctx, *out); },

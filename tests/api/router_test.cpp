@@ -23,8 +23,8 @@ TEST(Router, EveryClientFrameRequestHasAHandler) {
   ServicesHarness h;
   for (int i = 0; i < requests()->field_count(); ++i) {
     const pb::FieldDescriptor* f = requests()->field(i);
-    EXPECT_TRUE(h.router().handles(f->number())) << "No module handles ClientFrame." << f->name() << " ("
-                                                 << f->message_type()->full_name() << ")";
+    EXPECT_TRUE(h.router().handles(f->number()))
+        << "No module handles ClientFrame." << f->name() << " (" << f->message_type()->full_name() << ")";
   }
 }
 
@@ -148,11 +148,14 @@ TEST(Router, WiringMistakesAreRefusedWhenHandlersAreAdded) {
   auto pong = [](const Caller&, const v1::Ping&) { return Result<v1::PingResult>(v1::PingResult()); };
   router.handle_now<v1::Ping, v1::PingResult>(Access::anyone(), pong);
   EXPECT_THROW((router.handle_now<v1::Ping, v1::PingResult>(Access::anyone(), pong)), std::logic_error);
-  EXPECT_THROW((router.handle_now<v1::WhoAmI, v1::PingResult>(
-                   Access::anyone(), [](const Caller&, const v1::WhoAmI&) { return Result<v1::PingResult>(v1::PingResult()); })),
-               std::logic_error);
+  EXPECT_THROW(
+      (router.handle_now<v1::WhoAmI, v1::PingResult>(
+          Access::anyone(),
+          [](const Caller&, const v1::WhoAmI&) { return Result<v1::PingResult>(v1::PingResult()); })),
+      std::logic_error);
   EXPECT_THROW((router.handle_now<v1::User, v1::PingResult>(
-                   Access::anyone(), [](const Caller&, const v1::User&) { return Result<v1::PingResult>(v1::PingResult()); })),
+                   Access::anyone(),
+                   [](const Caller&, const v1::User&) { return Result<v1::PingResult>(v1::PingResult()); })),
                std::logic_error);
 }
 

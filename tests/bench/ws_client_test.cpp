@@ -98,8 +98,8 @@ TEST_F(WsClientTest, MessagesOfEveryLengthFormQueuedAtOnceComeBackWholeAndInOrde
   EXPECT_TRUE(server_saw_every_message);
   ASSERT_EQ(received.size(), sizes.size()) << closed_why;
   for (size_t i = 0; i < sizes.size(); ++i) {
-    EXPECT_EQ(received[i], payload_of(sizes[i], static_cast<unsigned>(i))) << "message " << i << " of "
-                                                                           << sizes[i] << " bytes";
+    EXPECT_EQ(received[i], payload_of(sizes[i], static_cast<unsigned>(i)))
+        << "message " << i << " of " << sizes[i] << " bytes";
   }
   EXPECT_EQ(closed_why, "") << "closing it ourselves is not reported";
 }
@@ -119,8 +119,10 @@ TEST_F(WsClientTest, AnswersPingsJoinsFragmentsAndAnswersTheServersClose) {
         });
         co_await ws.async_ping("are you there", asio::use_awaitable);
         // One message in two frames.
-        co_await ws.async_write_some(false, asio::buffer(std::string_view("first half, ")), asio::use_awaitable);
-        co_await ws.async_write_some(true, asio::buffer(std::string_view("second half")), asio::use_awaitable);
+        co_await ws.async_write_some(false, asio::buffer(std::string_view("first half, ")),
+                                     asio::use_awaitable);
+        co_await ws.async_write_some(true, asio::buffer(std::string_view("second half")),
+                                     asio::use_awaitable);
         // The client answers the message; reading it also reads the pong before it.
         beast::flat_buffer buffer;
         co_await ws.async_read(buffer, asio::use_awaitable);

@@ -136,10 +136,12 @@ TEST_F(ChatTest, RetryAfterALostAcknowledgementMakesNoDuplicate) {
     mentee->drop_connection_after_writes_for_test();
   }));
 
-  ASSERT_TRUE(eventually([&] {
-    std::lock_guard lock(mu);
-    return replies.size() == 2;
-  }, 20s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return replies.size() == 2;
+      },
+      20s));
   ASSERT_TRUE(rec.wait_count(State::kAuthenticated, 2));
   // One more round trip: no reply comes a second time.
   ASSERT_TRUE(mentee->who_am_i_sync({}));
@@ -152,7 +154,8 @@ TEST_F(ChatTest, RetryAfterALostAcknowledgementMakesNoDuplicate) {
       // The resend was answered with the message stored the first time.
       EXPECT_TRUE(r->duplicate()) << r->DebugString();
     }
-    std::set<std::string> ids{replies[0]->message().client_message_id(), replies[1]->message().client_message_id()};
+    std::set<std::string> ids{replies[0]->message().client_message_id(),
+                              replies[1]->message().client_message_id()};
     EXPECT_TRUE(ids.count("cv-revision-1"));
     for (const auto& id : ids) {
       if (id != "cv-revision-1") {

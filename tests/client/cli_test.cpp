@@ -1,16 +1,15 @@
 // preceptor-cli, run as a child process against a real in-process server.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <cctype>
 
 #include "tests/client/client_test_util.h"
 
@@ -54,7 +53,8 @@ class Cli {
   bool wait_output(const std::string& needle, std::chrono::milliseconds timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (output_.find(needle) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) return false;
     }
     return true;
@@ -116,7 +116,8 @@ class CliTest : public ClientFixture {
   }
 
   void login(const std::string& username) {
-    auto [code, out] = run(username, {"login", "--username", username, "--password", TestServer::password_of(username)});
+    auto [code, out] =
+        run(username, {"login", "--username", username, "--password", TestServer::password_of(username)});
     ASSERT_EQ(code, 0) << out;
   }
 
@@ -125,7 +126,8 @@ class CliTest : public ClientFixture {
     const size_t at = text.find(prefix);
     if (at == std::string::npos) return 0;
     uint64_t n = 0;
-    for (size_t i = at + prefix.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    for (size_t i = at + prefix.size(); i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
+         ++i) {
       n = n * 10 + static_cast<uint64_t>(text[i] - '0');
     }
     return n;
@@ -135,8 +137,8 @@ class CliTest : public ClientFixture {
 TEST_F(CliTest, HelpExplainsEveryCommandWithAnExample) {
   Cli cli({"--help"});
   ASSERT_EQ(cli.wait_exit(), 0) << cli.output();
-  for (const char* command : {"login", "logout", "whoami", "mentorships", "mentors", "request", "accept", "decline",
-                              "send", "history", "tail", "conversations"}) {
+  for (const char* command : {"login", "logout", "whoami", "mentorships", "mentors", "request", "accept",
+                              "decline", "send", "history", "tail", "conversations"}) {
     EXPECT_NE(cli.output().find(std::string("preceptor-cli ") + command), std::string::npos) << command;
   }
   Cli one({"send", "--help"});
@@ -146,7 +148,8 @@ TEST_F(CliTest, HelpExplainsEveryCommandWithAnExample) {
 
 TEST_F(CliTest, LoginSavesAPrivateTokenThatWhoamiUses) {
   server_->add_user("wei.chen");
-  auto [code, out] = run("wei", {"login", "--username", "wei.chen", "--password", TestServer::password_of("wei.chen")});
+  auto [code, out] =
+      run("wei", {"login", "--username", "wei.chen", "--password", TestServer::password_of("wei.chen")});
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("Signed in as wei.chen"), std::string::npos) << out;
   std::ifstream in(token_file("wei"));
@@ -178,8 +181,8 @@ TEST_F(CliTest, WithoutATokenItSaysHowToSignIn) {
 }
 
 TEST_F(CliTest, UnreachableServerFailsWithTheReason) {
-  Cli cli({"--server", "ws://127.0.0.1:1", "--token-file", token_file("x"), "login", "--username", "a.b", "--password",
-           "whatever-password"});
+  Cli cli({"--server", "ws://127.0.0.1:1", "--token-file", token_file("x"), "login", "--username", "a.b",
+           "--password", "whatever-password"});
   EXPECT_EQ(cli.wait_exit(), 1) << cli.output();
   EXPECT_NE(cli.output().find("Could not connect"), std::string::npos) << cli.output();
 }
@@ -203,10 +206,11 @@ TEST_F(CliTest, MenteeAsksMentorAcceptsAndTheyChat) {
 
   auto [c1, mentors] = run("mentee.wei", {"mentors", "--purpose", "career"});
   ASSERT_EQ(c1, 0) << mentors;
-  EXPECT_NE(mentors.find("user " + std::to_string(mentor.id()) + "  mentor.erik"), std::string::npos) << mentors;
+  EXPECT_NE(mentors.find("user " + std::to_string(mentor.id()) + "  mentor.erik"), std::string::npos)
+      << mentors;
 
-  auto [c2, requested] = run("mentee.wei", {"request", "--mentor", std::to_string(mentor.id()), "--purpose", "career",
-                                            "--note", "Fellowship applications"});
+  auto [c2, requested] = run("mentee.wei", {"request", "--mentor", std::to_string(mentor.id()), "--purpose",
+                                            "career", "--note", "Fellowship applications"});
   ASSERT_EQ(c2, 0) << requested;
   const uint64_t mentorship = number_after(requested, "Requested mentorship ");
   ASSERT_NE(mentorship, 0u) << requested;
@@ -216,7 +220,8 @@ TEST_F(CliTest, MenteeAsksMentorAcceptsAndTheyChat) {
   const uint64_t conv = number_after(accepted, "conversation ");
   ASSERT_NE(conv, 0u) << accepted;
 
-  auto [c4, sent] = run("mentee.wei", {"send", "--conversation", std::to_string(conv), "I", "uploaded", "my", "CV."});
+  auto [c4, sent] =
+      run("mentee.wei", {"send", "--conversation", std::to_string(conv), "I", "uploaded", "my", "CV."});
   ASSERT_EQ(c4, 0) << sent;
   EXPECT_NE(sent.find("Sent #1"), std::string::npos) << sent;
 
@@ -226,7 +231,8 @@ TEST_F(CliTest, MenteeAsksMentorAcceptsAndTheyChat) {
 
   auto [c6, convs] = run("mentor.erik", {"conversations"});
   ASSERT_EQ(c6, 0) << convs;
-  EXPECT_NE(convs.find("conversation " + std::to_string(conv) + "  with mentee.wei"), std::string::npos) << convs;
+  EXPECT_NE(convs.find("conversation " + std::to_string(conv) + "  with mentee.wei"), std::string::npos)
+      << convs;
 
   auto [c7, list] = run("mentee.wei", {"mentorships"});
   ASSERT_EQ(c7, 0) << list;
@@ -236,7 +242,8 @@ TEST_F(CliTest, MenteeAsksMentorAcceptsAndTheyChat) {
   Cli tail({"--server", server(), "--token-file", token_file("mentor.erik"), "tail", "--conversation",
             std::to_string(conv)});
   ASSERT_TRUE(tail.wait_output("Ctrl-C to stop")) << tail.output();
-  auto [c8, sent2] = run("mentee.wei", {"send", "--conversation", std::to_string(conv), "Are you free Thursday?"});
+  auto [c8, sent2] =
+      run("mentee.wei", {"send", "--conversation", std::to_string(conv), "Are you free Thursday?"});
   ASSERT_EQ(c8, 0) << sent2;
   ASSERT_TRUE(tail.wait_output("mentee.wei: Are you free Thursday?")) << tail.output();
   EXPECT_EQ(tail.output().find("I uploaded my CV."), std::string::npos) << "tail replayed old messages:\n"
@@ -251,7 +258,8 @@ TEST_F(CliTest, MenteeAsksMentorAcceptsAndTheyChat) {
       run("mentee.wei", {"request", "--mentor", std::to_string(other.id()), "--purpose", "research"});
   ASSERT_EQ(c9, 0) << requested2;
   const uint64_t second = number_after(requested2, "Requested mentorship ");
-  auto [c10, declined] = run("mentor.ines", {"decline", std::to_string(second), "--reason", "Full this term"});
+  auto [c10, declined] =
+      run("mentor.ines", {"decline", std::to_string(second), "--reason", "Full this term"});
   ASSERT_EQ(c10, 0) << declined;
   EXPECT_NE(declined.find("Declined mentorship " + std::to_string(second)), std::string::npos) << declined;
 

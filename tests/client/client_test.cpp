@@ -264,7 +264,8 @@ TEST(ServerUrl, ParsesWhatPeopleType) {
   auto d = client::parse_server_url("ws://example.org");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->port, 80);
-  for (const char* bad : {"wss://example.org", "http://x", "ws://:80", "ws://host:0", "ws://host:99999", "ws://host:x"}) {
+  for (const char* bad :
+       {"wss://example.org", "http://x", "ws://:80", "ws://host:0", "ws://host:99999", "ws://host:x"}) {
     auto r = client::parse_server_url(bad);
     EXPECT_FALSE(r) << bad;
     if (!r) {

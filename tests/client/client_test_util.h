@@ -28,7 +28,8 @@ class Recorder {
   void attach(Client& c) {
     c.on_event([this](const v1::Event& e) { record([&] { events_.push_back(e); }); });
     c.on_state([this](const StateChange& s) { record([&] { states_.push_back(s); }); });
-    c.on_store_changed([this](const v1::SyncPosition& next) { record([&] { store_changes_.push_back(next); }); });
+    c.on_store_changed(
+        [this](const v1::SyncPosition& next) { record([&] { store_changes_.push_back(next); }); });
   }
 
   // Waits until `pred` (called under the lock) holds; false after `timeout`.
@@ -135,7 +136,8 @@ inline void on_client_thread(Client& c, std::function<void()> fn) {
     fn();
     ran->set_value();
   });
-  ASSERT_EQ(future.wait_for(10s), std::future_status::ready) << "the client's thread did not run the test step";
+  ASSERT_EQ(future.wait_for(10s), std::future_status::ready)
+      << "the client's thread did not run the test step";
 }
 
 inline v1::Login login_of(const std::string& username, const std::string& device = "test") {
@@ -146,7 +148,8 @@ inline v1::Login login_of(const std::string& username, const std::string& device
   return l;
 }
 
-inline v1::SendMessage text(uint64_t conversation_id, const std::string& body, const std::string& client_id = {}) {
+inline v1::SendMessage text(uint64_t conversation_id, const std::string& body,
+                            const std::string& client_id = {}) {
   v1::SendMessage m;
   m.set_conversation_id(conversation_id);
   m.set_body(body);
@@ -201,7 +204,8 @@ class ClientFixture : public ::testing::Test {
     auto c = started(options(), rec);
     auto r = c->login_sync(login_of(username, device));
     EXPECT_TRUE(r) << username << ": " << r.status().to_string();
-    EXPECT_TRUE(eventually([&] { return c->state() == State::kAuthenticated; })) << username << " never caught up";
+    EXPECT_TRUE(eventually([&] { return c->state() == State::kAuthenticated; }))
+        << username << " never caught up";
     return c;
   }
 

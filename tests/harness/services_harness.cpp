@@ -50,12 +50,13 @@ ServicesHarness::ServicesHarness() {
   if (!store) throw std::runtime_error(store.status().to_string());
   store_ = std::move(*store);
   committer_ = std::make_unique<storage::Committer>(*store_, clock_);
-  committer_->set_event_sink([this](std::span<const storage::CommittedEvent> events) { hub_.publish(events); });
+  committer_->set_event_sink(
+      [this](std::span<const storage::CommittedEvent> events) { hub_.publish(events); });
   services::AccountsOptions accounts_options;
   accounts_options.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
   accounts_options.pwhash_memlimit_bytes = crypto_pwhash_MEMLIMIT_MIN;
-  accounts_ = std::make_unique<services::Accounts>(*store_, *committer_, clock_, monotonic_, inline_, accounts_options,
-                                                 &hub_);
+  accounts_ = std::make_unique<services::Accounts>(*store_, *committer_, clock_, monotonic_, inline_,
+                                                   accounts_options, &hub_);
   membership_ = std::make_unique<services::Membership>(*store_);
   core_.reset(new services::Core{*store_, *committer_, hub_, clock_, monotonic_, *accounts_, *membership_});
   modules_ = services::all_modules(*core_);
@@ -110,8 +111,8 @@ v1::Response ServicesHarness::call(const api::Caller& caller, v1::ClientFrame f)
   f.set_request_id(next_request_id_++);
   auto promise = std::make_shared<std::promise<api::Outcome>>();
   auto future = promise->get_future();
-  std::optional<api::Outcome> now =
-      router_->dispatch(caller, std::move(f), [promise](api::Outcome later) { promise->set_value(std::move(later)); });
+  std::optional<api::Outcome> now = router_->dispatch(
+      caller, std::move(f), [promise](api::Outcome later) { promise->set_value(std::move(later)); });
   if (now) return std::move(now->response);
   if (future.wait_for(kWait) != std::future_status::ready) {
     v1::Response timeout;

@@ -12,7 +12,8 @@ namespace {
 
 using harness::FakeSession;
 
-storage::CommittedEvent committed(uint64_t position, std::vector<uint64_t> audience, uint64_t carried_to = 0) {
+storage::CommittedEvent committed(uint64_t position, std::vector<uint64_t> audience,
+                                  uint64_t carried_to = 0) {
   v1::Event e;
   e.set_position(position);
   e.mutable_message_deleted()->set_seq(position);
@@ -26,7 +27,8 @@ storage::CommittedEvent committed(uint64_t position, std::vector<uint64_t> audie
 
 TEST(Hub, PublishesEachEventToEverySessionOfItsAudienceInOrder) {
   Hub hub;
-  auto a1 = std::make_shared<FakeSession>(), a2 = std::make_shared<FakeSession>(), b = std::make_shared<FakeSession>();
+  auto a1 = std::make_shared<FakeSession>(), a2 = std::make_shared<FakeSession>(),
+       b = std::make_shared<FakeSession>();
   hub.attach(1, "ta", a1, 10);
   hub.attach(1, "ta2", a2, 11);
   hub.attach(2, "tb", b, 20);

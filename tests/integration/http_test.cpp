@@ -1,15 +1,16 @@
 // HTTP on the WebSocket's port, as a client sees it: routes added to a real
 // in-process server, requests over real sockets.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "server/api/http.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <fstream>
 #include <future>
 #include <map>
@@ -17,7 +18,6 @@
 #include <sstream>
 #include <thread>
 
-#include "server/api/http.h"
 #include "tests/support/test_client.h"
 #include "tests/support/test_server.h"
 
@@ -55,14 +55,15 @@ uint64_t fnv1a(uint64_t h, std::string_view bytes) {
 
 uint64_t pattern_hash(uint64_t length) {
   uint64_t h = kFnvStart;
-  for (uint64_t at = 0; at < length; at += 65536) h = fnv1a(h, pattern(at, std::min<uint64_t>(65536, length - at)));
+  for (uint64_t at = 0; at < length; at += 65536)
+    h = fnv1a(h, pattern(at, std::min<uint64_t>(65536, length - at)));
   return h;
 }
 
 // ------------------------------------------------------------------ client
 
 struct Reply {
-  int status = 0;                             // 0: no reply (error says why)
+  int status = 0;                              // 0: no reply (error says why)
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string error;
@@ -75,7 +76,8 @@ struct Reply {
 };
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -166,8 +168,8 @@ class HttpConnection {
 
 // "METHOD target HTTP/1.1" and the header; `extra` is whole header lines.
 std::string request_head(std::string_view method, std::string_view target, std::string_view extra = "") {
-  return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + std::string(extra) +
-         "\r\n";
+  return std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+         std::string(extra) + "\r\n";
 }
 
 // One request on a fresh connection.
@@ -177,7 +179,8 @@ Reply fetch(uint16_t port, std::string_view method, std::string_view target, std
   if (!c.connected()) return Reply{0, {}, {}, "cannot connect"};
   std::string head_extra(extra);
   if (!body.empty()) head_extra += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  if (!c.send(request_head(method, target, head_extra) + std::string(body))) return Reply{0, {}, {}, "cannot send"};
+  if (!c.send(request_head(method, target, head_extra) + std::string(body)))
+    return Reply{0, {}, {}, "cannot send"};
   return c.read(method == "HEAD");
 }
 
@@ -285,7 +288,8 @@ class Http : public ::testing::Test {
         return api::HttpHandlerResult(std::make_unique<CountingSink>(seen));
       }));
       add(route("GET", "/me", api::HttpAccess::kSignedIn, 0, [](const api::HttpRequest& req) {
-        return api::HttpHandlerResult(api::http_text(200, req.session ? req.session->user.username() : "nobody"));
+        return api::HttpHandlerResult(
+            api::http_text(200, req.session ? req.session->user.username() : "nobody"));
       }));
       add(route("GET", "/blob", anyone, 0, [](const api::HttpRequest& req) {
         return api::HttpHandlerResult(
@@ -530,7 +534,8 @@ TEST_F(Http, HeadAnswersLikeGetWithoutABody) {
 TEST_F(Http, AnswerCanComeLaterFromAnotherThread) {
   start();
   const uint16_t port = server_->port();
-  auto client = std::async(std::launch::async, [port] { return fetch(port, "POST", "/later", "", "keep this"); });
+  auto client =
+      std::async(std::launch::async, [port] { return fetch(port, "POST", "/later", "", "keep this"); });
   auto handed = later_.get_future();
   ASSERT_EQ(handed.wait_for(kTimeout), std::future_status::ready);
   auto [body, respond] = handed.get();
@@ -598,11 +603,16 @@ class StaticFiles : public Http {
 
 TEST_F(StaticFiles, ServesFilesWithTheirContentTypes) {
   const std::map<std::string, std::string> types = {
-      {"/app.js", "text/javascript; charset=utf-8"},  {"/mod.mjs", "text/javascript; charset=utf-8"},
-      {"/style.css", "text/css; charset=utf-8"},      {"/logo.svg", "image/svg+xml"},
-      {"/icon.png", "image/png"},                     {"/favicon.ico", "image/x-icon"},
-      {"/data.json", "application/json"},             {"/main.wasm", "application/wasm"},
-      {"/app.js.map", "application/json"},            {"/notes.txt", "text/plain; charset=utf-8"},
+      {"/app.js", "text/javascript; charset=utf-8"},
+      {"/mod.mjs", "text/javascript; charset=utf-8"},
+      {"/style.css", "text/css; charset=utf-8"},
+      {"/logo.svg", "image/svg+xml"},
+      {"/icon.png", "image/png"},
+      {"/favicon.ico", "image/x-icon"},
+      {"/data.json", "application/json"},
+      {"/main.wasm", "application/wasm"},
+      {"/app.js.map", "application/json"},
+      {"/notes.txt", "text/plain; charset=utf-8"},
       {"/index.html", "text/html; charset=utf-8"},
   };
   for (const auto& [path, type] : types) {
@@ -656,7 +666,8 @@ TEST_F(StaticFiles, UnchangedFilesAreNotSentAgain) {
   EXPECT_TRUE(again.body.empty());
   EXPECT_EQ(again.header("etag"), etag);
 
-  Reply since = fetch(server_->port(), "GET", "/app.js", "If-Modified-Since: " + first.header("last-modified") + "\r\n");
+  Reply since = fetch(server_->port(), "GET", "/app.js",
+                      "If-Modified-Since: " + first.header("last-modified") + "\r\n");
   EXPECT_EQ(since.status, 304);
 
   Reply other = fetch(server_->port(), "GET", "/app.js", "If-None-Match: \"something-else\"\r\n");
@@ -665,8 +676,8 @@ TEST_F(StaticFiles, UnchangedFilesAreNotSentAgain) {
 }
 
 TEST_F(StaticFiles, PathsOutsideTheFolderAreRefused) {
-  for (const char* path : {"/../secret.txt", "/docs/../../secret.txt", "/%2e%2e/secret.txt", "/docs/%2E%2E/%2e%2e/secret.txt",
-                           "/..%2fsecret.txt", "/leak.txt", "/%zz"}) {
+  for (const char* path : {"/../secret.txt", "/docs/../../secret.txt", "/%2e%2e/secret.txt",
+                           "/docs/%2E%2E/%2e%2e/secret.txt", "/..%2fsecret.txt", "/leak.txt", "/%zz"}) {
     Reply r = fetch(server_->port(), "GET", path);
     EXPECT_TRUE(r.status == 400 || r.status == 404) << path << " got " << r.status;
     EXPECT_EQ(r.body.find("not for the web"), std::string::npos) << path;

@@ -1,7 +1,6 @@
 // Mentorships and chat through a real server, real sockets, real RocksDB.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -45,7 +44,8 @@ class User {
     auto* s = f.mutable_send_message();
     s->set_conversation_id(conversation);
     s->set_body(body);
-    s->set_client_message_id(client_id.empty() ? "c-" + std::to_string(++sent_) + "-" + user_.username() : client_id);
+    s->set_client_message_id(client_id.empty() ? "c-" + std::to_string(++sent_) + "-" + user_.username()
+                                               : client_id);
     return call(f);
   }
   v1::Response history(uint64_t conversation, uint32_t limit = 0, uint64_t before = 0,
@@ -70,8 +70,8 @@ class User {
   std::optional<v1::Event> event_where(Pred pred, std::chrono::milliseconds timeout = 5s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      auto e = client_.next_event(std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now()));
+      auto e = client_.next_event(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
       if (!e) return std::nullopt;
       if (pred(*e)) return e;
     }
@@ -134,7 +134,8 @@ TEST_F(Chat, RequestAcceptAndTalk) {
   User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
   User mentee(port(), server_->add_user("wei.chen", v1::ROLE_MENTEE));
 
-  auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_RESEARCH, "Could you help with my first study?"));
+  auto req =
+      mentee.call(request_frame(mentor.id(), v1::PURPOSE_RESEARCH, "Could you help with my first study?"));
   ASSERT_TRUE(has_mentorship(req)) << req.DebugString();
   EXPECT_EQ(mentorship_of(req).state(), v1::MENTORSHIP_STATE_REQUESTED);
   auto asked = mentor.event_where([](const v1::Event& e) { return e.has_mentorship_changed(); });
@@ -343,7 +344,8 @@ TEST_F(Chat, HistoryPagesBothWaysWithGapFreeSeqs) {
   User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
   User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
   const uint64_t conv = pair(mentee, mentor).conversation_id();
-  for (int i = 1; i <= 25; ++i) ASSERT_TRUE((i % 2 ? mentee : mentor).send(conv, "m" + std::to_string(i)).has_send_message());
+  for (int i = 1; i <= 25; ++i)
+    ASSERT_TRUE((i % 2 ? mentee : mentor).send(conv, "m" + std::to_string(i)).has_send_message());
 
   std::vector<uint64_t> seen;
   uint64_t before = 0;
@@ -376,7 +378,8 @@ TEST_F(Chat, SyncReturnsEverythingSinceAPositionAndDetectsAReplacedStore) {
   EXPECT_NE(store_id, 0u);
   EXPECT_FALSE(first.sync().store_changed());
 
-  for (int i = 1; i <= 7; ++i) ASSERT_TRUE(mentee.send(conv, "while you were away " + std::to_string(i)).has_send_message());
+  for (int i = 1; i <= 7; ++i)
+    ASSERT_TRUE(mentee.send(conv, "while you were away " + std::to_string(i)).has_send_message());
   std::vector<uint64_t> seqs;
   uint64_t position = mark;
   for (;;) {
@@ -468,7 +471,8 @@ TEST_F(Chat, TheSendingConnectionGetsItsMessageInTheReplyInPositionOrder) {
   int replies = 0, own_events = 0, their_events = 0;
   while (replies < kEach || their_events < kEach) {
     Received got = mentee.client().receive(5s);
-    ASSERT_EQ(got.kind, Received::Kind::kFrame) << "after " << replies << " replies and " << their_events << " events";
+    ASSERT_EQ(got.kind, Received::Kind::kFrame)
+        << "after " << replies << " replies and " << their_events << " events";
     if (got.frame.has_reply()) {
       const v1::Response& r = got.frame.reply();
       ASSERT_TRUE(r.has_send_message()) << r.DebugString();
@@ -485,7 +489,8 @@ TEST_F(Chat, TheSendingConnectionGetsItsMessageInTheReplyInPositionOrder) {
   EXPECT_EQ(own_events, 0) << "the reply already carried those";
   EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end()));
   EXPECT_EQ(std::set<uint64_t>(positions.begin(), positions.end()).size(), positions.size());
-  EXPECT_EQ(mentee.client().receive(300ms).kind, Received::Kind::kTimeout) << "nothing more for the sending connection";
+  EXPECT_EQ(mentee.client().receive(300ms).kind, Received::Kind::kTimeout)
+      << "nothing more for the sending connection";
 
   // The mentee's tablet gets all 2 * kEach as events, in seq order.
   for (int seen = 0; seen < 2 * kEach; ++seen) {
@@ -569,7 +574,7 @@ TEST_F(Chat, CheckInDueFiresAfterTheCadenceWithAFakeClock) {
   server_->server().run_scheduler_once();
   clock.advance_ms(2LL * 24 * 3600 * 1000);  // 8 days: due
   server_->server().run_scheduler_once();
-  server_->server().run_scheduler_once();     // running again does not repeat it
+  server_->server().run_scheduler_once();  // running again does not repeat it
   auto due_mentor = mentor.event_where(is_due);
   auto due_mentee = mentee.event_where(is_due);
   ASSERT_TRUE(due_mentor && due_mentee);
@@ -591,7 +596,9 @@ TEST_F(Chat, UnansweredRequestIsRemindedAt7DaysAndExpiresAt14) {
   auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
   ASSERT_TRUE(has_mentorship(req));
   auto change = [](v1::MentorshipChange c) {
-    return [c](const v1::Event& e) { return e.has_mentorship_changed() && e.mentorship_changed().change() == c; };
+    return [c](const v1::Event& e) {
+      return e.has_mentorship_changed() && e.mentorship_changed().change() == c;
+    };
   };
   clock.advance_ms(7LL * 24 * 3600 * 1000 + 1);
   server_->server().run_scheduler_once();
@@ -622,11 +629,13 @@ TEST_F(Chat, TypingAndPresenceAreLiveForTheCounterpart) {
     EXPECT_EQ(seen->position(), 0u);  // live only
     EXPECT_EQ(seen->typing().user_id(), mentee_u.id());
   }
-  auto offline = mentor.event_where([&](const v1::Event& e) { return e.has_presence() && !e.presence().online(); });
+  auto offline =
+      mentor.event_where([&](const v1::Event& e) { return e.has_presence() && !e.presence().online(); });
   ASSERT_TRUE(offline);
   EXPECT_EQ(offline->presence().user_id(), mentee_u.id());
   User back(port(), mentee_u);
-  EXPECT_TRUE(mentor.event_where([&](const v1::Event& e) { return e.has_presence() && e.presence().online(); }));
+  EXPECT_TRUE(
+      mentor.event_where([&](const v1::Event& e) { return e.has_presence() && e.presence().online(); }));
   // Nothing live is stored.
   auto all = mentor.sync(0, 0, 1000);
   for (const auto& e : all.sync().events()) EXPECT_FALSE(e.has_typing() || e.has_presence());
@@ -656,16 +665,36 @@ TEST_F(Chat, AuthorizationMatrix) {
     fill(f);
     requests.emplace_back(name, f);
   };
-  add("send", [&](auto& f) { f.mutable_send_message()->set_conversation_id(conv); f.mutable_send_message()->set_client_message_id("x"); f.mutable_send_message()->set_body("hi"); });
-  add("edit", [&](auto& f) { f.mutable_edit_message()->set_conversation_id(conv); f.mutable_edit_message()->set_seq(1); f.mutable_edit_message()->set_body("x"); });
-  add("delete", [&](auto& f) { f.mutable_delete_message()->set_conversation_id(conv); f.mutable_delete_message()->set_seq(1); });
+  add("send", [&](auto& f) {
+    f.mutable_send_message()->set_conversation_id(conv);
+    f.mutable_send_message()->set_client_message_id("x");
+    f.mutable_send_message()->set_body("hi");
+  });
+  add("edit", [&](auto& f) {
+    f.mutable_edit_message()->set_conversation_id(conv);
+    f.mutable_edit_message()->set_seq(1);
+    f.mutable_edit_message()->set_body("x");
+  });
+  add("delete", [&](auto& f) {
+    f.mutable_delete_message()->set_conversation_id(conv);
+    f.mutable_delete_message()->set_seq(1);
+  });
   add("history", [&](auto& f) { f.mutable_history()->set_conversation_id(conv); });
-  add("mark_read", [&](auto& f) { f.mutable_mark_read()->set_conversation_id(conv); f.mutable_mark_read()->set_seq(1); });
-  add("typing", [&](auto& f) { f.mutable_set_typing()->set_conversation_id(conv); f.mutable_set_typing()->set_typing(true); });
+  add("mark_read", [&](auto& f) {
+    f.mutable_mark_read()->set_conversation_id(conv);
+    f.mutable_mark_read()->set_seq(1);
+  });
+  add("typing", [&](auto& f) {
+    f.mutable_set_typing()->set_conversation_id(conv);
+    f.mutable_set_typing()->set_typing(true);
+  });
   add("accept", [&](auto& f) { f.mutable_accept_mentorship()->set_mentorship_id(m.id()); });
   add("decline", [&](auto& f) { f.mutable_decline_mentorship()->set_mentorship_id(m.id()); });
   add("end", [&](auto& f) { f.mutable_end_mentorship()->set_mentorship_id(m.id()); });
-  add("propose", [&](auto& f) { f.mutable_propose_agreement()->set_mentorship_id(m.id()); f.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY); });
+  add("propose", [&](auto& f) {
+    f.mutable_propose_agreement()->set_mentorship_id(m.id());
+    f.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
+  });
   add("accept_agreement", [&](auto& f) { f.mutable_accept_agreement()->set_mentorship_id(m.id()); });
 
   struct Outsider {
@@ -693,8 +722,10 @@ TEST_F(Chat, AuthorizationMatrix) {
   assign.mutable_assign_mentorship()->set_purpose(v1::PURPOSE_OTHER);
   EXPECT_EQ(code_of(stranger.call(assign)), v1::ERROR_CODE_PERMISSION_DENIED);
   EXPECT_EQ(code_of(other_mentor.call(assign)), v1::ERROR_CODE_PERMISSION_DENIED);
-  EXPECT_EQ(code_of(director.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))), v1::ERROR_CODE_PERMISSION_DENIED);
-  EXPECT_EQ(code_of(other_mentor.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))), v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(code_of(director.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))),
+            v1::ERROR_CODE_PERMISSION_DENIED);
+  EXPECT_EQ(code_of(other_mentor.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))),
+            v1::ERROR_CODE_PERMISSION_DENIED);
   v1::ClientFrame profile;
   profile.mutable_update_mentor_profile()->mutable_profile()->set_capacity(2);
   EXPECT_EQ(code_of(stranger.call(profile)), v1::ERROR_CODE_PERMISSION_DENIED);
@@ -731,7 +762,8 @@ TEST(ChatCrash, KillDuringBurstFrom20ClientsLosesNothingAcknowledged) {
       tokens.push_back(mentor.token());
     }
   }
-  ServerProcess proc(PRECEPTOR_SERVER_PATH, dir.path(), {"--rate-per-second", "100000", "--rate-burst", "100000"});
+  ServerProcess proc(PRECEPTOR_SERVER_PATH, dir.path(),
+                     {"--rate-per-second", "100000", "--rate-burst", "100000"});
   ASSERT_NE(proc.port(), 0) << proc.output();
 
   std::mutex mu;
@@ -776,9 +808,11 @@ TEST(ChatCrash, KillDuringBurstFrom20ClientsLosesNothingAcknowledged) {
     std::set<std::string> stored;
     for (size_t k = 0; k < all.size(); ++k) {
       EXPECT_EQ(all[k].seq(), k + 1) << "gap in conversation " << convs[i];
-      EXPECT_TRUE(stored.insert(all[k].client_message_id()).second) << "duplicate " << all[k].client_message_id();
+      EXPECT_TRUE(stored.insert(all[k].client_message_id()).second)
+          << "duplicate " << all[k].client_message_id();
     }
-    for (const auto& id : acked[convs[i]]) EXPECT_TRUE(stored.count(id)) << "lost acknowledged message " << id;
+    for (const auto& id : acked[convs[i]])
+      EXPECT_TRUE(stored.count(id)) << "lost acknowledged message " << id;
   }
 }
 

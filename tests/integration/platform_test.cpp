@@ -1,8 +1,7 @@
 // The platform as a client sees it: real server, real sockets, real RocksDB.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <thread>
 

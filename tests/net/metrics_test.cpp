@@ -26,7 +26,8 @@ TEST(Metrics, EveryRequestTypeAppearsByNameOnMetrics) {
   for (int i = 0; i < requests->field_count(); ++i) metrics.frame_in(requests->field(i)->number());
   const std::string text = metrics.render();
   for (int i = 0; i < requests->field_count(); ++i) {
-    EXPECT_NE(text.find("preceptor_frames_in_total{type=\"" + requests->field(i)->name() + "\"} 1"), std::string::npos)
+    EXPECT_NE(text.find("preceptor_frames_in_total{type=\"" + requests->field(i)->name() + "\"} 1"),
+              std::string::npos)
         << requests->field(i)->name();
   }
   EXPECT_EQ(text.find("undecodable"), std::string::npos);

@@ -84,7 +84,8 @@ TEST(ChatModule, TheCounterpartAndTheSendersOtherDevicesGetTheMessageTheSendingC
   auto sender_phone = h.connect(p.mentee, 11);
   auto sender_laptop = h.connect(p.mentee, 12);
   auto counterpart = h.connect(p.mentor, 21);
-  auto r = h.call(h.caller(p.mentee, 11), frame(&F::mutable_send_message, text(p.mentorship.conversation_id(), "c1", "hello")));
+  auto r = h.call(h.caller(p.mentee, 11),
+                  frame(&F::mutable_send_message, text(p.mentorship.conversation_id(), "c1", "hello")));
   ASSERT_TRUE(r.has_send_message()) << r.DebugString();
   EXPECT_EQ(r.send_message().message().seq(), 1u);
   EXPECT_EQ(r.send_message().message().body(), "hello");
@@ -97,7 +98,8 @@ TEST(ChatModule, TheCounterpartAndTheSendersOtherDevicesGetTheMessageTheSendingC
   ASSERT_EQ(at_laptop.size(), 1u);
   EXPECT_EQ(at_laptop[0].body(), "hello");
   // A later message reaches the phone: had the first been sent there, it would have come before it.
-  auto send2 = h.call(h.caller(p.mentor, 21), frame(&F::mutable_send_message, text(p.mentorship.conversation_id(), "m1", "hi")));
+  auto send2 = h.call(h.caller(p.mentor, 21),
+                      frame(&F::mutable_send_message, text(p.mentorship.conversation_id(), "m1", "hi")));
   ASSERT_TRUE(send2.has_send_message());
   auto at_phone = posted(sender_phone->wait_events(2));
   ASSERT_EQ(at_phone.size(), 1u);
@@ -131,15 +133,16 @@ TEST(ChatModule, OutsidersGetNotFoundAndDirectorsPermissionDenied) {
   EXPECT_EQ(h.call(h.caller(director), send).error().code(), v1::ERROR_CODE_PERMISSION_DENIED);
   v1::History history;
   history.set_conversation_id(p.mentorship.conversation_id());
-  EXPECT_EQ(h.call(h.caller(outsider), frame(&F::mutable_history, history)).error().code(), v1::ERROR_CODE_NOT_FOUND);
+  EXPECT_EQ(h.call(h.caller(outsider), frame(&F::mutable_history, history)).error().code(),
+            v1::ERROR_CODE_NOT_FOUND);
 }
 
 TEST(ChatModule, ListConversationsCountsWhatTheReaderHasNotRead) {
   ServicesHarness h;
   Pair p = make_pair(h);
   for (int i = 0; i < 3; ++i) {
-    auto r = h.call(h.caller(p.mentee),
-                    frame(&F::mutable_send_message, text(p.mentorship.conversation_id(), "c" + std::to_string(i), "m")));
+    auto r = h.call(h.caller(p.mentee), frame(&F::mutable_send_message, text(p.mentorship.conversation_id(),
+                                                                             "c" + std::to_string(i), "m")));
     ASSERT_TRUE(r.has_send_message());
   }
   auto mentor_view = h.call(h.caller(p.mentor), frame(&F::mutable_list_conversations));

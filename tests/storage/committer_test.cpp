@@ -649,23 +649,31 @@ TEST_F(CommitterTest, EachMutationsEventsReachTheSinkJustBeforeItsDoneWithItsOri
   // those three form one group.
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  committer_->submit([released](CommitContext&) {
-    released.wait();
-    return Status::ok();
-  }, note_done("done blocker", done, 0));
-  committer_->submit([](CommitContext& ctx) {
-    ctx.append_event(test_event("sent"), {1, 2}, InReply::kCarried);
-    return Status::ok();
-  }, note_done("done 11", done, 1), /*origin=*/11);
-  committer_->submit([](CommitContext& ctx) {
-    ctx.append_event(test_event("first"), {1});
-    ctx.append_event(test_event("second"), {2});
-    return Status::ok();
-  }, note_done("done 12", done, 2), /*origin=*/12);
-  committer_->submit([](CommitContext& ctx) {
-    ctx.put(Cf::kUsernames, "quiet", "1");
-    return Status::ok();
-  }, note_done("done 13", done, 3), /*origin=*/13);
+  committer_->submit(
+      [released](CommitContext&) {
+        released.wait();
+        return Status::ok();
+      },
+      note_done("done blocker", done, 0));
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.append_event(test_event("sent"), {1, 2}, InReply::kCarried);
+        return Status::ok();
+      },
+      note_done("done 11", done, 1), /*origin=*/11);
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.append_event(test_event("first"), {1});
+        ctx.append_event(test_event("second"), {2});
+        return Status::ok();
+      },
+      note_done("done 12", done, 2), /*origin=*/12);
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kUsernames, "quiet", "1");
+        return Status::ok();
+      },
+      note_done("done 13", done, 3), /*origin=*/13);
   release.set_value();
   ASSERT_TRUE(done.wait_all());
 

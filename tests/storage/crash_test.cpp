@@ -124,8 +124,8 @@ TEST(Crash, AcknowledgedEventsSurviveKill9AndTheLogHasNoGaps) {
   // events: exactly 1..last, each a readable record at its own position.
   uint64_t last = 0;
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        StoreTestAccess::db(store)->NewIterator(rocksdb::ReadOptions(), StoreTestAccess::cf(store, Cf::kEvents)));
+    std::unique_ptr<rocksdb::Iterator> it(StoreTestAccess::db(store)->NewIterator(
+        rocksdb::ReadOptions(), StoreTestAccess::cf(store, Cf::kEvents)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string_view key(it->key().data(), it->key().size());
       ASSERT_EQ(decode_u64(key), last + 1) << "a gap in the log after position " << last;
@@ -141,8 +141,8 @@ TEST(Crash, AcknowledgedEventsSurviveKill9AndTheLogHasNoGaps) {
 
   // user_inbox: written in the same batches, so exactly the same positions.
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        StoreTestAccess::db(store)->NewIterator(rocksdb::ReadOptions(), StoreTestAccess::cf(store, Cf::kUserInbox)));
+    std::unique_ptr<rocksdb::Iterator> it(StoreTestAccess::db(store)->NewIterator(
+        rocksdb::ReadOptions(), StoreTestAccess::cf(store, Cf::kUserInbox)));
     uint64_t expected = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::optional<keys::UserInbox> key = keys::UserInbox::decode(it->key().ToStringView());

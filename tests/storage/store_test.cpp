@@ -85,8 +85,10 @@ TEST(Store, ReopenKeepsDataAndStoreId) {
     std::unique_ptr<Store> store = open_ok(dir.data());
     ASSERT_NE(store, nullptr);
     store_id = store->store_id();
-    ASSERT_TRUE(
-        StoreTestAccess::db(*store)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kUsernames), "alice", encode_u64(7)).ok());
+    ASSERT_TRUE(StoreTestAccess::db(*store)
+                    ->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kUsernames), "alice",
+                          encode_u64(7))
+                    .ok());
   }
   std::unique_ptr<Store> store = open_ok(dir.data());
   ASSERT_NE(store, nullptr);
@@ -120,7 +122,10 @@ TEST(Store, LastPositionAtOpenIsTheHighestEvent) {
     std::unique_ptr<Store> store = open_ok(dir.data());
     ASSERT_NE(store, nullptr);
     for (uint64_t p : {1u, 2u, 255u, 256u, 300u}) {
-      ASSERT_TRUE(StoreTestAccess::db(*store)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kEvents), encode_u64(p), "x").ok());
+      ASSERT_TRUE(
+          StoreTestAccess::db(*store)
+              ->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kEvents), encode_u64(p), "x")
+              .ok());
     }
     // Keys in a later family must not count.
     ASSERT_TRUE(StoreTestAccess::db(*store)
@@ -202,7 +207,9 @@ TEST(Store, UnreadableSchemaVersionIsDataLoss) {
     std::unique_ptr<Store> store = open_ok(dir.data());
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(
-        StoreTestAccess::db(*store)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kMeta), "schema_version", "one").ok());
+        StoreTestAccess::db(*store)
+            ->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store, Cf::kMeta), "schema_version", "one")
+            .ok());
   }
   Result<std::unique_ptr<Store>> refused = Store::open(StoreOptions{.path = dir.data()});
   ASSERT_FALSE(refused.is_ok());
@@ -298,7 +305,9 @@ class StoreScanTest : public ::testing::Test {
   }
 
   void put(const std::string& key, const std::string& value) {
-    ASSERT_TRUE(StoreTestAccess::db(*store_)->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store_, Cf::kUserInbox), key, value).ok());
+    ASSERT_TRUE(StoreTestAccess::db(*store_)
+                    ->Put(rocksdb::WriteOptions(), StoreTestAccess::cf(*store_, Cf::kUserInbox), key, value)
+                    .ok());
   }
 
   struct Scanned {
@@ -464,7 +473,8 @@ TEST(ColumnFamilies, StoreOpensEveryFamilyWithTheOptionsOfItsRow) {
   const rocksdb::Options db = db_options(StoreOptions{});
   for (const CfSpec& spec : kCfTable) {
     const rocksdb::ColumnFamilyOptions expected = family_options(db, spec);
-    const rocksdb::ColumnFamilyOptions opened = StoreTestAccess::db(*store)->GetOptions(StoreTestAccess::cf(*store, spec.id));
+    const rocksdb::ColumnFamilyOptions opened =
+        StoreTestAccess::db(*store)->GetOptions(StoreTestAccess::cf(*store, spec.id));
     EXPECT_EQ(hint_name(opened), hint_name(expected)) << spec.name;
     EXPECT_EQ(opened.memtable_whole_key_filtering, spec.memtable_whole_key_bloom) << spec.name;
     EXPECT_EQ(opened.memtable_prefix_bloom_size_ratio, expected.memtable_prefix_bloom_size_ratio)

@@ -44,7 +44,8 @@ TestClient::~TestClient() {
 std::string TestClient::connect(uint16_t port, const std::string& origin, const std::string& path) {
   Impl& d = *impl_;
   boost::system::error_code ec;
-  beast::get_lowest_layer(d.ws).socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  beast::get_lowest_layer(d.ws).socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                                 ec);
   if (ec) return "connect: " + ec.message();
   if (!origin.empty()) {
     d.ws.set_option(websocket::stream_base::decorator(
@@ -121,7 +122,8 @@ std::optional<v1::Response> TestClient::call(v1::ClientFrame frame, std::chrono:
   if (!send(frame)) return std::nullopt;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     Received r = receive(left);
     if (r.kind != Received::Kind::kFrame) return std::nullopt;
@@ -141,7 +143,8 @@ std::optional<v1::Event> TestClient::next_event(std::chrono::milliseconds timeou
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     Received r = receive(left);
     if (r.kind != Received::Kind::kFrame) return std::nullopt;
@@ -152,7 +155,8 @@ std::optional<v1::Event> TestClient::next_event(std::chrono::milliseconds timeou
 Received TestClient::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return Received{};
     Received r = receive(left);
     if (r.kind == Received::Kind::kFrame) {
@@ -173,7 +177,8 @@ v1::Response reply_or_none(std::optional<v1::Response> r) {
 }
 }  // namespace
 
-v1::Response TestClient::login(const std::string& username, const std::string& password, const std::string& device) {
+v1::Response TestClient::login(const std::string& username, const std::string& password,
+                               const std::string& device) {
   v1::ClientFrame f;
   f.mutable_login()->set_username(username);
   f.mutable_login()->set_password(password);

@@ -16,10 +16,10 @@ using namespace std::chrono_literals;
 // What a WebSocket read produced.
 struct Received {
   enum class Kind { kFrame, kClosed, kTimeout, kError } kind = Kind::kTimeout;
-  v1::ServerFrame frame;       // kFrame
-  uint16_t close_code = 0;     // kClosed
-  std::string close_reason;    // kClosed
-  std::string error;           // kError
+  v1::ServerFrame frame;     // kFrame
+  uint16_t close_code = 0;   // kClosed
+  std::string close_reason;  // kClosed
+  std::string error;         // kError
 };
 
 // A blocking WebSocket client for tests: every call has a timeout and
@@ -49,7 +49,8 @@ class TestClient {
   Received wait_closed(std::chrono::milliseconds timeout = 5s);
 
   // Helpers returning the response (or an error response on failure).
-  v1::Response login(const std::string& username, const std::string& password, const std::string& device = "test");
+  v1::Response login(const std::string& username, const std::string& password,
+                     const std::string& device = "test");
   v1::Response authenticate(const std::string& token);
   v1::Response ping(const std::string& payload = {});
 

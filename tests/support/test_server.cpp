@@ -1,12 +1,11 @@
 #include "tests/support/test_server.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <random>
 
@@ -74,7 +73,8 @@ ServerProcess::ServerProcess(const std::string& binary, const std::filesystem::p
                              std::vector<std::string> args) {
   int fds[2];
   if (::pipe(fds) != 0) return;
-  args.insert(args.begin(), {binary, "--port", "0", "--data-dir", data_dir.string(), "--fast-password-hashing"});
+  args.insert(args.begin(),
+              {binary, "--port", "0", "--data-dir", data_dir.string(), "--fast-password-hashing"});
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);

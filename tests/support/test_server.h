@@ -6,8 +6,8 @@
 #include <string>
 
 #include "common/clock.h"
-#include "server/config.h"
 #include "server/app.h"
+#include "server/config.h"
 #include "server/services/accounts.h"
 
 namespace preceptor::testing {
@@ -54,7 +54,8 @@ class ServerProcess {
  public:
   // Starts the binary with `args` (plus --port 0 and --data-dir); waits until
   // it prints its port. pid() is 0 on failure.
-  ServerProcess(const std::string& binary, const std::filesystem::path& data_dir, std::vector<std::string> args = {});
+  ServerProcess(const std::string& binary, const std::filesystem::path& data_dir,
+                std::vector<std::string> args = {});
   ~ServerProcess();  // SIGKILL if still running
 
   pid_t pid() const { return pid_; }

@@ -7,16 +7,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <boost/program_options.hpp>
 #include <cctype>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -30,9 +30,9 @@
 #include "preceptor/client/client.h"
 
 namespace po = boost::program_options;
+using preceptor::NoEcho;
 using preceptor::Result;
 using preceptor::Status;
-using preceptor::NoEcho;
 using preceptor::client::Client;
 using preceptor::client::State;
 using preceptor::client::StateChange;
@@ -138,27 +138,39 @@ std::string format_time(int64_t ms) {
 
 const char* role_name(v1::Role r) {
   switch (r) {
-    case v1::ROLE_MENTEE: return "mentee";
-    case v1::ROLE_MENTOR: return "mentor";
-    case v1::ROLE_PROGRAM_DIRECTOR: return "program director";
-    case v1::ROLE_ADMIN: return "admin";
-    default: return "unknown role";
+    case v1::ROLE_MENTEE:
+      return "mentee";
+    case v1::ROLE_MENTOR:
+      return "mentor";
+    case v1::ROLE_PROGRAM_DIRECTOR:
+      return "program director";
+    case v1::ROLE_ADMIN:
+      return "admin";
+    default:
+      return "unknown role";
   }
 }
 
 const char* purpose_name(v1::Purpose p) {
   switch (p) {
-    case v1::PURPOSE_CLINICAL_SKILLS: return "clinical-skills";
-    case v1::PURPOSE_CAREER: return "career";
-    case v1::PURPOSE_RESEARCH: return "research";
-    case v1::PURPOSE_WELLBEING: return "wellbeing";
-    case v1::PURPOSE_OTHER: return "other";
-    default: return "unspecified";
+    case v1::PURPOSE_CLINICAL_SKILLS:
+      return "clinical-skills";
+    case v1::PURPOSE_CAREER:
+      return "career";
+    case v1::PURPOSE_RESEARCH:
+      return "research";
+    case v1::PURPOSE_WELLBEING:
+      return "wellbeing";
+    case v1::PURPOSE_OTHER:
+      return "other";
+    default:
+      return "unspecified";
   }
 }
 
 std::optional<v1::Purpose> parse_purpose(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return c == '_' ? '-' : std::tolower(c); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return c == '_' ? '-' : std::tolower(c); });
   if (s == "clinical-skills" || s == "clinical") return v1::PURPOSE_CLINICAL_SKILLS;
   if (s == "career" || s == "job-search") return v1::PURPOSE_CAREER;
   if (s == "research") return v1::PURPOSE_RESEARCH;
@@ -169,12 +181,18 @@ std::optional<v1::Purpose> parse_purpose(std::string s) {
 
 const char* state_of(v1::MentorshipState s) {
   switch (s) {
-    case v1::MENTORSHIP_STATE_REQUESTED: return "requested";
-    case v1::MENTORSHIP_STATE_ACTIVE: return "active";
-    case v1::MENTORSHIP_STATE_DECLINED: return "declined";
-    case v1::MENTORSHIP_STATE_EXPIRED: return "expired";
-    case v1::MENTORSHIP_STATE_ENDED: return "ended";
-    default: return "unknown";
+    case v1::MENTORSHIP_STATE_REQUESTED:
+      return "requested";
+    case v1::MENTORSHIP_STATE_ACTIVE:
+      return "active";
+    case v1::MENTORSHIP_STATE_DECLINED:
+      return "declined";
+    case v1::MENTORSHIP_STATE_EXPIRED:
+      return "expired";
+    case v1::MENTORSHIP_STATE_ENDED:
+      return "ended";
+    default:
+      return "unknown";
   }
 }
 
@@ -195,7 +213,8 @@ std::string read_token(const std::string& path) {
   std::ifstream in(path);
   std::string token;
   if (!in || !(in >> token) || token.empty()) {
-    throw Failed{"Not signed in (no token in " + path + "); run 'preceptor-cli login --username NAME' first."};
+    throw Failed{"Not signed in (no token in " + path +
+                 "); run 'preceptor-cli login --username NAME' first."};
   }
   return token;
 }
@@ -246,7 +265,9 @@ class Session {
       return last_ && (last_->state == want || last_->state == State::kAuthenticated ||
                        last_->state == State::kDisconnected);
     });
-    if (!settled) throw Failed{"The server at " + g.server + " did not answer within " + std::to_string(g.timeout.count()) + " s."};
+    if (!settled)
+      throw Failed{"The server at " + g.server + " did not answer within " +
+                   std::to_string(g.timeout.count()) + " s."};
     if (last_->state == State::kDisconnected) {
       std::string why = last_->reason;
       if (why.find("sign in again") != std::string::npos) why += " (preceptor-cli login --username NAME)";
@@ -298,7 +319,7 @@ std::string message_line(const v1::Message& m, const std::map<uint64_t, std::str
   if (m.deleted()) {
     out << "(deleted)";
   } else if (m.kind() == v1::MESSAGE_KIND_CHECKIN) {
-    const char* status = m.check_in().status() == v1::CHECK_IN_STATUS_ON_TRACK   ? "on track"
+    const char* status = m.check_in().status() == v1::CHECK_IN_STATUS_ON_TRACK    ? "on track"
                          : m.check_in().status() == v1::CHECK_IN_STATUS_NEED_HELP ? "need help"
                          : m.check_in().status() == v1::CHECK_IN_STATUS_BLOCKED   ? "blocked"
                                                                                   : "unspecified";
@@ -329,8 +350,8 @@ po::variables_map parse_command(const std::string& name, const po::options_descr
   return vm;
 }
 
-bool help_requested(const po::variables_map& vm, const std::string& name, const char* synopsis, const char* example,
-                    const po::options_description& options) {
+bool help_requested(const po::variables_map& vm, const std::string& name, const char* synopsis,
+                    const char* example, const po::options_description& options) {
   if (!vm.count("help")) return false;
   std::cout << "Usage: preceptor-cli [--server URL] [--token-file FILE] " << name << " " << synopsis << "\n\n"
             << options << "\nExample:\n  " << example << "\n";
@@ -355,7 +376,8 @@ uint64_t parse_id(const std::string& what, const std::string& text) {
 
 int cmd_login(const Global& g, const std::vector<std::string>& args) {
   po::options_description options("login options");
-  options.add_options()("help,h", "show this help")("username", po::value<std::string>()->required(), "your username")(
+  options.add_options()("help,h", "show this help")("username", po::value<std::string>()->required(),
+                                                    "your username")(
       "password", po::value<std::string>(), "your password; when absent it is read from standard input")(
       "device", po::value<std::string>()->default_value("preceptor-cli"),
       "a name for this device, shown when you list or revoke sessions");
@@ -430,8 +452,8 @@ int cmd_mentorships(const Global& g, const std::vector<std::string>& args) {
   for (const auto& v : list.mentorships()) {
     const auto& m = v.mentorship();
     std::cout << "mentorship " << m.id() << "  " << purpose_name(m.purpose()) << "  " << state_of(m.state())
-              << "  mentor " << describe(v.mentor()) << " [" << m.mentor_id() << "]  mentee " << describe(v.mentee())
-              << " [" << m.mentee_id() << "]";
+              << "  mentor " << describe(v.mentor()) << " [" << m.mentor_id() << "]  mentee "
+              << describe(v.mentee()) << " [" << m.mentee_id() << "]";
     if (m.conversation_id() != 0) std::cout << "  conversation " << m.conversation_id();
     if (v.has_engagement()) {
       std::cout << "  last contact " << format_time(v.engagement().last_contact_ms()) << ", "
@@ -448,7 +470,8 @@ int cmd_mentorships(const Global& g, const std::vector<std::string>& args) {
 int cmd_mentors(const Global& g, const std::vector<std::string>& args) {
   po::options_description options("mentors options");
   options.add_options()("help,h", "show this help")(
-      "purpose", po::value<std::string>(), "only mentors for this purpose: clinical-skills, career, research, wellbeing, other")(
+      "purpose", po::value<std::string>(),
+      "only mentors for this purpose: clinical-skills, career, research, wellbeing, other")(
       "specialty", po::value<std::string>(), "only mentors of this specialty (exact, any case)");
   auto vm = parse_command("mentors", options, {}, args);
   if (help_requested(vm, "mentors", "[--purpose P] [--specialty S]",
@@ -458,7 +481,9 @@ int cmd_mentors(const Global& g, const std::vector<std::string>& args) {
   v1::ListMentors req;
   if (vm.count("purpose")) {
     auto p = parse_purpose(vm["purpose"].as<std::string>());
-    if (!p) throw UsageError{"Unknown purpose '" + vm["purpose"].as<std::string>() + "'; use clinical-skills, career, research, wellbeing or other."};
+    if (!p)
+      throw UsageError{"Unknown purpose '" + vm["purpose"].as<std::string>() +
+                       "'; use clinical-skills, career, research, wellbeing or other."};
     req.set_purpose(*p);
   }
   if (vm.count("specialty")) req.set_specialty(vm["specialty"].as<std::string>());
@@ -481,29 +506,35 @@ int cmd_request(const Global& g, const std::vector<std::string>& args) {
   po::options_description options("request options");
   options.add_options()("help,h", "show this help")("mentor", po::value<std::string>()->required(),
                                                     "the mentor's user id (see 'mentors')")(
-      "purpose", po::value<std::string>()->required(), "clinical-skills, career, research, wellbeing or other")(
+      "purpose", po::value<std::string>()->required(),
+      "clinical-skills, career, research, wellbeing or other")(
       "note", po::value<std::string>()->default_value(""), "a note for the mentor (up to 2000 bytes)");
   auto vm = parse_command("request", options, {}, args);
   if (help_requested(vm, "request", "--mentor ID --purpose P [--note N]",
-                     "preceptor-cli request --mentor 3 --purpose career --note \"Fellowship applications\"", options)) {
+                     "preceptor-cli request --mentor 3 --purpose career --note \"Fellowship applications\"",
+                     options)) {
     return kExitOk;
   }
   v1::RequestMentorship req;
   req.set_mentor_id(parse_id("--mentor", vm["mentor"].as<std::string>()));
   auto p = parse_purpose(vm["purpose"].as<std::string>());
-  if (!p) throw UsageError{"Unknown purpose '" + vm["purpose"].as<std::string>() + "'; use clinical-skills, career, research, wellbeing or other."};
+  if (!p)
+    throw UsageError{"Unknown purpose '" + vm["purpose"].as<std::string>() +
+                     "'; use clinical-skills, career, research, wellbeing or other."};
   req.set_purpose(*p);
   req.set_note(vm["note"].as<std::string>());
   Session s(g, true);
   auto r = s.must(s.client().request_mentorship_sync(req, s.timeout()));
-  std::cout << "Requested mentorship " << r.mentorship().id() << " (" << purpose_name(r.mentorship().purpose())
-            << ") from user " << r.mentorship().mentor_id() << "; it is " << state_of(r.mentorship().state()) << ".\n";
+  std::cout << "Requested mentorship " << r.mentorship().id() << " ("
+            << purpose_name(r.mentorship().purpose()) << ") from user " << r.mentorship().mentor_id()
+            << "; it is " << state_of(r.mentorship().state()) << ".\n";
   return kExitOk;
 }
 
 int cmd_accept(const Global& g, const std::vector<std::string>& args) {
   po::options_description options("accept options");
-  options.add_options()("help,h", "show this help")("id", po::value<std::string>()->required(), "the mentorship id");
+  options.add_options()("help,h", "show this help")("id", po::value<std::string>()->required(),
+                                                    "the mentorship id");
   po::positional_options_description positional;
   positional.add("id", 1);
   auto vm = parse_command("accept", options, positional, args);
@@ -512,14 +543,15 @@ int cmd_accept(const Global& g, const std::vector<std::string>& args) {
   req.set_mentorship_id(parse_id("The mentorship id", vm["id"].as<std::string>()));
   Session s(g, true);
   auto r = s.must(s.client().accept_mentorship_sync(req, s.timeout()));
-  std::cout << "Accepted mentorship " << r.mentorship().id() << "; conversation " << r.mentorship().conversation_id()
-            << " is open.\n";
+  std::cout << "Accepted mentorship " << r.mentorship().id() << "; conversation "
+            << r.mentorship().conversation_id() << " is open.\n";
   return kExitOk;
 }
 
 int cmd_decline(const Global& g, const std::vector<std::string>& args) {
   po::options_description options("decline options");
-  options.add_options()("help,h", "show this help")("id", po::value<std::string>()->required(), "the mentorship id")(
+  options.add_options()("help,h", "show this help")("id", po::value<std::string>()->required(),
+                                                    "the mentorship id")(
       "reason", po::value<std::string>()->default_value(""), "why, shown to the mentee (up to 2000 bytes)")(
       "refer", po::value<std::string>(), "a colleague's user id to suggest instead");
   po::positional_options_description positional;
@@ -568,8 +600,8 @@ int cmd_history(const Global& g, const std::vector<std::string>& args) {
                                                     "the conversation id")(
       "limit", po::value<unsigned>()->default_value(50), "how many of the latest messages (1-200)");
   auto vm = parse_command("history", options, {}, args);
-  if (help_requested(vm, "history", "--conversation ID [--limit N]", "preceptor-cli history --conversation 7 --limit 20",
-                     options)) {
+  if (help_requested(vm, "history", "--conversation ID [--limit N]",
+                     "preceptor-cli history --conversation 7 --limit 20", options)) {
     return kExitOk;
   }
   v1::History req;
@@ -610,7 +642,8 @@ int cmd_tail(const Global& g, const std::vector<std::string>& args) {
   options.add_options()("help,h", "show this help")("conversation", po::value<std::string>()->required(),
                                                     "the conversation id");
   auto vm = parse_command("tail", options, {}, args);
-  if (help_requested(vm, "tail", "--conversation ID", "preceptor-cli tail --conversation 7", options)) return kExitOk;
+  if (help_requested(vm, "tail", "--conversation ID", "preceptor-cli tail --conversation 7", options))
+    return kExitOk;
   const uint64_t conv = parse_id("--conversation", vm["conversation"].as<std::string>());
 
   // Ctrl-C is taken with sigwait below; block it before any thread starts.
@@ -684,8 +717,10 @@ int run(int argc, char** argv) {
   const char* env_server = std::getenv("PRECEPTOR_SERVER");
   po::options_description global("Global options");
   global.add_options()("help,h", "explain every command, with examples")(
-      "server", po::value<std::string>()->default_value(env_server && *env_server ? env_server : "ws://127.0.0.1:8080"),
-      "the server, ws://HOST:PORT")("token-file", po::value<std::string>()->default_value(default_token_file()),
+      "server",
+      po::value<std::string>()->default_value(env_server && *env_server ? env_server : "ws://127.0.0.1:8080"),
+      "the server, ws://HOST:PORT")("token-file",
+                                    po::value<std::string>()->default_value(default_token_file()),
                                     "where the session token is kept")(
       "timeout", po::value<unsigned>()->default_value(15), "seconds to wait for the server");
   po::options_description hidden;
@@ -698,7 +733,8 @@ int run(int argc, char** argv) {
   po::variables_map vm;
   po::parsed_options parsed(&all);
   try {
-    parsed = po::command_line_parser(argc, argv).options(all).positional(positional).allow_unregistered().run();
+    parsed =
+        po::command_line_parser(argc, argv).options(all).positional(positional).allow_unregistered().run();
     po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
@@ -737,9 +773,10 @@ int run(int argc, char** argv) {
   if (command == "history") return cmd_history(g, args);
   if (command == "tail") return cmd_tail(g, args);
   if (command == "conversations") return cmd_conversations(g, args);
-  throw UsageError{"Unknown command '" + command +
-                   "'; the commands are login, logout, whoami, mentorships, mentors, request, accept, decline, "
-                   "send, history, tail and conversations."};
+  throw UsageError{
+      "Unknown command '" + command +
+      "'; the commands are login, logout, whoami, mentorships, mentors, request, accept, decline, "
+      "send, history, tail and conversations."};
 }
 
 }  // namespace

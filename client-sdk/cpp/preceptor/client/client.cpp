@@ -1,10 +1,9 @@
 #include "preceptor/client/client.h"
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <future>
@@ -26,10 +25,14 @@ using ResponseFn = std::function<void(Result<v1::Response>)>;
 
 const char* state_name(State state) {
   switch (state) {
-    case State::kConnecting: return "connecting";
-    case State::kConnected: return "connected";
-    case State::kAuthenticated: return "authenticated";
-    case State::kDisconnected: return "disconnected";
+    case State::kConnecting:
+      return "connecting";
+    case State::kConnected:
+      return "connected";
+    case State::kAuthenticated:
+      return "authenticated";
+    case State::kDisconnected:
+      return "disconnected";
   }
   return "unknown";
 }
@@ -192,7 +195,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   // A request from the public API: sent now, or queued until it can be.
   void submit(Frame frame, ResponseFn done) {
     if (terminal_) return done(terminal_status_);
-    if (can_send(frame.request_case())) return write(std::move(frame), Pending{std::move(done), Kind::kUser, 0});
+    if (can_send(frame.request_case()))
+      return write(std::move(frame), Pending{std::move(done), Kind::kUser, 0});
     queue_.push_back(Queued{std::move(frame), std::move(done)});
   }
 
@@ -537,7 +541,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         outbox_.erase(entry);
         publish();
         if (r.has_error()) return done(status_of(r.error()));
-        if (!r.has_send_message()) return done(internal_error("The server answered SendMessage with another result."));
+        if (!r.has_send_message())
+          return done(internal_error("The server answered SendMessage with another result."));
         // The server does not send this connection the MessagePosted of its
         // own message: the reply carries it, in its place in position order.
         // Delivered as that event (once, like any other) before `done`.
@@ -594,8 +599,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void on_event(const v1::Event& e) {
     if (e.has_session_ended()) {
       if (event_handler_) event_handler_(e);
-      return terminate(unauthenticated("Your session ended: " + e.session_ended().reason() + " Sign in again."),
-                       /*graceful=*/false);
+      return terminate(
+          unauthenticated("Your session ended: " + e.session_ended().reason() + " Sign in again."),
+          /*graceful=*/false);
     }
     if (e.position() == 0) {
       if (event_handler_) event_handler_(e);
@@ -659,7 +665,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   std::string token_;
   v1::User user_;
-  v1::SyncPosition position_;  // of the last stored event delivered, or Sync's `next`
+  v1::SyncPosition position_;                          // of the last stored event delivered, or Sync's `next`
   std::unordered_map<uint64_t, SeqWindow> delivered_;  // MessagePosted per conversation
   std::vector<v1::Event> backlog_;                     // live stored events held during a resume
 
@@ -752,7 +758,8 @@ Result<T> typed(Result<v1::Response> r, v1::Response::ResultCase expected, T* (v
   if (r->has_error()) return status_of(r->error());
   if (r->result_case() != expected) {
     return internal_error("The server answered with an unexpected result (field " +
-                          std::to_string(static_cast<int>(r->result_case())) + "); the client and server "
+                          std::to_string(static_cast<int>(r->result_case())) +
+                          "); the client and server "
                           "versions may not match.");
   }
   return std::move(*((*r).*field)());
@@ -761,10 +768,11 @@ Result<T> typed(Result<v1::Response> r, v1::Response::ResultCase expected, T* (v
 // Runs `start(callback)` and waits for the callback, at most `timeout`.
 template <class T>
 Result<T> wait_for_reply(Client::Impl& impl, Client::Timeout timeout,
-                   const std::function<void(Client::Callback<T>)>& start) {
+                         const std::function<void(Client::Callback<T>)>& start) {
   if (impl.on_io_thread()) {
-    return failed_precondition("A _sync request was made from a Client callback, where it would wait forever; "
-                               "use the callback form there.");
+    return failed_precondition(
+        "A _sync request was made from a Client callback, where it would wait forever; "
+        "use the callback form there.");
   }
   auto promise = std::make_shared<std::promise<Result<T>>>();
   auto future = promise->get_future();
@@ -781,21 +789,20 @@ Result<T> wait_for_reply(Client::Impl& impl, Client::Timeout timeout,
 
 // One request type: the callback form builds the frame and submits it; the
 // _sync form waits for the callback form.
-#define PRECEPTOR_CLIENT_REQUEST(method, Request, ResultType, result_case, result_field)                     \
-  void Client::method(v1::Request request, Callback<v1::ResultType> done) {                               \
-    Frame f;                                                                                              \
-    *f.mutable_##method() = std::move(request);                                                           \
-    impl_->post([f = std::move(f), done = std::move(done)](Impl& self) mutable {                          \
-      self.submit(std::move(f), [done = std::move(done)](Result<v1::Response> r) {                        \
-        done(typed<v1::ResultType>(std::move(r), v1::Response::result_case,                               \
-                                   &v1::Response::mutable_##result_field));                               \
-      });                                                                                                 \
-    });                                                                                                   \
-  }                                                                                                       \
-  Result<v1::ResultType> Client::method##_sync(v1::Request request, Timeout timeout) {                    \
-    return wait_for_reply<v1::ResultType>(*impl_, timeout, [&](Callback<v1::ResultType> cb) {                   \
-      method(std::move(request), std::move(cb));                                                          \
-    });                                                                                                   \
+#define PRECEPTOR_CLIENT_REQUEST(method, Request, ResultType, result_case, result_field)                   \
+  void Client::method(v1::Request request, Callback<v1::ResultType> done) {                                \
+    Frame f;                                                                                               \
+    *f.mutable_##method() = std::move(request);                                                            \
+    impl_->post([f = std::move(f), done = std::move(done)](Impl& self) mutable {                           \
+      self.submit(std::move(f), [done = std::move(done)](Result<v1::Response> r) {                         \
+        done(typed<v1::ResultType>(std::move(r), v1::Response::result_case,                                \
+                                   &v1::Response::mutable_##result_field));                                \
+      });                                                                                                  \
+    });                                                                                                    \
+  }                                                                                                        \
+  Result<v1::ResultType> Client::method##_sync(v1::Request request, Timeout timeout) {                     \
+    return wait_for_reply<v1::ResultType>(                                                                 \
+        *impl_, timeout, [&](Callback<v1::ResultType> cb) { method(std::move(request), std::move(cb)); }); \
   }
 
 PRECEPTOR_CLIENT_REQUEST(login, Login, LoginResult, kLogin, login)
@@ -804,17 +811,24 @@ PRECEPTOR_CLIENT_REQUEST(logout, Logout, LogoutResult, kLogout, logout)
 PRECEPTOR_CLIENT_REQUEST(who_am_i, WhoAmI, WhoAmIResult, kWhoAmI, who_am_i)
 PRECEPTOR_CLIENT_REQUEST(ping, Ping, PingResult, kPing, ping)
 PRECEPTOR_CLIENT_REQUEST(revoke_tokens, RevokeTokens, RevokeTokensResult, kRevokeTokens, revoke_tokens)
-PRECEPTOR_CLIENT_REQUEST(update_mentor_profile, UpdateMentorProfile, UpdateMentorProfileResult, kUpdateMentorProfile,
-                         update_mentor_profile)
+PRECEPTOR_CLIENT_REQUEST(update_mentor_profile, UpdateMentorProfile, UpdateMentorProfileResult,
+                         kUpdateMentorProfile, update_mentor_profile)
 PRECEPTOR_CLIENT_REQUEST(list_mentors, ListMentors, ListMentorsResult, kListMentors, list_mentors)
-PRECEPTOR_CLIENT_REQUEST(request_mentorship, RequestMentorship, RequestMentorshipResult, kRequestMentorship, request_mentorship)
-PRECEPTOR_CLIENT_REQUEST(accept_mentorship, AcceptMentorship, AcceptMentorshipResult, kAcceptMentorship, accept_mentorship)
-PRECEPTOR_CLIENT_REQUEST(decline_mentorship, DeclineMentorship, DeclineMentorshipResult, kDeclineMentorship, decline_mentorship)
-PRECEPTOR_CLIENT_REQUEST(assign_mentorship, AssignMentorship, AssignMentorshipResult, kAssignMentorship, assign_mentorship)
+PRECEPTOR_CLIENT_REQUEST(request_mentorship, RequestMentorship, RequestMentorshipResult, kRequestMentorship,
+                         request_mentorship)
+PRECEPTOR_CLIENT_REQUEST(accept_mentorship, AcceptMentorship, AcceptMentorshipResult, kAcceptMentorship,
+                         accept_mentorship)
+PRECEPTOR_CLIENT_REQUEST(decline_mentorship, DeclineMentorship, DeclineMentorshipResult, kDeclineMentorship,
+                         decline_mentorship)
+PRECEPTOR_CLIENT_REQUEST(assign_mentorship, AssignMentorship, AssignMentorshipResult, kAssignMentorship,
+                         assign_mentorship)
 PRECEPTOR_CLIENT_REQUEST(end_mentorship, EndMentorship, EndMentorshipResult, kEndMentorship, end_mentorship)
-PRECEPTOR_CLIENT_REQUEST(propose_agreement, ProposeAgreement, ProposeAgreementResult, kProposeAgreement, propose_agreement)
-PRECEPTOR_CLIENT_REQUEST(accept_agreement, AcceptAgreement, AcceptAgreementResult, kAcceptAgreement, accept_agreement)
-PRECEPTOR_CLIENT_REQUEST(list_mentorships, ListMentorships, ListMentorshipsResult, kListMentorships, list_mentorships)
+PRECEPTOR_CLIENT_REQUEST(propose_agreement, ProposeAgreement, ProposeAgreementResult, kProposeAgreement,
+                         propose_agreement)
+PRECEPTOR_CLIENT_REQUEST(accept_agreement, AcceptAgreement, AcceptAgreementResult, kAcceptAgreement,
+                         accept_agreement)
+PRECEPTOR_CLIENT_REQUEST(list_mentorships, ListMentorships, ListMentorshipsResult, kListMentorships,
+                         list_mentorships)
 PRECEPTOR_CLIENT_REQUEST(edit_message, EditMessage, EditMessageResult, kEditMessage, edit_message)
 PRECEPTOR_CLIENT_REQUEST(delete_message, DeleteMessage, DeleteMessageResult, kDeleteMessage, delete_message)
 PRECEPTOR_CLIENT_REQUEST(history, History, HistoryResult, kHistory, history)
@@ -833,8 +847,9 @@ void Client::send_message(v1::SendMessage request, Callback<v1::SendMessageResul
 }
 
 Result<v1::SendMessageResult> Client::send_message_sync(v1::SendMessage request, Timeout timeout) {
-  return wait_for_reply<v1::SendMessageResult>(
-      *impl_, timeout, [&](Callback<v1::SendMessageResult> cb) { send_message(std::move(request), std::move(cb)); });
+  return wait_for_reply<v1::SendMessageResult>(*impl_, timeout, [&](Callback<v1::SendMessageResult> cb) {
+    send_message(std::move(request), std::move(cb));
+  });
 }
 
 }  // namespace preceptor::client

@@ -125,8 +125,8 @@ class Client {
   // The last position delivered (or reached by Sync): save it with the token
   // and pass both in Options to resume after a restart.
   v1::SyncPosition position() const;
-  std::string token() const;  // empty until signed in
-  v1::User user() const;      // the signed-in user, or empty
+  std::string token() const;   // empty until signed in
+  v1::User user() const;       // the signed-in user, or empty
   size_t outbox_size() const;  // messages sent but not yet acknowledged
 
   // Test hooks: drop the TCP connection without a WebSocket close, as a
@@ -145,7 +145,8 @@ class Client {
   void login(v1::Login request, Callback<v1::LoginResult> done);
   Result<v1::LoginResult> login_sync(v1::Login request, Timeout timeout = kDefaultTimeout);
   void authenticate(v1::Authenticate request, Callback<v1::AuthenticateResult> done);
-  Result<v1::AuthenticateResult> authenticate_sync(v1::Authenticate request, Timeout timeout = kDefaultTimeout);
+  Result<v1::AuthenticateResult> authenticate_sync(v1::Authenticate request,
+                                                   Timeout timeout = kDefaultTimeout);
   void logout(v1::Logout request, Callback<v1::LogoutResult> done);
   Result<v1::LogoutResult> logout_sync(v1::Logout request, Timeout timeout = kDefaultTimeout);
   void who_am_i(v1::WhoAmI request, Callback<v1::WhoAmIResult> done);
@@ -153,34 +154,36 @@ class Client {
   void ping(v1::Ping request, Callback<v1::PingResult> done);
   Result<v1::PingResult> ping_sync(v1::Ping request, Timeout timeout = kDefaultTimeout);
   void revoke_tokens(v1::RevokeTokens request, Callback<v1::RevokeTokensResult> done);
-  Result<v1::RevokeTokensResult> revoke_tokens_sync(v1::RevokeTokens request, Timeout timeout = kDefaultTimeout);
+  Result<v1::RevokeTokensResult> revoke_tokens_sync(v1::RevokeTokens request,
+                                                    Timeout timeout = kDefaultTimeout);
 
   // Mentorships.
   void update_mentor_profile(v1::UpdateMentorProfile request, Callback<v1::UpdateMentorProfileResult> done);
   Result<v1::UpdateMentorProfileResult> update_mentor_profile_sync(v1::UpdateMentorProfile request,
-                                                                  Timeout timeout = kDefaultTimeout);
+                                                                   Timeout timeout = kDefaultTimeout);
   void list_mentors(v1::ListMentors request, Callback<v1::ListMentorsResult> done);
   Result<v1::ListMentorsResult> list_mentors_sync(v1::ListMentors request, Timeout timeout = kDefaultTimeout);
   void request_mentorship(v1::RequestMentorship request, Callback<v1::RequestMentorshipResult> done);
   Result<v1::RequestMentorshipResult> request_mentorship_sync(v1::RequestMentorship request,
-                                                       Timeout timeout = kDefaultTimeout);
+                                                              Timeout timeout = kDefaultTimeout);
   void accept_mentorship(v1::AcceptMentorship request, Callback<v1::AcceptMentorshipResult> done);
   Result<v1::AcceptMentorshipResult> accept_mentorship_sync(v1::AcceptMentorship request,
-                                                      Timeout timeout = kDefaultTimeout);
+                                                            Timeout timeout = kDefaultTimeout);
   void decline_mentorship(v1::DeclineMentorship request, Callback<v1::DeclineMentorshipResult> done);
   Result<v1::DeclineMentorshipResult> decline_mentorship_sync(v1::DeclineMentorship request,
-                                                       Timeout timeout = kDefaultTimeout);
+                                                              Timeout timeout = kDefaultTimeout);
   void assign_mentorship(v1::AssignMentorship request, Callback<v1::AssignMentorshipResult> done);
   Result<v1::AssignMentorshipResult> assign_mentorship_sync(v1::AssignMentorship request,
-                                                      Timeout timeout = kDefaultTimeout);
+                                                            Timeout timeout = kDefaultTimeout);
   void end_mentorship(v1::EndMentorship request, Callback<v1::EndMentorshipResult> done);
-  Result<v1::EndMentorshipResult> end_mentorship_sync(v1::EndMentorship request, Timeout timeout = kDefaultTimeout);
+  Result<v1::EndMentorshipResult> end_mentorship_sync(v1::EndMentorship request,
+                                                      Timeout timeout = kDefaultTimeout);
   void propose_agreement(v1::ProposeAgreement request, Callback<v1::ProposeAgreementResult> done);
   Result<v1::ProposeAgreementResult> propose_agreement_sync(v1::ProposeAgreement request,
-                                                      Timeout timeout = kDefaultTimeout);
+                                                            Timeout timeout = kDefaultTimeout);
   void accept_agreement(v1::AcceptAgreement request, Callback<v1::AcceptAgreementResult> done);
   Result<v1::AcceptAgreementResult> accept_agreement_sync(v1::AcceptAgreement request,
-                                                     Timeout timeout = kDefaultTimeout);
+                                                          Timeout timeout = kDefaultTimeout);
   void list_mentorships(v1::ListMentorships request, Callback<v1::ListMentorshipsResult> done);
   Result<v1::ListMentorshipsResult> list_mentorships_sync(v1::ListMentorships request,
                                                           Timeout timeout = kDefaultTimeout);
@@ -196,7 +199,8 @@ class Client {
   void edit_message(v1::EditMessage request, Callback<v1::EditMessageResult> done);
   Result<v1::EditMessageResult> edit_message_sync(v1::EditMessage request, Timeout timeout = kDefaultTimeout);
   void delete_message(v1::DeleteMessage request, Callback<v1::DeleteMessageResult> done);
-  Result<v1::DeleteMessageResult> delete_message_sync(v1::DeleteMessage request, Timeout timeout = kDefaultTimeout);
+  Result<v1::DeleteMessageResult> delete_message_sync(v1::DeleteMessage request,
+                                                      Timeout timeout = kDefaultTimeout);
   void history(v1::History request, Callback<v1::HistoryResult> done);
   Result<v1::HistoryResult> history_sync(v1::History request, Timeout timeout = kDefaultTimeout);
   // A raw Sync page; it does not move position() (the client's own resume does).

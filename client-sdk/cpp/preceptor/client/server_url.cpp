@@ -17,9 +17,10 @@ Result<ServerAddress> parse_server_url(const std::string& url) {
   };
   std::string rest = url;
   if (rest.starts_with("wss://")) {
-    return invalid_argument("This client does not speak TLS (wss://) yet; use ws:// to a local TLS proxy "
-                            "(for example stunnel) that forwards to the server.",
-                            "url");
+    return invalid_argument(
+        "This client does not speak TLS (wss://) yet; use ws:// to a local TLS proxy "
+        "(for example stunnel) that forwards to the server.",
+        "url");
   }
   if (rest.starts_with("ws://")) {
     rest = rest.substr(5);

@@ -5,7 +5,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>

@@ -1,6 +1,4 @@
 // The only translation unit of the SDK that includes Beast.
-#include "preceptor/client/transport.h"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,8 +6,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-
 #include <deque>
+
+#include "preceptor/client/transport.h"
 
 namespace preceptor::client {
 namespace {
@@ -81,14 +80,16 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     auto results = co_await resolver_.async_resolve(address_.host, std::to_string(address_.port),
                                                     redirect_error(use_awaitable, ec));
     if (ec || aborted_) {
-      closed.reason = aborted_ ? "Stopped before connecting." : "Could not resolve " + address_.host + ": " + ec.message() + ".";
+      closed.reason = aborted_ ? "Stopped before connecting."
+                               : "Could not resolve " + address_.host + ": " + ec.message() + ".";
       co_return finish(std::move(closed));
     }
     auto& lowest = beast::get_lowest_layer(ws_);
     lowest.expires_after(options_.connect_timeout);
     co_await lowest.async_connect(results, redirect_error(use_awaitable, ec));
     if (ec || aborted_) {
-      closed.reason = aborted_ ? "Stopped before connecting." : "Could not connect to " + where() + ": " + ec.message() + ".";
+      closed.reason = aborted_ ? "Stopped before connecting."
+                               : "Could not connect to " + where() + ": " + ec.message() + ".";
       co_return finish(std::move(closed));
     }
     lowest.expires_never();  // the WebSocket timeouts below take over
@@ -97,13 +98,15 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     timeouts.idle_timeout = options_.idle_timeout;
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "preceptor-client-cpp"); }));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(beast::http::field::user_agent, "preceptor-client-cpp");
+    }));
     ws_.read_message_max(options_.max_message_bytes);
     co_await ws_.async_handshake(where(), address_.path, redirect_error(use_awaitable, ec));
     if (ec || aborted_) {
       closed.reason = aborted_ ? "Stopped before connecting."
-                               : "The WebSocket handshake with " + address_.to_string() + " failed: " + ec.message() + ".";
+                               : "The WebSocket handshake with " + address_.to_string() +
+                                     " failed: " + ec.message() + ".";
       co_return finish(std::move(closed));
     }
     ws_.binary(true);
@@ -122,8 +125,9 @@ class WsTransport final : public Transport, public std::enable_shared_from_this<
     if (ec == websocket::error::closed) {
       const auto& r = ws_.reason();
       closed.close_code = static_cast<uint16_t>(r.code);
-      closed.reason = r.reason.empty() ? "The server closed the connection (code " + std::to_string(r.code) + ")."
-                                       : std::string(r.reason.data(), r.reason.size());
+      closed.reason = r.reason.empty()
+                          ? "The server closed the connection (code " + std::to_string(r.code) + ")."
+                          : std::string(r.reason.data(), r.reason.size());
     } else if (aborted_) {
       closed.reason = "The connection was dropped by this client.";
     } else {
