@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <stdexcept>
+#include <thread>
 
 #include "common/log.h"
 
@@ -27,9 +28,15 @@ void PendingCall::answer(Outcome outcome) {
   std::unique_lock lock(mu_);
   switch (phase_) {
     case Phase::kInHandler:
-      early_ = std::move(outcome);
-      phase_ = Phase::kAnsweredInHandler;
-      return;
+      if (std::this_thread::get_id() == dispatching_thread_) {
+        early_ = std::move(outcome);
+        phase_ = Phase::kAnsweredInHandler;
+        return;
+      }
+      // Another thread (the committer) answered while the handler still
+      // runs: it goes the way of every later answer, so it keeps its place
+      // among what that thread sends the connection (events before it).
+      [[fallthrough]];
     case Phase::kWaiting:
       phase_ = Phase::kAnswered;
       lock.unlock();
@@ -49,7 +56,7 @@ std::optional<Outcome> PendingCall::handler_returned() {
     phase_ = Phase::kAnswered;
     return std::move(early_);
   }
-  phase_ = Phase::kWaiting;
+  if (phase_ == Phase::kInHandler) phase_ = Phase::kWaiting;
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -54,18 +55,23 @@ using AnswerFn = std::function<void(Outcome)>;
 // Shared by one request's Reply copies; see Router::dispatch for the contract.
 class PendingCall {
  public:
-  PendingCall(uint64_t request_id, AnswerFn later) : request_id_(request_id), later_(std::move(later)) {}
+  // Made on the thread that dispatches the request.
+  PendingCall(uint64_t request_id, AnswerFn later)
+      : request_id_(request_id), later_(std::move(later)), dispatching_thread_(std::this_thread::get_id()) {}
   uint64_t request_id() const { return request_id_; }
   // Answers the request once; a second answer is a bug (asserted, then dropped).
+  // An answer on the dispatching thread while the handler runs is kept for
+  // handler_returned(); any other goes to `later` at once.
   void answer(Outcome outcome);
-  // Called by the router when the handler returned: the answer if it came
-  // already, else nullopt and any later answer goes to `later`.
+  // Called by the router when the handler returned: the answer if the
+  // handler gave it on this thread, else nullopt (`later` has it or will).
   std::optional<Outcome> handler_returned();
 
  private:
   enum class Phase { kInHandler, kAnsweredInHandler, kWaiting, kAnswered };
   const uint64_t request_id_;
   AnswerFn later_;
+  const std::thread::id dispatching_thread_;
   std::mutex mu_;
   Phase phase_ = Phase::kInHandler;  // guarded by mu_
   std::optional<Outcome> early_;     // guarded by mu_
@@ -114,10 +120,13 @@ class Router {
   template <class Req, class Res>
   void handle_now(Access access, std::function<Result<Res>(const Caller&, const Req&)> handler);
 
-  // Answers one request. When the answer is ready before this returns
-  // (validation errors, reads, refusals), it is returned and `later` is
-  // never called; otherwise this returns nullopt and `later` is called
-  // exactly once, from whichever thread answers (usually the committer's).
+  // Answers one request. When the handler answers on this thread before
+  // returning (validation errors, reads, refusals), the answer is returned
+  // and `later` is never called; otherwise this returns nullopt and `later`
+  // is called exactly once, from whichever thread answers (usually the
+  // committer's, possibly before this returns). So an answer from another
+  // thread always takes the same way as the events that thread sends, and
+  // keeps its place among them.
   std::optional<Outcome> dispatch(const Caller& caller, v1::ClientFrame frame, AnswerFn later) const;
 
   // Whether the ClientFrame request field `field_number` has a handler.

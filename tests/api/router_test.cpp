@@ -91,6 +91,28 @@ TEST(Router, AnAnswerFromAnotherThreadArrivesOnceThroughTheCallback) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+// The committer may answer before the handler has returned on the network
+// thread. That answer must still go through the callback (the way events
+// go), or it could overtake events sent before it.
+TEST(Router, AnAnswerFromAnotherThreadBeforeTheHandlerReturnsStillGoesThroughTheCallback) {
+  ManualClock clock;
+  Router router(clock);
+  router.handle<v1::Ping, v1::PingResult>(Access::anyone(),
+                                          [](const Caller&, const v1::Ping& p, Reply<v1::PingResult> reply) {
+                                            v1::PingResult r;
+                                            r.set_payload(p.payload());
+                                            std::thread([reply, r] { reply(r); }).join();
+                                          });
+  v1::Ping ping;
+  ping.set_payload("raced");
+  std::vector<Outcome> later;
+  auto now = router.dispatch(Caller{}, frame(&v1::ClientFrame::mutable_ping, ping),
+                             [&](Outcome o) { later.push_back(std::move(o)); });
+  EXPECT_FALSE(now.has_value());
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].response.ping().payload(), "raced");
+}
+
 TEST(Router, SignedInRequestsRefuseAConnectionThatHasNotSignedIn) {
   ServicesHarness h;
   auto r = h.call(Caller{}, frame(&v1::ClientFrame::mutable_list_conversations));
