@@ -41,11 +41,8 @@ std::optional<std::string> FakeSession::ended() {
 }
 
 ServicesHarness::ServicesHarness() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "preceptor-harness-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  dir_ = pattern;
   storage::StoreOptions options;
-  options.path = dir_.string();
+  options.path = dir_.str();
   auto store = storage::Store::open(options);
   if (!store) throw std::runtime_error(store.status().to_string());
   store_ = std::move(*store);
@@ -74,8 +71,6 @@ ServicesHarness::~ServicesHarness() {
   accounts_.reset();
   committer_.reset();
   store_.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
 }
 
 v1::User ServicesHarness::add_user(const std::string& username, v1::Role role) {

@@ -20,6 +20,7 @@
 #include "server/services/membership.h"
 #include "storage/committer.h"
 #include "storage/store.h"
+#include "tests/temp/temp_dir.h"
 
 namespace preceptor::harness {
 
@@ -78,7 +79,7 @@ class ServicesHarness {
   void run_timed_work();
 
  private:
-  std::filesystem::path dir_;
+  testing::TempDir dir_;  // first member: removed after everything else
   ManualClock clock_;
   ManualMonotonicClock monotonic_;
   InlineExecutor inline_;

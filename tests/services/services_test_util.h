@@ -19,33 +19,14 @@
 #include "server/services/accounts.h"
 #include "storage/committer.h"
 #include "storage/store.h"
+#include "tests/temp/temp_dir.h"
 
 namespace preceptor::services::testing {
 
 // Every wait in these tests gives up after this long.
 inline constexpr std::chrono::seconds kWaitTimeout{30};
 
-// A fresh folder under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "preceptor-services-XXXXXX").string();
-    char* made = mkdtemp(pattern.data());
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using preceptor::testing::TempDir;
 
 // Cheapest argon2id cost, so tests hash in milliseconds.
 inline AccountsOptions fast_options() {

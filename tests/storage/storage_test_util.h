@@ -29,6 +29,7 @@
 
 #include "common/status.h"
 #include "storage/committer.h"
+#include "tests/temp/temp_dir.h"
 
 namespace preceptor::storage {
 
@@ -46,31 +47,7 @@ namespace preceptor::storage::testing {
 // Generous, so that a slow sanitizer build never fails on time alone.
 inline constexpr std::chrono::seconds kWaitTimeout{30};
 
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    for (;;) {
-      path_ = std::filesystem::temp_directory_path() /
-              ("preceptor-storage-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-      if (std::filesystem::create_directory(path_)) break;
-    }
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  // The store's folder: a child that does not exist yet, so open() creates it.
-  std::string data() const { return (path_ / "data").string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using preceptor::testing::TempDir;
 
 // Polls `pred` until it holds or `timeout` passes. For states that have no
 // notification (e.g. "the committer has seen stop()"); returns pred().

@@ -11,18 +11,6 @@
 
 namespace preceptor::testing {
 
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("preceptor-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 server::ServerConfig test_config(const std::filesystem::path& data_dir) {
   server::ServerConfig c;
   c.port = 0;

@@ -9,19 +9,9 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/services/accounts.h"
+#include "tests/temp/temp_dir.h"
 
 namespace preceptor::testing {
-
-// A fresh temporary folder, removed with the object.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Test defaults: port 0, cheapest argon2id, quiet logs.
 server::ServerConfig test_config(const std::filesystem::path& data_dir);
