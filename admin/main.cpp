@@ -115,7 +115,11 @@ preceptor::services::AccountsOptions accounts_options() {
   return options;
 }
 
-void print_status(const Status& st) { std::cerr << st.message() << "\n"; }
+void print_status(const Status& st) {
+  std::cerr << st.message();
+  if (!st.detail().empty()) std::cerr << " Details: " << st.detail();
+  std::cerr << "\n";
+}
 
 // Opens the store, a committer and the accounts service. On failure prints
 // why and returns null. `create` makes a new store when the folder has none.

@@ -48,6 +48,11 @@ std::string Status::to_string() const {
   std::string s = error_code_name(code_);
   s += ": ";
   s += message_;
+  if (!detail_.empty()) {
+    s += " [";
+    s += detail_;
+    s += "]";
+  }
   return s;
 }
 

@@ -32,12 +32,21 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   const std::string& field() const { return field_; }
   int64_t retry_after_ms() const { return retry_after_ms_; }
+  // What only the operator may read (a library's own error text, file
+  // paths): it goes to logs through to_string(), never to a client.
+  const std::string& detail() const { return detail_; }
+  Status with_detail(std::string detail) && {
+    detail_ = std::move(detail);
+    return std::move(*this);
+  }
 
   // Marks a status that is dropped on purpose; grep for it.
   void ignore_error() const {}
 
-  // Human-readable, for logs: "NOT_FOUND: No user named x."
+  // Human-readable, for logs: "NOT_FOUND: No user named x." followed by the
+  // detail in brackets when there is one.
   std::string to_string() const;
+  // What a client is sent: code, message, field, retry_after_ms; never the detail.
   void to_proto(v1::Error* out) const;
 
  private:
@@ -45,6 +54,7 @@ class [[nodiscard]] Status {
   std::string message_;
   std::string field_;
   int64_t retry_after_ms_ = 0;
+  std::string detail_;
 };
 
 // Short helpers so call sites read like the code they return.

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   }
   server::Server srv(parsed.config);
   if (Status st = srv.start(); !st) {
-    std::fprintf(stderr, "preceptor-server: %s\n", st.message().c_str());
+    std::fprintf(stderr, "preceptor-server: %s%s%s\n", st.message().c_str(),
+                 st.detail().empty() ? "" : " Details: ", st.detail().c_str());
     return 1;
   }
   if (parsed.config.demo) {

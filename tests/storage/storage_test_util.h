@@ -132,7 +132,10 @@ class ScriptedWrite {
         state->cv.notify_all();
         state->cv.wait_for(lock, kWaitTimeout, [&] { return state->released; });
       }
-      if (n == state->fail_call) return rocksdb::Status::IOError("injected by the test");
+      if (n == state->fail_call) {
+        return rocksdb::Status::IOError("While fdatasync: /srv/preceptor/data/000042.log",
+                                        "injected by the test");
+      }
       return state->db->Write(options, batch);
     };
   }
