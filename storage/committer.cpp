@@ -30,6 +30,17 @@ struct AbortMutation {
 
 Status shutting_down() { return unavailable("The server is shutting down; try again in a moment."); }
 
+// The queue is full: the client should come back once about the waiting
+// groups have been written.
+Status busy(size_t waiting, int64_t last_write_ms) {
+  const int64_t groups = static_cast<int64_t>(waiting / 1024) + 1;
+  const int64_t retry = std::clamp<int64_t>(groups * std::max<int64_t>(last_write_ms, 1), 50, 5000);
+  return Status(v1::ERROR_CODE_UNAVAILABLE,
+                "The server is busy saving other changes and did not take this one; retry after " +
+                    std::to_string(retry) + " ms.",
+                "", retry);
+}
+
 Status failed_earlier() {
   return unavailable("The server's database is not accepting writes after an I/O error; restart it.");
 }
@@ -41,7 +52,9 @@ Status run_apply(const ApplyFn& apply, CommitContext& ctx) {
   } catch (const AbortMutation& abort) {
     return abort.status;
   } catch (const std::exception& e) {
-    return internal_error(std::string("The change failed with an unexpected error: ") + e.what() + ".");
+    log::error("apply_failed").kv("error", e.what());
+    return internal_error("The change failed with an unexpected error; the server's log has the details.")
+        .with_detail(e.what());
   } catch (...) {
     return internal_error("The change failed with an unexpected error.");
   }
@@ -266,6 +279,9 @@ void Committer::submit(ApplyFn apply, DoneFn done, uint64_t origin) {
       refused = failed_earlier();
     } else if (stopping_) {
       refused = shutting_down();
+    } else if (queue_.size() >= options_.max_queue) {
+      refused_busy_total_.fetch_add(1, std::memory_order_relaxed);
+      refused = busy(queue_.size(), last_write_ms_.load(std::memory_order_relaxed));
     } else {
       queue_.push_back(Pending{std::move(apply), std::move(done), SteadyClock::now(), origin});
     }
@@ -307,13 +323,10 @@ void Committer::run() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything submitted is complete
-      if (queue_.size() <= options_.max_batch) {
-        group.swap(queue_);
-      } else {
-        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
-        group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
-        queue_.erase(queue_.begin(), end);
-      }
+      const size_t take = std::min(queue_.size(), options_.max_batch);
+      auto end = queue_.begin() + static_cast<std::ptrdiff_t>(take);
+      group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+      queue_.erase(queue_.begin(), end);  // from the front of a deque: no shifting
       failed = failed_;
     }
     if (failed) {
@@ -391,6 +404,8 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
       written = rocksdb::Status::Aborted("the write threw", e.what());
     }
     write_seconds_.observe(seconds_since(write_start));
+    last_write_ms_.store(static_cast<int64_t>(seconds_since(write_start) * 1000.0 + 0.5),
+                         std::memory_order_relaxed);
     if (!written.ok()) {
       {
         std::lock_guard lock(mu_);
@@ -401,7 +416,13 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
           .kv("reason", "the synced write failed; no more writes are accepted until a restart")
           .kv("error", written.ToString())
           .kv("mutations", static_cast<uint64_t>(group.size()));
-      fail_all(group, from_rocksdb(written, "The database could not write, so the change was not saved"));
+      // The write may have reached the log before the sync failed, so the
+      // change can still appear after a restart: the client is told so, and
+      // a retry with the same ids is applied at most once.
+      fail_all(group, from_rocksdb(written,
+                                   "The server could not confirm that the change was saved. It may still "
+                                   "appear after the server restarts; retry later with the same message id, "
+                                   "which is never stored twice"));
       return;
     }
   }

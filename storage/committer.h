@@ -145,7 +145,10 @@ using EventSink = std::function<void(std::span<const CommittedEvent>)>;
 
 struct CommitterOptions {
   size_t max_batch = 1024;  // mutations per WriteBatch at most (default 1024)
-  bool sync = true;         // fdatasync each group; false only in benchmarks that say so
+  // Mutations waiting at most (default 16 384, about 16 full groups); more
+  // are refused at once with UNAVAILABLE and retry_after_ms.
+  size_t max_queue = 16384;
+  bool sync = true;  // fdatasync each group; false only in benchmarks that say so
 };
 
 // The single writer of the store (group commit). Any thread may submit();
@@ -187,6 +190,7 @@ class Committer {
   const Histogram& write_seconds() const { return write_seconds_; }     // one synced Write
   uint64_t commits_total() const { return commits_total_.load(); }      // mutations completed OK
   uint64_t groups_total() const { return groups_total_.load(); }
+  uint64_t refused_busy_total() const { return refused_busy_total_.load(); }  // queue full
 
  private:
   struct Pending;
@@ -204,15 +208,17 @@ class Committer {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Pending> queue_;  // guarded by mu_; Pending is complete in committer.cpp
-  bool stopping_ = false;       // guarded by mu_
-  bool failed_ = false;         // guarded by mu_
-  std::mutex join_mu_;          // lets stop() be called from several threads
+  std::deque<Pending> queue_;  // guarded by mu_; Pending is complete in committer.cpp
+  bool stopping_ = false;      // guarded by mu_
+  bool failed_ = false;        // guarded by mu_
+  std::mutex join_mu_;         // lets stop() be called from several threads
 
   uint64_t next_position_ = 0;  // committer thread only: first position of the next group
 
   std::atomic<uint64_t> last_position_{0};
   std::atomic<uint64_t> commits_total_{0};
+  std::atomic<uint64_t> refused_busy_total_{0};
+  std::atomic<int64_t> last_write_ms_{1};  // the last synced write's duration, for retry_after_ms
   std::atomic<uint64_t> groups_total_{0};
   Histogram batch_sizes_;
   Histogram latency_;
