@@ -3,6 +3,7 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -24,6 +25,35 @@ bool mentions_lock(const rocksdb::Status& s) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text.find("lock") != std::string::npos;
+}
+
+// The store holds private conversations: its folder is the owner's alone
+// (0700), and so is every file in it (no group or other bits), including
+// those an older version left readable.
+Status keep_to_owner(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    return failed_precondition("Could not make the data folder " + path +
+                               " private to its owner: " + ec.message() + ".");
+  }
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(path, ec)) {
+    const fs::perms others = fs::perms::group_all | fs::perms::others_all;
+    if (entry.is_symlink() || (entry.symlink_status().permissions() & others) == fs::perms::none) continue;
+    fs::permissions(entry.path(), others, fs::perm_options::remove, ec);
+    if (ec) {
+      return failed_precondition("Could not make " + entry.path().string() +
+                                 " private to its owner: " + ec.message() + ".");
+    }
+  }
+  if (ec) return unavailable("Could not look at the data folder " + path + ": " + ec.message() + ".");
+  // RocksDB creates its files with the process's umask (0644 under the usual
+  // 022), so the process drops group and other bits for good: nothing a
+  // Preceptor process writes is meant for other accounts.
+  const mode_t previous = ::umask(077);
+  ::umask(previous | 077);
+  return Status::ok();
 }
 
 std::optional<Cf> cf_by_name(std::string_view name) {
@@ -67,6 +97,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   } else if (!fs::is_directory(path, ec)) {
     return failed_precondition("The data folder " + path + " is not a folder.");
   }
+  PRECEPTOR_RETURN_IF_ERROR(keep_to_owner(path));
 
   const rocksdb::Options rocksdb_options = db_options(options);
 

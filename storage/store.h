@@ -31,7 +31,9 @@ class Store {
   // Opens or creates the store. Refuses (FAILED_PRECONDITION, with a sentence
   // naming both versions) a store whose schema version is newer than
   // kSchemaVersion; creates the meta records on first open. A folder locked
-  // by another process gives UNAVAILABLE saying so.
+  // by another process gives UNAVAILABLE saying so. The folder and every
+  // file in it are made private to the owner (0700 / no group or other
+  // bits), and the process's umask gains 077 so RocksDB's new files are too.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
 
   ~Store();  // closes the database

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <rocksdb/slice_transform.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
+#include <future>
 #include <limits>
 #include <map>
 #include <memory>
@@ -230,6 +233,53 @@ TEST(Store, MissingFolderWithoutCreateIsNotFound) {
   ASSERT_FALSE(store.is_ok());
   EXPECT_EQ(store.status().code(), v1::ERROR_CODE_NOT_FOUND);
   EXPECT_TRUE(std::filesystem::is_empty(dir.data()));
+}
+
+// Every file under `dir` (and `dir` itself) whose mode lets group or others in.
+std::vector<std::string> readable_by_others(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  const fs::perms others = fs::perms::group_all | fs::perms::others_all;
+  std::vector<std::string> found;
+  if ((fs::status(dir).permissions() & others) != fs::perms::none) found.push_back(dir.string());
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if ((entry.symlink_status().permissions() & others) != fs::perms::none)
+      found.push_back(entry.path().string());
+  }
+  return found;
+}
+
+TEST(Store, FolderAndEveryFileAreTheOwnersAlone) {
+  namespace fs = std::filesystem;
+  const mode_t old_umask = ::umask(022);  // the usual default: files 0644, folders 0755
+  TempDir dir;
+  {
+    std::unique_ptr<Store> store = open_ok(dir.data());
+    ASSERT_NE(store, nullptr);
+    ManualClock clock;
+    Committer committer(*store, clock);
+    std::promise<Status> done;
+    committer.submit(
+        [](CommitContext& ctx) {
+          ctx.put(Cf::kUsers, "k", "private conversation");
+          return Status::ok();
+        },
+        [&](const Status& st) { done.set_value(st); });
+    EXPECT_TRUE(done.get_future().get().is_ok());
+  }
+  EXPECT_FALSE(fs::is_empty(dir.data()));
+  EXPECT_EQ(readable_by_others(dir.data()), std::vector<std::string>{});
+
+  // A folder left readable by an older version is made private at the next open.
+  fs::permissions(
+      dir.data(),
+      fs::perms::group_read | fs::perms::others_read | fs::perms::group_exec | fs::perms::others_exec,
+      fs::perm_options::add);
+  std::ofstream(fs::path(dir.data()) / "LOG.old.1") << "old log";
+  fs::permissions(fs::path(dir.data()) / "LOG.old.1", fs::perms::others_read, fs::perm_options::add);
+  ASSERT_FALSE(readable_by_others(dir.data()).empty());
+  EXPECT_NE(open_ok(dir.data()), nullptr);
+  EXPECT_EQ(readable_by_others(dir.data()), std::vector<std::string>{});
+  ::umask(old_umask);
 }
 
 TEST(Store, SecondOpenInTheSameProcessIsUnavailable) {
