@@ -41,6 +41,9 @@ std::string render_metrics(const Metrics& metrics, const storage::Committer& com
                committer.commits_total());
   write_scalar(out, "preceptor_commit_groups_total", "counter", "Synced RocksDB writes (group commits).",
                committer.groups_total());
+  write_scalar(out, "preceptor_commit_refused_busy_total", "counter",
+               "Changes refused with UNAVAILABLE because the committer's queue was full.",
+               committer.refused_busy_total());
   write_scalar(out, "preceptor_last_position", "gauge", "Last durable event position.",
                committer.last_position());
   out +=
@@ -142,10 +145,19 @@ Status Server::start() {
 
   d.ctx = std::make_unique<ServerContext>(
       d.config, d.metrics, *d.router, d.hub,
-      [&d] { return !d.ctx->draining.load() && d.committer->running(); },
+      [&d]() -> std::string {
+        if (d.ctx->draining.load()) return "Not ready: the server is shutting down.";
+        if (!d.committer->running()) {
+          return "Not ready: writes are refused since a write to the database failed (see commit_failed in "
+                 "the log); reads still work. Check the disk, then restart the server.";
+        }
+        return {};
+      },
       [&d] { return render_metrics(d.metrics, *d.committer, d.hub); }, d.steady_clock);
   d.ctx->http_routes = &d.http_routes;
   d.ctx->authenticate = [&d](std::string_view token) { return d.accounts->authenticate(token); };
+  d.ctx->refresh_session = [&d](const api::Session& session) { return d.accounts->refresh(session); };
+  d.ctx->clock = &d.clock;
   Status routes = add_platform_http_routes(*d.ctx, d.http_routes);
   for (auto& module : d.modules) {
     if (routes) routes = module->add_http_routes(d.http_routes);

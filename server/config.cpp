@@ -71,7 +71,11 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
               "RocksDB block cache size in MiB.")(
       "web-root", po::value(&c.web_root),
       "Serve the files in this folder at / (the web app): index.html for folders, Content-Type by extension, "
-      "ETag and Range. Empty (the default) serves none.");
+      "ETag and Range. Empty (the default) serves none.")(
+      "ops-token", po::value(&c.ops_token),
+      "/readyz and /metrics answer clients on this machine (loopback) only; with this set, other addresses "
+      "get them too when they send 'Authorization: Bearer <token>' (for a load balancer or Prometheus "
+      "elsewhere). Prefer the PRECEPTOR_OPS_TOKEN environment variable, so the token is not in ps.");
 
   po::options_description limits("Limits (see docs/protocol.md)");
   limits.add_options()(
@@ -91,6 +95,16 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "Bytes waiting to be sent to one connection before it is considered not reading and is closed.")(
       "max-bad-frames", po::value(&c.max_bad_frames)->default_value(c.max_bad_frames),
       "Undecodable, text or oversized frames tolerated per connection before it is closed.")(
+      "max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
+      "Open connections (HTTP and WebSocket) the server takes at most; more are answered 503 with "
+      "Retry-After. Keep it below the process's open-file limit. 0 = no limit.")(
+      "max-connections-per-address",
+      po::value(&c.max_connections_per_address)->default_value(c.max_connections_per_address),
+      "Open connections from one client address at most (503 beyond). Behind a reverse proxy every client "
+      "has the proxy's address: set 0 there and limit at the proxy.")(
+      "max-sessions-per-user", po::value(&c.max_sessions_per_user)->default_value(c.max_sessions_per_user),
+      "Signed-in connections one user may have at once; one more sign-in is refused with RESOURCE_EXHAUSTED "
+      "and closed. 0 = no limit.")(
       "allowed-origins", po::value(&origins)->default_value("http://localhost:8080,http://127.0.0.1:8080"),
       "Comma-separated browser Origins allowed to open /v1/ws; `*` allows any. Clients that send no Origin "
       "(apps, CLI) are always allowed.")(
@@ -129,7 +143,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       help << "preceptor-server: the Preceptor chat and meeting server for mentorship programs.\n\n"
            << "Usage: preceptor-server [options]\n\n"
            << "Serves HTTP and WebSocket on one port: /v1/ws (protocol: docs/protocol.md), /healthz,\n"
-           << "/readyz and /metrics (Prometheus), and the web app from --web-root at /. Data lives in\n"
+           << "/readyz and /metrics (Prometheus; loopback or --ops-token only), and the web app from\n"
+           << "--web-root at /. Data lives in\n"
            << "--data-dir (embedded RocksDB).\n"
            << "Every option can also be given as an environment variable (--data-dir -> PRECEPTOR_DATA_DIR)\n"
            << "or in the --config file; flags win over the environment, which wins over the file.\n\n"

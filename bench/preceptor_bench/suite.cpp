@@ -237,18 +237,11 @@ void Suite::machine_info() {
 }
 
 std::vector<std::string> Suite::server_argv() const {
-  std::vector<std::string> argv = {options_.server_binary,
-                                   "--data-dir",
-                                   data_dir_,
-                                   "--port",
-                                   "0",
-                                   "--fast-password-hashing",
-                                   "--rate-per-second",
-                                   "1000000",
-                                   "--rate-burst",
-                                   "1000000",
-                                   "--log-level",
-                                   "warn"};
+  std::vector<std::string> argv = {options_.server_binary, "--data-dir", data_dir_, "--port", "0",
+                                   "--fast-password-hashing", "--rate-per-second", "1000000", "--rate-burst",
+                                   "1000000", "--log-level", "warn",
+                                   // The idle scenario opens up to 18 000 connections from one address.
+                                   "--max-connections", "19000", "--max-connections-per-address", "0"};
   if (options_.server_io_threads > 0) {
     argv.push_back("--io-threads");
     argv.push_back(std::to_string(options_.server_io_threads));

@@ -33,11 +33,15 @@ std::string event_frame(const std::string& event_bytes) {
 }  // namespace
 
 uint64_t Hub::attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink,
-                     uint64_t connection_id) {
+                     uint64_t connection_id, size_t max_per_user) {
   uint64_t id;
   bool first;
   {
     std::lock_guard lock(mu_);
+    if (max_per_user != 0) {
+      auto have = by_user_.find(user_id);
+      if (have != by_user_.end() && have->second.size() >= max_per_user) return 0;
+    }
     id = next_id_++;
     entries_.emplace(id, Entry{user_id, token_hash, std::move(sink), connection_id});
     auto& regs = by_user_[user_id];

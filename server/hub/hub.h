@@ -38,8 +38,11 @@ class Hub {
   // `connection_id` is the origin the session's requests are submitted
   // under (storage::Committer::submit): it is not sent events whose reply
   // already carried them.
+  // With `max_per_user` (0: no limit), a user who already has that many
+  // live sessions is refused: 0 is returned and nothing is registered. This
+  // also bounds the fan-out of one event (members × max_per_user).
   uint64_t attach(uint64_t user_id, const std::string& token_hash, std::weak_ptr<SessionSink> sink,
-                  uint64_t connection_id = 0);
+                  uint64_t connection_id = 0, size_t max_per_user = 0);
   void detach(uint64_t registration);
 
   // Ends every live session using this token (but the one on connection

@@ -46,13 +46,22 @@ class CorkedStream {
     return s_->next.async_read_some(buffers, std::forward<ReadHandler>(handler));
   }
 
-  // Beast's own writes: appended whole, completed (posted) at once.
+  // Beast's own writes: appended whole, completed (posted) at once. They
+  // count against the limit like the session's frames: a client that sends
+  // pings and never reads the pongs fills it, and the write fails with
+  // no_buffer_space (which fails the read that answered the ping).
   template <class ConstBufferSequence, class WriteHandler>
   auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
     return boost::asio::async_initiate<WriteHandler, void(boost::system::error_code, std::size_t)>(
         [](auto h, std::shared_ptr<State> s, const ConstBufferSequence& b) {
           boost::system::error_code ec = s->error;
           std::size_t n = 0;
+          if (!ec && s->limit != 0 &&
+              s->pending.size() + s->writing.size() + boost::asio::buffer_size(b) > s->limit + kControlRoom) {
+            ec = boost::asio::error::no_buffer_space;
+            s->error = ec;
+            s->pending.clear();
+          }
           if (!ec) {
             for (auto it = boost::asio::buffer_sequence_begin(b); it != boost::asio::buffer_sequence_end(b);
                  ++it) {
@@ -67,6 +76,12 @@ class CorkedStream {
         },
         handler, s_, buffers);
   }
+
+  // Bytes that may wait to be sent; 0 = no limit. The session checks its own
+  // frames against it before appending (enqueue); Beast's writes are checked
+  // here, with a little room so a close frame still fits after a drop.
+  void set_limit(size_t bytes) noexcept { s_->limit = bytes; }
+  static constexpr size_t kControlRoom = 1024;
 
   // Appends one complete unmasked binary WebSocket message (RFC 6455 5.2,
   // server to client, FIN set, no extensions) holding `payload`.
@@ -111,6 +126,7 @@ class CorkedStream {
     bool flushing = false;            // a socket write is in flight
     bool scheduled = false;           // a flush is posted
     boost::system::error_code error;  // the first failed write; later writes fail with it
+    size_t limit = 0;                 // see set_limit()
     std::function<void()> drained;    // see when_drained()
   };
 

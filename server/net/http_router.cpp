@@ -437,6 +437,42 @@ asio::awaitable<void> linger(beast::tcp_stream& stream, Scratch& scratch) {
   }
 }
 
+bool is_loopback(const asio::ip::address& a) {
+  if (a.is_loopback()) return true;
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+  }
+  return false;
+}
+
+// Compares in time that depends only on the lengths.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// The operators' routes (/readyz, /metrics): a loopback client, or anyone
+// with the ops token. Everything else is refused with 403 and a sentence.
+api::HttpHandler for_operators(const ServerContext& ctx, api::HttpHandler handler) {
+  return [&ctx, handler = std::move(handler)](const api::HttpRequest& req) -> api::HttpHandlerResult {
+    boost::system::error_code bad_address;
+    const asio::ip::address peer = asio::ip::make_address(address_part(req.peer_address), bad_address);
+    bool allowed = !bad_address && is_loopback(peer);
+    if (!allowed && !ctx.config.ops_token.empty()) {
+      const std::optional<std::string_view> auth = req.headers.get("Authorization");
+      allowed = auth && same_secret(*auth, "Bearer " + ctx.config.ops_token);
+    }
+    if (!allowed) {
+      return api::http_error(
+          403, permission_denied("This page is for the server's operators: it answers on the server's own "
+                                 "machine (loopback), or with the bearer token set by --ops-token."));
+    }
+    return handler(req);
+  };
+}
+
 api::HttpRoute platform_get(std::string path, api::HttpHandler handler) {
   api::HttpRoute route;
   route.method = "GET";
@@ -456,6 +492,17 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
   Scratch scratch;
   boost::system::error_code ec;
   After after = After::kClose;
+  std::string refusal_reason;
+  std::shared_ptr<void> slot = ctx.connections.admit(address_part(peer), refusal_reason);
+  if (!slot) {
+    ctx.metrics.connections_refused_total.fetch_add(1, std::memory_order_relaxed);
+    log::warn("connection_refused").kv("peer", peer).kv("reason", refusal_reason);
+    api::HttpResponse refusal = api::http_error(503, unavailable(refusal_reason));
+    refusal.headers.set("Retry-After", "60");
+    stream.expires_after(kLingerTimeout);
+    co_await answer(stream, std::move(refusal), Exchange{}, true, scratch);
+    co_return;
+  }
   for (;;) {
     Parser parser;
     parser.header_limit(16 * 1024);
@@ -504,7 +551,7 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
       }
       stream.expires_never();
       http::request<http::string_body> upgrade(std::move(req.base()));
-      auto session = std::make_shared<WsSession>(ctx, std::move(stream), peer);
+      auto session = std::make_shared<WsSession>(ctx, std::move(stream), peer, std::move(slot));
       session->start(std::move(upgrade));
       co_return;
     }
@@ -521,16 +568,16 @@ Status add_platform_http_routes(ServerContext& ctx, api::HttpRoutes& routes) {
       routes.add(platform_get("/healthz", [](const api::HttpRequest&) -> api::HttpHandlerResult {
         return api::http_text(200, "ok\n");
       })));
-  PRECEPTOR_RETURN_IF_ERROR(
-      routes.add(platform_get("/readyz", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
-        if (ctx.ready()) return api::http_text(200, "ready\n");
-        return api::http_error(unavailable(
-            "Not ready: the database or committer is not running, or the server is shutting down."));
-      })));
-  PRECEPTOR_RETURN_IF_ERROR(
-      routes.add(platform_get("/metrics", [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
-        return api::http_text(200, ctx.render_metrics(), "text/plain; version=0.0.4");
-      })));
+  PRECEPTOR_RETURN_IF_ERROR(routes.add(
+      platform_get("/readyz", for_operators(ctx, [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
+                     const std::string reason = ctx.not_ready_reason();
+                     if (reason.empty()) return api::http_text(200, "ready\n");
+                     return api::http_error(unavailable(reason));
+                   }))));
+  PRECEPTOR_RETURN_IF_ERROR(routes.add(
+      platform_get("/metrics", for_operators(ctx, [&ctx](const api::HttpRequest&) -> api::HttpHandlerResult {
+                     return api::http_text(200, ctx.render_metrics(), "text/plain; version=0.0.4");
+                   }))));
   PRECEPTOR_RETURN_IF_ERROR(
       routes.add(platform_get("/v1/ws", [](const api::HttpRequest&) -> api::HttpHandlerResult {
         api::HttpResponse res = api::http_error(

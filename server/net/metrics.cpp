@@ -74,6 +74,10 @@ std::string Metrics::render() const {
   write_scalar(out, "preceptor_slow_client_disconnects_total", "counter",
                "Connections closed because they did not read and their outbound queue overflowed.",
                slow_client_disconnects_total.load());
+  write_scalar(out, "preceptor_connections_refused_total", "counter",
+               "Connections refused or closed at once: over --max-connections, --max-connections-per-address "
+               "or --max-sessions-per-user.",
+               connections_refused_total.load());
   write_scalar(out, "preceptor_bad_frame_disconnects_total", "counter",
                "Connections closed for sending too many bad frames.", bad_frame_disconnects_total.load());
   write_scalar(out, "preceptor_auth_timeout_disconnects_total", "counter",

@@ -23,6 +23,7 @@ class Metrics {
   std::atomic<uint64_t> connections_total{0};
   std::atomic<uint64_t> http_requests_total{0};
   std::atomic<uint64_t> slow_client_disconnects_total{0};
+  std::atomic<uint64_t> connections_refused_total{0};  // over a connection or per-user session limit
   std::atomic<uint64_t> bad_frame_disconnects_total{0};
   std::atomic<uint64_t> auth_timeout_disconnects_total{0};
   std::atomic<uint64_t> rate_limited_total{0};

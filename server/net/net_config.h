@@ -31,6 +31,14 @@ struct NetConfig {
   std::vector<std::string> allowed_origins = {"http://localhost:8080", "http://127.0.0.1:8080"};
   int shutdown_grace_ms = 5'000;  // SIGTERM: time for sessions to close before exit
   std::string web_root;           // folder of static files served at / (the web app); empty = none
+  // /readyz and /metrics answer loopback clients, and others only when they
+  // send "Authorization: Bearer <ops_token>"; empty = loopback only.
+  std::string ops_token;
+  // Open connections (HTTP and WebSocket) at most: overall, from one client
+  // address, and signed-in WebSocket sessions of one user. 0 = no limit.
+  size_t max_connections = 10'000;
+  size_t max_connections_per_address = 256;
+  size_t max_sessions_per_user = 20;
 };
 
 }  // namespace preceptor::server

@@ -1,5 +1,6 @@
 #include "server/net/ws_session.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,13 +24,16 @@ constexpr uint16_t kCloseSessionEnded = 4001;
 constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 
-WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string peer)
+WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string peer,
+                     std::shared_ptr<void> slot)
     : ctx_(ctx),
+      slot_(std::move(slot)),
       ws_(std::move(stream)),
       requests_(TokenRate::per_second(ctx.config.rate_per_second, ctx.config.rate_burst),
                 ctx.monotonic_clock),
       auth_timer_(ws_.get_executor()),
       close_timer_(ws_.get_executor()),
+      expiry_timer_(ws_.get_executor()),
       opened_at_(Clock::now()) {
   caller_.connection_id = ctx.next_connection_id.fetch_add(1);
   caller_.peer_address = std::move(peer);
@@ -52,6 +56,7 @@ asio::awaitable<void> WsSession::run([[maybe_unused]] Self self,
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "preceptor"); }));
   ws_.read_message_max(cfg.hard_frame_bytes);
+  ws_.next_layer().set_limit(cfg.outbound_queue_bytes);
   ws_.binary(true);
   ws_.auto_fragment(false);
 
@@ -100,6 +105,19 @@ asio::awaitable<void> WsSession::read_loop() {
                             ec == asio::error::operation_aborted || ec == beast::error::timeout ||
                             ec == asio::error::connection_reset;
         if (ec == websocket::error::message_too_big) ctx_.metrics.bad_frame_disconnects_total.fetch_add(1);
+        if (ec == asio::error::no_buffer_space && !closing_) {
+          // Beast's pong (or another control frame) did not fit: the client
+          // sends pings but does not read.
+          ctx_.metrics.slow_client_disconnects_total.fetch_add(1);
+          log::warn("slow_client")
+              .kv("conn", caller_.connection_id)
+              .kv("user", caller_.session ? caller_.session->user.id() : 0)
+              .kv("queued_bytes", static_cast<uint64_t>(ws_.next_layer().buffered_bytes()));
+          close_reason_ = "The client is not reading: more than " +
+                          std::to_string(ctx_.config.outbound_queue_bytes) +
+                          " bytes (pongs) were waiting to be sent.";
+          co_return;
+        }
         if (!closing_)
           close_reason_ = normal ? "peer closed: " + ec.message() : "read error: " + ec.message();
         co_return;
@@ -154,10 +172,38 @@ void WsSession::handle_frame(bool text, bool oversize, size_t size) {
                                " per second); retry after " + std::to_string(take.retry_after_ms) + " ms.",
                            take.retry_after_ms));
   }
+  if (caller_.session && !session_still_valid(frame.request_id())) return;
   std::optional<api::Outcome> now = ctx_.router.dispatch(
       caller_, std::move(frame),
       [self = shared_from_this()](api::Outcome later) { self->post_outgoing(std::move(later)); });
   if (now) on_reply(std::move(*now));
+}
+
+bool WsSession::session_still_valid(uint64_t request_id) {
+  Result<api::Session> fresh = ctx_.refresh_session(*caller_.session);
+  if (!fresh) {
+    // The token was revoked, signed out elsewhere, expired, or its user was
+    // disabled: the request is refused and the connection ends.
+    if (request_id != 0) send_error(request_id, fresh.status());
+    end_now(fresh.status().message());
+    return false;
+  }
+  caller_.session->idle_expires_at_ms = fresh->idle_expires_at_ms;
+  caller_.session->expires_at_ms = fresh->expires_at_ms;
+  return true;
+}
+
+void WsSession::arm_expiry_timer() {
+  if (!caller_.session || closing_ || ctx_.clock == nullptr) return;
+  int64_t at = caller_.session->expires_at_ms;
+  if (caller_.session->idle_expires_at_ms > 0) at = std::min(at, caller_.session->idle_expires_at_ms);
+  // Just past the moment, so the check sees the token expired; never a busy loop.
+  const int64_t wait_ms = std::max<int64_t>(at - ctx_.clock->now_ms() + 5, 100);
+  expiry_timer_.expires_after(std::chrono::milliseconds(wait_ms));
+  expiry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closing_ || !self->caller_.session) return;
+    if (self->session_still_valid(0)) self->arm_expiry_timer();
+  });
 }
 
 void WsSession::send_error(uint64_t request_id, const Status& status) {
@@ -169,6 +215,7 @@ void WsSession::send_error(uint64_t request_id, const Status& status) {
 }
 
 void WsSession::on_reply(api::Outcome reply) {
+  bool just_attached = false;
   if (reply.response.has_error()) {
     ctx_.metrics.error(reply.response.error().code());
   } else {
@@ -176,10 +223,28 @@ void WsSession::on_reply(api::Outcome reply) {
   }
   if (reply.signed_in && !closing_) {
     if (hub_registration_) ctx_.hub.detach(hub_registration_);
+    hub_registration_ = 0;
+    const size_t limit = ctx_.config.max_sessions_per_user;
+    hub_registration_ = ctx_.hub.attach(reply.signed_in->user.id(), reply.signed_in->token_hash,
+                                        weak_from_this(), caller_.connection_id, limit);
+    if (hub_registration_ == 0) {
+      // Over the per-user limit: the sign-in is not completed on this connection.
+      ctx_.metrics.connections_refused_total.fetch_add(1, std::memory_order_relaxed);
+      const Status full = resource_exhausted("You are signed in on " + std::to_string(limit) +
+                                                 " connections already, the most one person may have; close "
+                                                 "one (or sign out there) and try again.",
+                                             60'000);
+      log::warn("connection_refused")
+          .kv("conn", caller_.connection_id)
+          .kv("user", reply.signed_in->user.id())
+          .kv("reason", "sessions per user");
+      send_error(reply.response.request_id(), full);
+      close(static_cast<uint16_t>(websocket::close_code::policy_error), full.message());
+      return;
+    }
     caller_.session = std::move(reply.signed_in);
-    hub_registration_ = ctx_.hub.attach(caller_.session->user.id(), caller_.session->token_hash,
-                                        weak_from_this(), caller_.connection_id);
     auth_timer_.cancel();
+    just_attached = true;
     log::info("authenticated")
         .kv("conn", caller_.connection_id)
         .kv("user", caller_.session->user.id())
@@ -194,6 +259,10 @@ void WsSession::on_reply(api::Outcome reply) {
         .kv("user", caller_.session ? caller_.session->user.id() : 0);
     close(static_cast<uint16_t>(websocket::close_code::normal), "Signed out.");
   }
+  // A revocation or sign-out that committed between the check that made
+  // this session and the attach above went to the hub before this
+  // connection was on it: look once more, now that any later one finds it.
+  if (just_attached && session_still_valid(0)) arm_expiry_timer();
 }
 
 void WsSession::send_frame(const v1::ServerFrame& frame) { enqueue(frame.SerializeAsString()); }
@@ -229,15 +298,17 @@ void WsSession::drain_mailbox() {
 }
 
 void WsSession::end_session(const std::string& reason) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), reason]() {
-    if (self->closing_) return;
-    v1::ServerFrame frame;
-    frame.mutable_event()->mutable_session_ended()->set_reason(reason);
-    self->ctx_.metrics.event_out(v1::Event::kSessionEnded);
-    self->send_frame(frame);
-    log::info("session_ended").kv("conn", self->caller_.connection_id).kv("reason", reason);
-    self->close(kCloseSessionEnded, reason);
-  });
+  asio::post(ws_.get_executor(), [self = shared_from_this(), reason]() { self->end_now(reason); });
+}
+
+void WsSession::end_now(const std::string& reason) {
+  if (closing_) return;
+  v1::ServerFrame frame;
+  frame.mutable_event()->mutable_session_ended()->set_reason(reason);
+  ctx_.metrics.event_out(v1::Event::kSessionEnded);
+  send_frame(frame);
+  log::info("session_ended").kv("conn", caller_.connection_id).kv("reason", reason);
+  close(kCloseSessionEnded, reason);
 }
 
 void WsSession::shutdown() {
@@ -283,6 +354,7 @@ void WsSession::close(uint16_t code, std::string reason) {
     hub_registration_ = 0;
   }
   auth_timer_.cancel();
+  expiry_timer_.cancel();
   // A peer that neither reads nor answers the close loses its TCP connection.
   close_timer_.expires_after(std::chrono::seconds(3));
   close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -311,6 +383,7 @@ void WsSession::finish() {
   boost::system::error_code ec;
   auth_timer_.cancel();
   close_timer_.cancel();
+  expiry_timer_.cancel();
   beast::get_lowest_layer(ws_).socket().close(ec);
   ctx_.remove_session(caller_.connection_id);
   ctx_.metrics.connections_open.fetch_sub(1);

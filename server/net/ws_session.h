@@ -33,7 +33,10 @@ namespace preceptor::server {
 // outbound_queue_bytes is closed (1008) — it is not reading.
 class WsSession final : public hub::SessionSink, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(ServerContext& ctx, boost::beast::tcp_stream stream, std::string peer);
+  // `slot` is the connection's place under the connection limits, held
+  // until the session is gone.
+  WsSession(ServerContext& ctx, boost::beast::tcp_stream stream, std::string peer,
+            std::shared_ptr<void> slot);
   ~WsSession() override;
 
   // Completes the upgrade and runs the session.
@@ -60,6 +63,12 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   boost::asio::awaitable<void> auth_deadline(Self self);
 
   void handle_frame(bool text, bool oversize, size_t size);
+  // Re-checks the session (each request, after attaching, at its expiry);
+  // false when it ended, after telling the client (SessionEnded, 4001).
+  bool session_still_valid(uint64_t request_id);
+  // Wakes the session when its token's idle or absolute expiry comes.
+  void arm_expiry_timer();
+  void end_now(const std::string& reason);
   void send_error(uint64_t request_id, const Status& status);
   void on_reply(api::Outcome reply);
   void send_frame(const v1::ServerFrame& frame);
@@ -77,6 +86,7 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   void finish();
 
   ServerContext& ctx_;
+  std::shared_ptr<void> slot_;
   boost::beast::websocket::stream<CorkedStream> ws_;
   boost::beast::flat_buffer in_;
   api::Caller caller_;
@@ -90,6 +100,7 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   TokenBucket requests_;  // config.rate_per_second, up to config.rate_burst at once
   boost::asio::steady_timer auth_timer_;
   boost::asio::steady_timer close_timer_;
+  boost::asio::steady_timer expiry_timer_;
   Clock::time_point opened_at_;
   uint64_t frames_in_ = 0;
 

@@ -262,8 +262,16 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
 Result<AuthSession> Accounts::authenticate(std::string_view token) {
   std::optional<std::string> presented_hash = hash_of_presented_token(token);
   if (!presented_hash) return unauthenticated(kMalformedToken);
-  const std::string token_hash = std::move(*presented_hash);
+  return session_of(*presented_hash);
+}
 
+Result<AuthSession> Accounts::refresh(const AuthSession& session) {
+  Result<AuthSession> now = session_of(session.token_hash);
+  if (now && now->user.id() != session.user.id()) return unauthenticated(kUnknownToken);
+  return now;
+}
+
+Result<AuthSession> Accounts::session_of(const std::string& token_hash) {
   auto rec = parse_token(store_.get(Cf::kTokens, token_hash));
   if (!rec) return rec.status();
   if (!rec->has_value()) return unauthenticated(kUnknownToken);
@@ -313,13 +321,6 @@ Result<AuthSession> Accounts::authenticate(std::string_view token) {
   session.idle_expires_at_ms = last_used + t.idle_timeout_ms();
   session.expires_at_ms = t.expires_at_ms();
   return session;
-}
-
-Status Accounts::check_session(const AuthSession& session) {
-  auto rec = parse_token(store_.get(Cf::kTokens, session.token_hash));
-  if (!rec) return rec.status();
-  if (!rec->has_value() || (*rec)->user_id() != session.user.id()) return unauthenticated(kUnknownToken);
-  return check_token_times(**rec, clock_.now_ms());
 }
 
 void Accounts::logout(const std::string& token_hash, uint64_t asking_connection,

@@ -85,9 +85,12 @@ class Accounts {
   // the committer, at most every token_touch_interval_ms).
   Result<AuthSession> authenticate(std::string_view token);
 
-  // Re-checks a session already bound to a connection (expiry, revocation);
-  // used on each request. Read only.
-  Status check_session(const AuthSession& session);
+  // Re-checks a session already bound to a connection, as authenticate()
+  // does a token: revoked, signed out, expired or the user disabled give
+  // UNAUTHENTICATED. A live connection calls it on each request (its use
+  // counts, like a new Authenticate) and when the session's expiry comes.
+  // The answer carries the new expiry times.
+  Result<AuthSession> refresh(const AuthSession& session);
 
   // Ends one token now; live connections using it, except the connection
   // `asking_connection` that signed out (it closes after its reply), are
@@ -119,6 +122,8 @@ class Accounts {
   Result<std::vector<v1::User>> list_users() const;
 
  private:
+  // authenticate() after the token is hashed.
+  Result<AuthSession> session_of(const std::string& token_hash);
   // Argon2id string of `password` with options_' cost; INTERNAL when out of memory.
   Result<std::string> hash_password(std::string_view password) const;
 

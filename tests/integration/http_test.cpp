@@ -2,7 +2,11 @@
 // in-process server, requests over real sockets.
 #include "server/api/http.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <atomic>
@@ -86,9 +90,9 @@ std::string lower(std::string s) {
 // is bounded by kTimeout. Not thread-safe.
 class HttpConnection {
  public:
-  explicit HttpConnection(uint16_t port) : stream_(io_) {
+  explicit HttpConnection(uint16_t port, const std::string& address = "127.0.0.1") : stream_(io_) {
     boost::system::error_code ec;
-    stream_.socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    stream_.socket().connect(tcp::endpoint(asio::ip::make_address(address), port), ec);
     connected_ = !ec;
   }
   bool connected() const { return connected_; }
@@ -174,8 +178,8 @@ std::string request_head(std::string_view method, std::string_view target, std::
 
 // One request on a fresh connection.
 Reply fetch(uint16_t port, std::string_view method, std::string_view target, std::string_view extra = "",
-            std::string_view body = {}) {
-  HttpConnection c(port);
+            std::string_view body = {}, const std::string& address = "127.0.0.1") {
+  HttpConnection c(port, address);
   if (!c.connected()) return Reply{0, {}, {}, "cannot connect"};
   std::string head_extra(extra);
   if (!body.empty()) head_extra += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -567,6 +571,48 @@ TEST_F(Http, HealthAndWebSocketStillWork) {
   EXPECT_TRUE(ws.ping("hi").has_ping());
   TestClient evil;
   EXPECT_NE(evil.connect(server_->port(), "http://evil.example"), "");
+}
+
+// An IPv4 address of this machine that is not loopback, if it has one.
+std::optional<std::string> non_loopback_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<std::string> found;
+  for (ifaddrs* a = list; a != nullptr && !found; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || (a->ifa_flags & IFF_LOOPBACK))
+      continue;
+    char text[INET_ADDRSTRLEN] = {};
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) != nullptr) found = text;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+TEST_F(Http, ReadinessAndMetricsAnswerOnlyLoopbackOrTheOpsToken) {
+  const std::optional<std::string> outside = non_loopback_address();
+  if (!outside) GTEST_SKIP() << "this machine has no non-loopback IPv4 address to connect from";
+  auto config = test_config(dir_.path());
+  config.listen_address = "0.0.0.0";
+  config.ops_token = "ops-secret-123";
+  start(config);
+
+  for (const char* path : {"/metrics", "/readyz"}) {
+    SCOPED_TRACE(path);
+    Reply from_outside = fetch(server_->port(), "GET", path, "", {}, *outside);
+    EXPECT_EQ(from_outside.status, 403);
+    expect_json_error(from_outside, "PERMISSION_DENIED");
+    EXPECT_EQ(from_outside.body.find("connections_open"), std::string::npos);
+    EXPECT_EQ(
+        fetch(server_->port(), "GET", path, "Authorization: Bearer wrong-secret-1\r\n", {}, *outside).status,
+        403);
+    EXPECT_EQ(
+        fetch(server_->port(), "GET", path, "Authorization: Bearer ops-secret-123\r\n", {}, *outside).status,
+        200);
+    EXPECT_EQ(fetch(server_->port(), "GET", path).status, 200);  // loopback
+  }
+  // Liveness stays open to anyone: it says nothing.
+  EXPECT_EQ(fetch(server_->port(), "GET", "/healthz", "", {}, *outside).status, 200);
 }
 
 // -------------------------------------------------------------- static files

@@ -110,6 +110,10 @@ class Chat : public ::testing::Test {
   void start(const Clock* clock = nullptr) {
     auto config = test_config(dir_.path());
     config.scheduler_interval_ms = 0;  // tests run the scheduler by hand
+    // Tests move a manual clock on by weeks; sessions must outlive that
+    // (a live session ends when its token expires).
+    config.accounts.token_idle_timeout_ms = 365LL * 24 * 3600 * 1000;
+    config.accounts.token_lifetime_ms = 400LL * 24 * 3600 * 1000;
     server_ = std::make_unique<TestServer>(config, clock);
   }
   uint16_t port() { return server_->port(); }

@@ -152,6 +152,95 @@ TEST_F(Platform, RevokedTokenIsRefusedAndKicksLiveConnection) {
   EXPECT_EQ(missing->error().code(), v1::ERROR_CODE_NOT_FOUND);
 }
 
+// A Login whose reply reaches its connection just after a revocation went to
+// the hub must not leave that connection with access: each round races one
+// against the other, and whichever wins, a revoked token serves nothing more.
+TEST_F(Platform, RevocationRacingASignInLeavesNoAccessWhateverTheTiming) {
+  start();
+  server_->add_user("admin.ada", v1::ROLE_ADMIN);
+  server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  auto admin = signed_in("admin.ada");
+  v1::ClientFrame revoke;
+  revoke.mutable_revoke_tokens()->set_username("mentor.erik");
+  int revoked_live = 0;
+  for (int round = 0; round < 30; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    auto mentor = connected();
+    v1::ClientFrame login;
+    login.set_request_id(mentor->next_request_id());
+    login.mutable_login()->set_username("mentor.erik");
+    login.mutable_login()->set_password(TestServer::password_of("mentor.erik"));
+    login.mutable_login()->set_device_name("racing");
+    ASSERT_TRUE(mentor->send(login));
+    revoke.set_request_id(admin->next_request_id());
+    ASSERT_TRUE(admin->send(revoke));
+    auto revoked = admin->call(who_am_i());  // the revoke's reply arrives first
+    ASSERT_TRUE(revoked.has_value());
+    // Wait for the Login's reply on the mentor's connection.
+    std::optional<v1::Response> reply;
+    for (int i = 0; i < 20 && !reply; ++i) {
+      Received r = mentor->receive();
+      if (r.kind != Received::Kind::kFrame) break;
+      if (r.frame.has_reply() && r.frame.reply().request_id() == login.request_id()) reply = r.frame.reply();
+    }
+    ASSERT_TRUE(reply.has_value());
+    if (!reply->has_login()) continue;  // revoked before the token existed: nothing to check
+    // Signed in; the token may have been revoked right after. If it was,
+    // no request may be served any more.
+    TestClient check;
+    ASSERT_EQ(check.connect(server_->port()), "");
+    const bool token_alive = check.authenticate(reply->login().token()).has_authenticate();
+    if (token_alive) continue;
+    ++revoked_live;
+    auto after = mentor->call(who_am_i());
+    EXPECT_FALSE(after && after->has_who_am_i()) << "a revoked token still served a request";
+  }
+  RecordProperty("revoked_after_sign_in", revoked_live);
+}
+
+// Token expiry ends live connections, not only new sign-ins; use of the
+// connection counts as use of its token.
+TEST_F(Platform, IdleExpiryEndsALiveSessionButUseKeepsItAlive) {
+  auto config = test_config(dir_.path());
+  config.accounts.token_idle_timeout_ms = 1500;
+  config.accounts.token_touch_interval_ms = 100;
+  start(config);
+  server_->add_user("idle.irene");
+  server_->add_user("busy.bo");
+  auto idle = signed_in("idle.irene");
+  auto busy = signed_in("busy.bo");
+  // Bo makes a request every 200 ms for over twice the idle timeout.
+  const auto until = std::chrono::steady_clock::now() + 3500ms;
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = busy->call(who_am_i());
+    ASSERT_TRUE(r && r->has_who_am_i()) << "use of the connection did not keep the token alive";
+    std::this_thread::sleep_for(200ms);
+  }
+  // Irene sent nothing: her session ended with SessionEnded and 4001.
+  auto ended = idle->next_event(10s);
+  ASSERT_TRUE(ended && ended->has_session_ended());
+  EXPECT_NE(ended->session_ended().reason().find("without use"), std::string::npos)
+      << ended->session_ended().reason();
+  EXPECT_EQ(idle->wait_closed(10s).close_code, kCloseSessionEnded);
+}
+
+TEST_F(Platform, AbsoluteLifetimeEndsALiveSessionEvenInUse) {
+  auto config = test_config(dir_.path());
+  config.accounts.token_lifetime_ms = 1500;
+  start(config);
+  server_->add_user("busy.bo");
+  auto busy = signed_in("busy.bo");
+  std::optional<v1::Event> ended;
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (!ended && std::chrono::steady_clock::now() < until) {
+    (void)busy->call(who_am_i(), 500ms);
+    ended = busy->next_event(100ms);
+  }
+  ASSERT_TRUE(ended && ended->has_session_ended());
+  EXPECT_NE(ended->session_ended().reason().find("expired"), std::string::npos);
+  EXPECT_EQ(busy->wait_closed(10s).close_code, kCloseSessionEnded);
+}
+
 TEST_F(Platform, BadFramesGetTheirErrorsAndTheServerKeepsServing) {
   start();
   server_->add_user("priya.raman", v1::ROLE_MENTOR);
@@ -310,6 +399,81 @@ TEST_F(Platform, ClientThatDoesNotReadIsDroppedOthersUnaffected) {
   EXPECT_NE(end.kind, Received::Kind::kTimeout);
   EXPECT_EQ(server_->server().metrics().slow_client_disconnects_total.load(), 1u);
   EXPECT_TRUE(reader->ping("still fine").has_ping());
+}
+
+// Pongs count against the same bound as every other byte queued to a client.
+TEST_F(Platform, ClientThatPingsAndNeverReadsIsDroppedOthersUnaffected) {
+  auto config = test_config(dir_.path());
+  config.outbound_queue_bytes = 64 * 1024;
+  start(config);
+  auto reader = connected();
+  auto lazy = connected();
+  const std::string payload(125, 'p');
+  // Without a bound the server would keep every pong: 400 000 of them are
+  // about 50 MB, far past the kernel's socket buffers and the 64 KiB bound.
+  bool send_failed = false;
+  int sent = 0;
+  for (; sent < 400'000 && !send_failed; ++sent) {
+    send_failed = !lazy->send_ws_ping(payload);
+    if (sent % 1000 == 0 && server_->server().metrics().slow_client_disconnects_total.load() > 0) break;
+  }
+  EXPECT_EQ(server_->server().metrics().slow_client_disconnects_total.load(), 1u)
+      << "after " << sent << " pings";
+  EXPECT_TRUE(reader->ping("still fine").has_ping());
+  auto end = lazy->wait_closed(10s);
+  EXPECT_NE(end.kind, Received::Kind::kTimeout);
+}
+
+TEST_F(Platform, ConnectionsPerAddressAndOverallAreLimitedWithAClearRefusal) {
+  auto config = test_config(dir_.path());
+  config.max_connections_per_address = 3;
+  start(config);
+  std::vector<std::unique_ptr<TestClient>> open;
+  for (int i = 0; i < 3; ++i) open.push_back(connected());
+  TestClient fourth;
+  const std::string refused = fourth.connect(server_->port());
+  EXPECT_NE(refused, "");                                        // the upgrade was answered 503, not 101
+  EXPECT_EQ(http_get(server_->port(), "/healthz").status, 503);  // plain HTTP counts too
+  EXPECT_GE(server_->server().metrics().connections_refused_total.load(), 2u);
+  // The open ones are unharmed, and a place comes free when one closes.
+  EXPECT_TRUE(open[0]->ping("ok").has_ping());
+  open.pop_back();
+  bool admitted = false;
+  for (int i = 0; i < 50 && !admitted; ++i) {
+    TestClient again;
+    admitted = again.connect(server_->port()).empty() && again.ping("in").has_ping();
+    if (!admitted) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(admitted);
+
+  server_.reset();
+  config.max_connections_per_address = 0;
+  config.max_connections = 2;
+  start(config);
+  auto a = connected();
+  auto b = connected();
+  TestClient c;
+  EXPECT_NE(c.connect(server_->port()), "");
+  EXPECT_TRUE(a->ping().has_ping());
+}
+
+TEST_F(Platform, SessionsPerUserAreLimitedOthersUnaffected) {
+  auto config = test_config(dir_.path());
+  config.max_sessions_per_user = 2;
+  start(config);
+  server_->add_user("many.devices");
+  server_->add_user("other.person");
+  auto phone = signed_in("many.devices");
+  auto laptop = signed_in("many.devices");
+  auto third = connected();
+  auto r = third->login("many.devices", TestServer::password_of("many.devices"));
+  ASSERT_TRUE(r.has_error()) << r.DebugString();
+  EXPECT_EQ(r.error().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+  EXPECT_NE(r.error().message().find("2 connections already"), std::string::npos) << r.error().message();
+  EXPECT_EQ(third->wait_closed().close_code, 1008);
+  EXPECT_TRUE(phone->call(who_am_i())->has_who_am_i());
+  auto other = signed_in("other.person");
+  EXPECT_TRUE(other->call(who_am_i())->has_who_am_i());
 }
 
 TEST_F(Platform, AuthenticationMustComeInTime) {

@@ -181,7 +181,7 @@ TEST(Accounts, IssuedTokenAuthenticates) {
   EXPECT_EQ(session->user.id(), alice->id());
   EXPECT_EQ(session->token_hash, out->session.token_hash);
   EXPECT_EQ(session->device_name, "test phone");
-  EXPECT_TRUE(h.accounts().check_session(*session));
+  EXPECT_TRUE(h.accounts().refresh(*session));
 }
 
 TEST(Accounts, MalformedAndUnknownTokensAreRefusedWithDifferentSentences) {
@@ -224,7 +224,7 @@ TEST(Accounts, TokenExpiresWhenIdleAndUseKeepsItAlive) {
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.status().code(), v1::ERROR_CODE_UNAUTHENTICATED);
   EXPECT_EQ(expired.status().message(), "Your session expired after 7 days without use; sign in again.");
-  EXPECT_EQ(h.accounts().check_session(out->session).code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  EXPECT_EQ(h.accounts().refresh(out->session).status().code(), v1::ERROR_CODE_UNAUTHENTICATED);
 }
 
 TEST(Accounts, TokenExpiresAfterItsLifetimeEvenWhenUsed) {
@@ -244,8 +244,8 @@ TEST(Accounts, TokenExpiresAfterItsLifetimeEvenWhenUsed) {
   auto expired = h.accounts().authenticate(out->token);
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.status().message(), "Your session expired; sign in again.");
-  auto session_check = h.accounts().check_session(out->session);
-  EXPECT_EQ(session_check.message(), "Your session expired; sign in again.");
+  auto session_check = h.accounts().refresh(out->session);
+  EXPECT_EQ(session_check.status().message(), "Your session expired; sign in again.");
 }
 
 TEST(Accounts, LastUsedIsWrittenAtMostOncePerTouchInterval) {
@@ -283,7 +283,7 @@ TEST(Accounts, LogoutEndsTheToken) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().message(),
             "This token is not valid (it was revoked or never existed); sign in again with your password.");
-  EXPECT_EQ(h.accounts().check_session(out->session).code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  EXPECT_EQ(h.accounts().refresh(out->session).status().code(), v1::ERROR_CODE_UNAUTHENTICATED);
   // The user's token index is cleaned too.
   auto idx = h.store().get(storage::Cf::kUserTokens,
                            storage::user_token_key(out->session.user.id(), out->session.token_hash));
@@ -309,7 +309,7 @@ TEST(Accounts, RevokeTokensEndsEveryTokenOfOneUserOnly) {
   EXPECT_FALSE(h.accounts().authenticate(a1->token));
   EXPECT_FALSE(h.accounts().authenticate(a2->token));
   EXPECT_TRUE(h.accounts().authenticate(b1->token));
-  EXPECT_EQ(h.accounts().check_session(a1->session).code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  EXPECT_EQ(h.accounts().refresh(a1->session).status().code(), v1::ERROR_CODE_UNAUTHENTICATED);
 
   auto again = h.revoke(alice->id());
   ASSERT_TRUE(again);

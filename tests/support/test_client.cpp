@@ -1,5 +1,6 @@
 #include "tests/support/test_client.h"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -73,6 +74,20 @@ bool TestClient::send_raw(const std::string& bytes, bool text) {
   });
   const bool finished = d.run_until([&] { return done; }, 5s);
   d.ws.binary(true);
+  return finished && !ec;
+}
+
+bool TestClient::send_ws_ping(const std::string& payload) {
+  Impl& d = *impl_;
+  bool done = false;
+  boost::system::error_code ec;
+  d.ws.async_ping(
+      websocket::ping_data(payload.data(), payload.data() + std::min<size_t>(payload.size(), 125)),
+      [&](boost::system::error_code e) {
+        ec = e;
+        done = true;
+      });
+  const bool finished = d.run_until([&] { return done; }, 5s);
   return finished && !ec;
 }
 

@@ -34,6 +34,9 @@ class TestClient {
 
   bool send(const v1::ClientFrame& frame);
   bool send_raw(const std::string& bytes, bool text = false);
+  // A WebSocket ping control frame (payload cut to 125 bytes); the pong is
+  // not read.
+  bool send_ws_ping(const std::string& payload);
 
   // Next frame of any kind (events included), in arrival order.
   Received receive(std::chrono::milliseconds timeout = 5s);
