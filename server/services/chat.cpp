@@ -71,7 +71,9 @@ Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, 
       hub_(hub),
       membership_(membership),
       clock_(clock),
-      typing_(TokenRate::one_every_ms(1000, 1), monotonic_clock, kMaxTypingKeys) {}
+      typing_(TokenRate::one_every_ms(1000, 1), monotonic_clock, kMaxTypingKeys),
+      presence_(TokenRate::one_every_ms(kPresenceIntervalMs, kPresenceBurst), monotonic_clock,
+                kMaxPresenceKeys) {}
 
 void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done,
                 uint64_t origin) {
@@ -383,14 +385,18 @@ Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
   if (conv->read_only()) return failed_precondition("This conversation is read-only.");
   const int64_t now = clock_.now_ms();
   {
-    // `true` takes the user's token for this conversation; `false` gives it back.
+    // `true` takes the user's token for this conversation; `false` takes none
+    // but is sent only to withdraw a `true` that was sent, so at most one of
+    // each goes out per token.
     const std::string key = storage::encode_u64(actor.id()) + storage::encode_u64(req.conversation_id());
     std::lock_guard lock(typing_mu_);
     if (!req.typing()) {
-      typing_.refill(key);
+      if (typing_shown_.erase(key) == 0) return Status::ok();  // nothing shown: nothing to withdraw
     } else if (const TokenTake take = typing_.try_take(key); !take) {
       return resource_exhausted("Typing updates are limited to one a second per conversation.",
                                 take.retry_after_ms);
+    } else if (typing_shown_.size() < kMaxTypingKeys) {
+      typing_shown_.insert(key);
     }
   }
   v1::Event e;
@@ -404,6 +410,36 @@ Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
 }
 
 void Chat::on_presence(uint64_t user_id, bool online) {
+  {
+    std::lock_guard lock(presence_mu_);
+    if (!presence_.try_take(storage::encode_u64(user_id))) {
+      // Held back; flush_presence() sends the latest state once the limit allows.
+      if (presence_held_.size() < kMaxPresenceKeys || presence_held_.contains(user_id))
+        presence_held_[user_id] = online;
+      return;
+    }
+    presence_held_.erase(user_id);  // this change is newer than any held back
+  }
+  publish_presence(user_id, online);
+}
+
+void Chat::flush_presence() {
+  std::vector<std::pair<uint64_t, bool>> due;
+  {
+    std::lock_guard lock(presence_mu_);
+    for (auto it = presence_held_.begin(); it != presence_held_.end();) {
+      if (presence_.try_take(storage::encode_u64(it->first))) {
+        due.emplace_back(*it);
+        it = presence_held_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& [user_id, online] : due) publish_presence(user_id, online);
+}
+
+void Chat::publish_presence(uint64_t user_id, bool online) {
   auto memberships = membership_.of_user(user_id);
   if (!memberships) return;  // presence is best effort; the next change tells again
   std::vector<uint64_t> audience;

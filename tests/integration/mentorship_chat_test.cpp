@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "server/net/metrics.h"
 #include "tests/support/test_client.h"
 #include "tests/support/test_server.h"
 
@@ -107,10 +108,20 @@ ErrorCode code_of(const v1::Response& r) { return r.error().code(); }
 
 class Chat : public ::testing::Test {
  protected:
-  void start(const Clock* clock = nullptr) {
+  void start(const Clock* clock = nullptr, const MonotonicClock* monotonic_clock = nullptr) {
     auto config = test_config(dir_.path());
     config.scheduler_interval_ms = 0;  // tests run the scheduler by hand
-    server_ = std::make_unique<TestServer>(config, clock);
+    server_ =
+        std::make_unique<TestServer>(config, clock, std::function<void(server::Server&)>(), monotonic_clock);
+  }
+  // Waits (up to 5 s) until the server has `n` connections open; false on timeout.
+  bool connections_settle_at(int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (server_->server().metrics().connections_open.load() != n) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(1ms);
+    }
+    return true;
   }
   uint16_t port() { return server_->port(); }
 
@@ -125,7 +136,8 @@ class Chat : public ::testing::Test {
   }
 
   TempDir dir_;
-  ManualClock clock_;  // outlives the server, which reads it until it stops
+  ManualClock clock_;            // outlives the server, which reads it until it stops
+  ManualMonotonicClock frozen_;  // rate limits whose time stands still (start(nullptr, &frozen_)); likewise
   std::unique_ptr<TestServer> server_;
 };
 
@@ -639,6 +651,72 @@ TEST_F(Chat, TypingAndPresenceAreLiveForTheCounterpart) {
   // Nothing live is stored.
   auto all = mentor.sync(0, 0, 1000);
   for (const auto& e : all.sync().events()) EXPECT_FALSE(e.has_typing() || e.has_presence());
+}
+
+// Every live event a client can cause is limited, whatever the value it
+// carries: alternating typing true/false does not re-arm the limit.
+TEST_F(Chat, AlternatingTypingStillHitsTheLimit) {
+  start(nullptr, &frozen_);  // no time passes: no token comes back
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  auto typing = [&](bool on) {
+    v1::ClientFrame f;
+    f.mutable_set_typing()->set_conversation_id(conv);
+    f.mutable_set_typing()->set_typing(on);
+    return mentee.call(f);
+  };
+  ASSERT_TRUE(typing(true).has_set_typing());
+  ASSERT_TRUE(typing(false).has_set_typing());  // withdrawing what was shown always passes
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto on = typing(true);
+    if (!on.has_set_typing()) {
+      EXPECT_EQ(code_of(on), v1::ERROR_CODE_RESOURCE_EXHAUSTED) << on.DebugString();
+      ++refused;
+    }
+    EXPECT_TRUE(typing(false).has_set_typing());  // nothing shown: answered, nothing sent
+  }
+  EXPECT_EQ(refused, 10);
+  // The counterpart saw one "typing" and one "stopped", nothing more.
+  ASSERT_TRUE(mentor.client().ping().has_ping());  // every event before it has arrived
+  int seen = 0;
+  while (auto e = mentor.client().next_event(0ms)) seen += e->has_typing() ? 1 : 0;
+  EXPECT_EQ(seen, 2);
+}
+
+// Connecting and disconnecting in a loop does not flood the counterparts
+// with presence changes; the latest state still reaches them.
+TEST_F(Chat, PresenceChangesAreLimitedAndTheLastOneStillArrives) {
+  start(nullptr, &frozen_);
+  const v1::User mentee_u = server_->add_user("wei", v1::ROLE_MENTEE);
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  {
+    User mentee(port(), mentee_u);
+    pair(mentee, mentor);
+  }
+  ASSERT_TRUE(connections_settle_at(1));
+  for (int i = 0; i < 20; ++i) {
+    {
+      User mentee(port(), mentee_u);
+      ASSERT_TRUE(mentee.client().ping().has_ping());
+      mentee.client().drop();
+    }
+    ASSERT_TRUE(connections_settle_at(1)) << "cycle " << i;
+  }
+  ASSERT_TRUE(mentor.client().ping().has_ping());
+  std::vector<bool> changes;
+  while (auto e = mentor.client().next_event(0ms)) {
+    if (e->has_presence()) changes.push_back(e->presence().online());
+  }
+  EXPECT_LE(changes.size(), 10u);  // not 42
+  // Time passes; the timed work tells the counterparts the state that was held back.
+  frozen_.advance_ms(60'000);
+  server_->server().run_scheduler_once();
+  auto last = mentor.event_where([](const v1::Event& e) { return e.has_presence(); });
+  ASSERT_TRUE(last);
+  EXPECT_FALSE(last->presence().online());
+  EXPECT_EQ(last->presence().user_id(), mentee_u.id());
 }
 
 // Every request kind x three outsiders -> the documented code.
