@@ -58,6 +58,14 @@ void save_profile(storage::CommitContext& ctx, uint64_t mentor_id, const v1::Men
   save(ctx, Cf::kMentorProfiles, keys::MentorProfile{.mentor_id = mentor_id}.encode(), rec);
 }
 
+// A mentorship as program directors and admins see it: engagement, never
+// content (the request note, the decline reason).
+v1::Mentorship without_content(v1::Mentorship m) {
+  m.clear_request_note();
+  m.clear_decline_reason();
+  return m;
+}
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -547,7 +555,8 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
   const int64_t now = clock_.now_ms();
   for (auto& rec : records) {
     auto* view = out.add_mentorships();
-    *view->mutable_mentorship() = rec.mentorship();
+    *view->mutable_mentorship() =
+        oversees_program(actor) ? without_content(rec.mentorship()) : rec.mentorship();
     if (auto u = accounts_.get_user(rec.mentorship().mentor_id())) *view->mutable_mentor() = *u;
     if (auto u = accounts_.get_user(rec.mentorship().mentee_id())) *view->mutable_mentee() = *u;
     if (rec.mentorship().conversation_id() != 0) {

@@ -719,6 +719,120 @@ TEST_F(Chat, PresenceChangesAreLimitedAndTheLastOneStillArrives) {
   EXPECT_EQ(last->presence().user_id(), mentee_u.id());
 }
 
+// Fields of a reply that carry what the members wrote (or keep private).
+// Program directors and admins get none of them.
+const std::set<std::string> kContentFields = {
+    "request_note", "decline_reason", "body", "check_in", "note", "private_reason", "end_reason_private"};
+
+// Appends to `found` the path of every content field set anywhere in `m`,
+// and of every message carrying unknown fields.
+void find_content(const google::protobuf::Message& m, const std::string& path,
+                  std::vector<std::string>& found) {
+  const auto* reflection = m.GetReflection();
+  if (!reflection->GetUnknownFields(m).empty()) found.push_back(path + " (unknown fields)");
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    const std::string here = path + "." + f->name();
+    if (kContentFields.contains(f->name())) found.push_back(here);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(m, f); ++i)
+        find_content(reflection->GetRepeatedMessage(m, f, i), here + "[" + std::to_string(i) + "]", found);
+    } else {
+      find_content(reflection->GetMessage(m, f), here, found);
+    }
+  }
+}
+
+// Every reply a program director (or an admin) can get carries engagement,
+// never content: walked field by field, in every state a mentorship can be in.
+TEST_F(Chat, EveryReplyToADirectorCarriesNoContent) {
+  start();
+  User director(port(), server_->add_user("director.okafor", v1::ROLE_PROGRAM_DIRECTOR));
+  User admin(port(), server_->add_user("admin.root", v1::ROLE_ADMIN));
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User asking(port(), server_->add_user("asking", v1::ROLE_MENTEE));
+  User declined(port(), server_->add_user("declined", v1::ROLE_MENTEE));
+  User active(port(), server_->add_user("active", v1::ROLE_MENTEE));
+  User ended(port(), server_->add_user("ended", v1::ROLE_MENTEE));
+  User assigned(port(), server_->add_user("assigned", v1::ROLE_MENTEE));
+
+  v1::ClientFrame profile;
+  auto* p = profile.mutable_update_mentor_profile()->mutable_profile();
+  p->set_accepting_requests(true);
+  p->set_capacity(10);
+  p->add_purposes(v1::PURPOSE_CAREER);
+  ASSERT_TRUE(mentor.call(profile).has_update_mentor_profile());
+  ASSERT_TRUE(has_mentorship(asking.call(request_frame(mentor.id(), v1::PURPOSE_CAREER, "note-SECRET"))));
+  auto req = declined.call(request_frame(mentor.id(), v1::PURPOSE_CAREER, "note-SECRET"));
+  ASSERT_TRUE(has_mentorship(req));
+  v1::ClientFrame decline;
+  decline.mutable_decline_mentorship()->set_mentorship_id(mentorship_of(req).id());
+  decline.mutable_decline_mentorship()->set_reason("reason-SECRET");
+  ASSERT_TRUE(has_mentorship(mentor.call(decline)));
+  auto a = pair(active, mentor);
+  ASSERT_TRUE(active.send(a.conversation_id(), "body-SECRET").has_send_message());
+  v1::ClientFrame checkin;
+  checkin.mutable_send_message()->set_conversation_id(a.conversation_id());
+  checkin.mutable_send_message()->set_client_message_id("checkin-1");
+  checkin.mutable_send_message()->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_NEED_HELP);
+  checkin.mutable_send_message()->mutable_check_in()->set_note("checkin-SECRET");
+  ASSERT_TRUE(active.call(checkin).has_send_message());
+  v1::ClientFrame propose;
+  propose.mutable_propose_agreement()->set_mentorship_id(a.id());
+  propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
+  propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_VIDEO);
+  ASSERT_TRUE(has_mentorship(active.call(propose)));
+  auto e = pair(ended, mentor);
+  v1::ClientFrame end;
+  end.mutable_end_mentorship()->set_mentorship_id(e.id());
+  end.mutable_end_mentorship()->set_private_reason("private-SECRET");
+  ASSERT_TRUE(has_mentorship(ended.call(end)));
+
+  for (User* overseer : {&director, &admin}) {
+    std::vector<std::pair<std::string, v1::ClientFrame>> requests;
+    auto add = [&](const std::string& name, auto fill) {
+      v1::ClientFrame f;
+      fill(f);
+      requests.emplace_back(name, f);
+    };
+    add("list_mentorships", [](auto& f) { f.mutable_list_mentorships(); });
+    add("list_mentors", [](auto& f) { f.mutable_list_mentors(); });
+    add("list_conversations", [](auto& f) { f.mutable_list_conversations(); });
+    add("sync", [](auto& f) { f.mutable_sync(); });
+    add("who_am_i", [](auto& f) { f.mutable_who_am_i(); });
+    add("assign", [&](auto& f) {
+      f.mutable_assign_mentorship()->set_mentor_id(mentor.id());
+      f.mutable_assign_mentorship()->set_mentee_id(assigned.id());
+      f.mutable_assign_mentorship()->set_purpose(overseer == &director ? v1::PURPOSE_CAREER
+                                                                       : v1::PURPOSE_RESEARCH);
+    });
+    for (const auto& [name, frame] : requests) {
+      auto r = overseer->call(frame);
+      ASSERT_FALSE(r.has_error()) << overseer->user().username() << " x " << name << ": " << r.DebugString();
+      std::vector<std::string> found;
+      find_content(r, name, found);
+      EXPECT_TRUE(found.empty()) << overseer->user().username() << ": " << ::testing::PrintToString(found);
+      EXPECT_EQ(r.SerializeAsString().find("SECRET"), std::string::npos) << name << ": " << r.DebugString();
+    }
+    // And the list still shows every mentorship with its engagement.
+    v1::ClientFrame list;
+    list.mutable_list_mentorships();
+    auto seen = overseer->call(list);
+    EXPECT_GE(seen.list_mentorships().mentorships_size(), 4);
+  }
+  // Every event that reached them carries no content either.
+  for (User* overseer : {&director, &admin}) {
+    ASSERT_TRUE(overseer->client().ping().has_ping());
+    while (auto ev = overseer->client().next_event(0ms)) {
+      std::vector<std::string> found;
+      find_content(*ev, "event", found);
+      EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
+    }
+  }
+}
+
 // Every request kind x three outsiders -> the documented code.
 TEST_F(Chat, AuthorizationMatrix) {
   start();
