@@ -58,6 +58,35 @@ void save_profile(storage::CommitContext& ctx, uint64_t mentor_id, const v1::Men
   save(ctx, Cf::kMentorProfiles, keys::MentorProfile{.mentor_id = mentor_id}.encode(), rec);
 }
 
+// A mentor as the directory shows them: an enabled mentor account that is
+// accepting requests. nullopt for every other id (no such user, not a
+// mentor, disabled, not accepting), which callers answer alike, so that ids
+// reveal nothing about hidden mentors.
+struct ListedMentor {
+  v1::User user;
+  v1::MentorProfile profile;
+};
+Result<std::optional<ListedMentor>> listed_mentor(storage::CommitContext& ctx, uint64_t id) {
+  if (id == 0) return std::optional<ListedMentor>();
+  auto rec = load<v1::UserRecord>(ctx, Cf::kUsers, keys::User{.user_id = id}.encode());
+  if (!rec) return rec.status();
+  if (!rec->has_value() || (*rec)->disabled() || (*rec)->user().role() != v1::ROLE_MENTOR)
+    return std::optional<ListedMentor>();
+  auto profile = load_profile(ctx, id);
+  if (!profile) return profile.status();
+  if (!profile->accepting_requests()) return std::optional<ListedMentor>();
+  return std::optional<ListedMentor>(ListedMentor{std::move(*(*rec)->mutable_user()), std::move(*profile)});
+}
+
+// The one answer for an id that is not a listed mentor (see listed_mentor).
+Status no_listed_mentor(uint64_t id, const std::string& field) {
+  return not_found("No mentor with id " + std::to_string(id) + " in the directory.", field);
+}
+
+bool offers(const v1::MentorProfile& profile, v1::Purpose purpose) {
+  return std::find(profile.purposes().begin(), profile.purposes().end(), purpose) != profile.purposes().end();
+}
+
 // A mentorship as program directors and admins see it: engagement, never
 // content (the request note, the decline reason).
 v1::Mentorship without_content(v1::Mentorship m) {
@@ -248,24 +277,16 @@ void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& re
   }
   if (req.note().size() > kMaxNoteBytes)
     return done(invalid_argument("The note may be at most 2000 bytes.", "note"));
-  auto mentor = accounts_.get_user(req.mentor_id());
-  if (!mentor || mentor->role() != v1::ROLE_MENTOR) {
-    return done(not_found("No mentor with id " + std::to_string(req.mentor_id()) + ".", "mentor_id"));
-  }
-  const v1::User mentor_user = *mentor;
   const uint64_t mentee = actor.id();
   commit_with_result<v1::Mentorship>(
       committer_,
-      [this, mentor_user, mentee, req](storage::CommitContext& ctx, v1::Mentorship& out) {
-        auto profile = load_profile(ctx, mentor_user.id());
-        if (!profile) return profile.status();
-        if (!profile->accepting_requests()) {
-          return failed_precondition(
-              mentor_user.display_name() +
-              " is not accepting requests right now; choose another mentor from the directory.");
-        }
-        if (std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) ==
-            profile->purposes().end()) {
+      [this, mentee, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        // No such id, not a mentor and hidden (not accepting requests) answer alike.
+        auto listed = listed_mentor(ctx, req.mentor_id());
+        if (!listed) return listed.status();
+        if (!listed->has_value()) return no_listed_mentor(req.mentor_id(), "mentor_id");
+        const v1::User& mentor_user = (*listed)->user;
+        if (!offers((*listed)->profile, req.purpose())) {
           return failed_precondition(mentor_user.display_name() + " does not mentor for " +
                                      purpose_name(req.purpose()) + ".");
         }
@@ -320,20 +341,10 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
                           Done<v1::Mentorship> done) {
   if (req.reason().size() > kMaxNoteBytes)
     return done(invalid_argument("The reason may be at most 2000 bytes.", "reason"));
-  if (req.referred_mentor_id() != 0) {
-    auto colleague = accounts_.get_user(req.referred_mentor_id());
-    if (!colleague || colleague->role() != v1::ROLE_MENTOR) {
-      return done(not_found("No mentor with id " + std::to_string(req.referred_mentor_id()) + " to refer to.",
-                            "referred_mentor_id"));
-    }
-    if (colleague->id() == actor.id()) {
-      return done(
-          invalid_argument("Refer the mentee to a colleague, not to yourself.", "referred_mentor_id"));
-    }
-  }
   commit_with_result<v1::Mentorship>(
       committer_,
       [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        // Membership first: an outsider learns nothing about the referred id.
         auto rec = load_for_member(ctx, actor, req.mentorship_id());
         if (!rec) return rec.status();
         auto* m = rec->mutable_mentorship();
@@ -341,6 +352,19 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
           return permission_denied("Only the mentor can decline a mentorship request.");
         if (m->state() != v1::MENTORSHIP_STATE_REQUESTED) {
           return failed_precondition("This request was already answered, withdrawn or expired.");
+        }
+        if (req.referred_mentor_id() == actor.id()) {
+          return invalid_argument("Refer the mentee to a colleague, not to yourself.", "referred_mentor_id");
+        }
+        if (req.referred_mentor_id() != 0) {
+          // No such id, not a mentor, hidden, or not mentoring for this purpose: one answer.
+          auto colleague = listed_mentor(ctx, req.referred_mentor_id());
+          if (!colleague) return colleague.status();
+          if (!colleague->has_value() || !offers((*colleague)->profile, m->purpose())) {
+            return not_found("No mentor with id " + std::to_string(req.referred_mentor_id()) +
+                                 " in the directory for " + purpose_name(m->purpose()) + " to refer to.",
+                             "referred_mentor_id");
+          }
         }
         m->set_state(v1::MENTORSHIP_STATE_DECLINED);
         m->set_ended_at_ms(ctx.now_ms());

@@ -833,6 +833,77 @@ TEST_F(Chat, EveryReplyToADirectorCarriesNoContent) {
   }
 }
 
+// An id answers the same whether nobody has it, it is not a mentor's, or
+// its mentor is hidden; and an outsider learns nothing from a referral.
+TEST_F(Chat, MentorIdsRevealNothingToProbing) {
+  start();
+  User hidden(port(), server_->add_user("mentor.hidden", v1::ROLE_MENTOR));
+  User mentor(port(), server_->add_user("mentor.priya", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("lucia", v1::ROLE_MENTEE));
+  User outsider(port(), server_->add_user("mentor.outsider", v1::ROLE_MENTOR));
+  v1::ClientFrame hide;
+  hide.mutable_update_mentor_profile()->mutable_profile()->set_accepting_requests(false);
+  hide.mutable_update_mentor_profile()->mutable_profile()->set_capacity(3);
+  hide.mutable_update_mentor_profile()->mutable_profile()->add_purposes(v1::PURPOSE_CAREER);
+  ASSERT_TRUE(hidden.call(hide).has_update_mentor_profile());
+  const uint64_t nobody = 999'999;
+
+  // The same answer, with the id put back as "ID".
+  auto shape = [](const v1::Response& r, uint64_t id) {
+    std::string text = r.error().message();
+    const std::string digits = std::to_string(id);
+    for (size_t at; (at = text.find(digits)) != std::string::npos;) text.replace(at, digits.size(), "ID");
+    return std::to_string(r.error().code()) + " " + text + " " + r.error().field();
+  };
+  // RequestMentorship: a hidden mentor, a mentee's id and no id answer alike, and name nobody.
+  const auto expected = shape(mentee.call(request_frame(nobody, v1::PURPOSE_CAREER)), nobody);
+  EXPECT_NE(expected.find(std::to_string(v1::ERROR_CODE_NOT_FOUND)), std::string::npos) << expected;
+  for (uint64_t id : {hidden.id(), mentee.id(), outsider.id() + 1000}) {
+    auto r = mentee.call(request_frame(id, v1::PURPOSE_CAREER));
+    EXPECT_EQ(shape(r, id), expected) << id;
+    EXPECT_EQ(r.error().message().find("hidden"), std::string::npos) << r.DebugString();
+  }
+
+  // DeclineMentorship by an outsider: the referral is never looked at.
+  auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
+  ASSERT_TRUE(has_mentorship(req));
+  const uint64_t mid = mentorship_of(req).id();
+  for (uint64_t mentorship : {mid, uint64_t{777'777}}) {
+    v1::ClientFrame plain;
+    plain.mutable_decline_mentorship()->set_mentorship_id(mentorship);
+    const auto outsiders_answer = outsider.call(plain);
+    EXPECT_EQ(code_of(outsiders_answer), v1::ERROR_CODE_NOT_FOUND);
+    for (uint64_t referred : {hidden.id(), mentor.id(), mentee.id(), nobody, outsider.id()}) {
+      v1::ClientFrame probe = plain;
+      probe.mutable_decline_mentorship()->set_referred_mentor_id(referred);
+      auto r = outsider.call(probe);
+      EXPECT_EQ(r.SerializeAsString(),
+                [&] {
+                  auto same = outsiders_answer;
+                  same.set_request_id(r.request_id());
+                  return same.SerializeAsString();
+                }())
+          << "mentorship " << mentorship << ", referral " << referred << ": " << r.DebugString();
+    }
+  }
+  // The mentor's own referral: a hidden colleague, a mentee and no id answer alike.
+  auto refer = [&](uint64_t referred) {
+    v1::ClientFrame f;
+    f.mutable_decline_mentorship()->set_mentorship_id(mid);
+    f.mutable_decline_mentorship()->set_referred_mentor_id(referred);
+    return mentor.call(f);
+  };
+  const auto refer_expected = shape(refer(nobody), nobody);
+  EXPECT_NE(refer_expected.find(std::to_string(v1::ERROR_CODE_NOT_FOUND)), std::string::npos)
+      << refer_expected;
+  EXPECT_EQ(shape(refer(hidden.id()), hidden.id()), refer_expected);
+  EXPECT_EQ(shape(refer(mentee.id()), mentee.id()), refer_expected);
+  // A listed colleague is accepted.
+  auto ok = refer(outsider.id());
+  ASSERT_TRUE(has_mentorship(ok)) << ok.DebugString();
+  EXPECT_EQ(mentorship_of(ok).referred_mentor_id(), outsider.id());
+}
+
 // Every request kind x three outsiders -> the documented code.
 TEST_F(Chat, AuthorizationMatrix) {
   start();
