@@ -138,7 +138,10 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         m.set_body(req.body());
         m.set_reply_to_seq(req.reply_to_seq());
         m.set_sent_at_ms(ctx.now_ms());
-        if (checkin) *m.mutable_check_in() = req.check_in();
+        if (checkin) {  // field by field: nothing else the client sent is stored
+          m.mutable_check_in()->set_status(req.check_in().status());
+          m.mutable_check_in()->set_note(req.check_in().note());
+        }
         m.set_position(ctx.next_position());
         save(ctx, Cf::kMessages, keys::Message{.conversation_id = conv_id, .seq = seq}.encode(), m);
         ctx.put(Cf::kClientMessageIds, id_key, storage::encode_u64(seq));

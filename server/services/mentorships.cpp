@@ -15,6 +15,18 @@ namespace keys = storage::keys;
 constexpr size_t kMaxNoteBytes = 2000;
 constexpr uint32_t kDefaultCapacity = 3;
 constexpr uint32_t kMaxCapacity = 100;
+// Each value at most once: five purposes, four channels.
+constexpr int kMaxPurposes = v1::PURPOSE_OTHER - v1::PURPOSE_CLINICAL_SKILLS + 1;
+constexpr int kMaxChannels = v1::CHANNEL_IN_PERSON - v1::CHANNEL_CHAT + 1;
+
+// `values` without repeats, in first-seen order.
+google::protobuf::RepeatedField<int> distinct(const google::protobuf::RepeatedField<int>& values) {
+  google::protobuf::RepeatedField<int> out;
+  for (int v : values) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.Add(v);
+  }
+  return out;
+}
 
 std::string purpose_name(v1::Purpose p) {
   switch (p) {
@@ -49,7 +61,12 @@ Result<v1::MentorProfile> load_profile(Ctx& source, uint64_t mentor_id) {
   auto rec = load<v1::MentorProfileRecord>(source, Cf::kMentorProfiles,
                                            keys::MentorProfile{.mentor_id = mentor_id}.encode());
   if (!rec) return rec.status();
-  return rec->has_value() ? (*rec)->profile() : default_profile();
+  if (!rec->has_value()) return default_profile();
+  // A profile stored before requests were copied field by field may carry more.
+  v1::MentorProfile profile = std::move(*(*rec)->mutable_profile());
+  profile.DiscardUnknownFields();
+  *profile.mutable_purposes() = distinct(profile.purposes());
+  return profile;
 }
 
 void save_profile(storage::CommitContext& ctx, uint64_t mentor_id, const v1::MentorProfile& profile) {
@@ -181,19 +198,31 @@ void Mentorships::update_profile(const v1::User& actor, const v1::UpdateMentorPr
     return done(invalid_argument("Capacity may be at most " + std::to_string(kMaxCapacity) + " mentorships.",
                                  "profile.capacity"));
   }
+  if (p.purposes_size() > kMaxPurposes) {
+    return done(invalid_argument("A profile lists at most " + std::to_string(kMaxPurposes) +
+                                     " purposes, each once; this one lists " +
+                                     std::to_string(p.purposes_size()) + ".",
+                                 "profile.purposes"));
+  }
   for (int purpose : p.purposes()) {
     if (!valid_purpose(purpose))
       return done(invalid_argument("Unknown purpose in the profile.", "profile.purposes"));
   }
   if (p.bio().size() > kMaxNoteBytes)
     return done(invalid_argument("The bio may be at most 2000 bytes.", "profile.bio"));
+  // Field by field: nothing else the client sent is stored.
+  v1::MentorProfile wanted;
+  wanted.set_accepting_requests(p.accepting_requests());
+  wanted.set_capacity(p.capacity());
+  *wanted.mutable_purposes() = distinct(p.purposes());
+  wanted.set_bio(p.bio());
   const uint64_t mentor = actor.id();
   commit_with_result<v1::MentorProfile>(
       committer_,
-      [mentor, p](storage::CommitContext& ctx, v1::MentorProfile& out) {
+      [mentor, wanted](storage::CommitContext& ctx, v1::MentorProfile& out) {
         auto current = load_profile(ctx, mentor);
         if (!current) return current.status();
-        out = p;
+        out = wanted;
         out.set_active_mentorships(current->active_mentorships());
         save_profile(ctx, mentor, out);
         v1::Event e;
@@ -463,6 +492,12 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
   if (cadence_ms(req.cadence()) == 0) {
     return done(invalid_argument("Choose a cadence: weekly, every two weeks or monthly.", "cadence"));
   }
+  if (req.channels_size() > kMaxChannels) {
+    return done(invalid_argument("An agreement lists at most " + std::to_string(kMaxChannels) +
+                                     " channels, each once; this one lists " +
+                                     std::to_string(req.channels_size()) + ".",
+                                 "channels"));
+  }
   for (int c : req.channels()) {
     if (c < v1::CHANNEL_CHAT || c > v1::CHANNEL_IN_PERSON)
       return done(invalid_argument("Unknown channel.", "channels"));
@@ -479,7 +514,7 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
         auto* a = m->mutable_proposed_agreement();
         a->Clear();
         a->set_cadence(req.cadence());
-        *a->mutable_channels() = req.channels();
+        *a->mutable_channels() = distinct(req.channels());
         a->set_proposed_by(actor.id());
         a->set_proposed_at_ms(ctx.now_ms());
         save(ctx, Cf::kMentorships, mentorship_key(m->id()), *rec);

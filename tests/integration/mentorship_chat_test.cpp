@@ -904,6 +904,96 @@ TEST_F(Chat, MentorIdsRevealNothingToProbing) {
   EXPECT_EQ(mentorship_of(ok).referred_mentor_id(), outsider.id());
 }
 
+// Fields the server does not know never reach a stored record, and repeated
+// fields are bounded and kept without repeats.
+TEST_F(Chat, UnknownAndRepeatedFieldsNeverReachStoredRecords) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const std::string smuggled(20'000, 'x');  // past the 2000-byte bio limit, inside the frame limit
+  auto smuggle = [&](google::protobuf::Message* m) {
+    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(99, smuggled);
+  };
+  auto carries_unknown = [](const google::protobuf::Message& m) {
+    std::vector<std::string> found;
+    find_content(m, "", found);
+    return std::any_of(found.begin(), found.end(),
+                       [](const std::string& f) { return f.find("unknown") != std::string::npos; });
+  };
+
+  v1::ClientFrame profile;
+  auto* p = profile.mutable_update_mentor_profile()->mutable_profile();
+  p->set_accepting_requests(true);
+  p->set_capacity(3);
+  p->set_bio("Cardiology fellow.");
+  for (int i = 0; i < 3; ++i) p->add_purposes(v1::PURPOSE_CAREER);
+  p->add_purposes(v1::PURPOSE_RESEARCH);
+  smuggle(p);
+  smuggle(profile.mutable_update_mentor_profile());
+  auto updated = mentor.call(profile);
+  ASSERT_TRUE(updated.has_update_mentor_profile()) << updated.error().DebugString();
+  EXPECT_FALSE(carries_unknown(updated));
+  v1::ClientFrame list;
+  list.mutable_list_mentors();
+  auto directory = mentee.call(list);
+  ASSERT_TRUE(directory.has_list_mentors());
+  ASSERT_EQ(directory.list_mentors().mentors_size(), 1);
+  const auto& listed = directory.list_mentors().mentors(0).profile();
+  EXPECT_FALSE(carries_unknown(directory));
+  EXPECT_LT(directory.ByteSizeLong(), 2000u);
+  ASSERT_EQ(listed.purposes_size(), 2);  // each once, in the order given
+  EXPECT_EQ(listed.purposes(0), v1::PURPOSE_CAREER);
+  EXPECT_EQ(listed.purposes(1), v1::PURPOSE_RESEARCH);
+  EXPECT_EQ(listed.bio(), "Cardiology fellow.");
+
+  // More entries than there are purposes: refused, naming the limit.
+  for (int i = 0; i < 6; ++i) p->add_purposes(v1::PURPOSE_OTHER);
+  auto too_many = mentor.call(profile);
+  EXPECT_EQ(code_of(too_many), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(too_many.error().message().find("at most 5 purposes"), std::string::npos)
+      << too_many.DebugString();
+
+  // A check-in carries its status and note, nothing else.
+  const auto m = pair(mentee, mentor);
+  v1::ClientFrame checkin;
+  auto* send = checkin.mutable_send_message();
+  send->set_conversation_id(m.conversation_id());
+  send->set_client_message_id("checkin-1");
+  send->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_ON_TRACK);
+  send->mutable_check_in()->set_note("Passed the exam.");
+  smuggle(send->mutable_check_in());
+  smuggle(send);
+  auto sent = mentee.call(checkin);
+  ASSERT_TRUE(sent.has_send_message()) << sent.DebugString();
+  EXPECT_FALSE(carries_unknown(sent));
+  auto heard = mentor.event_where([](const v1::Event& e) { return e.has_message_posted(); });
+  ASSERT_TRUE(heard);
+  EXPECT_FALSE(carries_unknown(*heard));
+  auto hist = mentor.history(m.conversation_id());
+  ASSERT_EQ(hist.history().messages_size(), 1);
+  EXPECT_FALSE(carries_unknown(hist));
+  EXPECT_EQ(hist.history().messages(0).check_in().note(), "Passed the exam.");
+
+  // Channels of an agreement: each once, at most four.
+  v1::ClientFrame propose;
+  propose.mutable_propose_agreement()->set_mentorship_id(m.id());
+  propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
+  for (int i = 0; i < 3; ++i) propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_VIDEO);
+  propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_CHAT);
+  smuggle(propose.mutable_propose_agreement());
+  auto proposed = mentee.call(propose);
+  ASSERT_TRUE(has_mentorship(proposed)) << proposed.DebugString();
+  EXPECT_FALSE(carries_unknown(proposed));
+  const auto& channels = mentorship_of(proposed).proposed_agreement().channels();
+  ASSERT_EQ(channels.size(), 2);
+  EXPECT_EQ(channels[0], v1::CHANNEL_VIDEO);
+  EXPECT_EQ(channels[1], v1::CHANNEL_CHAT);
+  for (int i = 0; i < 2; ++i) propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_PHONE);
+  auto flood = mentee.call(propose);
+  EXPECT_EQ(code_of(flood), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(flood.error().message().find("at most 4 channels"), std::string::npos) << flood.DebugString();
+}
+
 // Every request kind x three outsiders -> the documented code.
 TEST_F(Chat, AuthorizationMatrix) {
   start();
