@@ -242,7 +242,8 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
     // From after_seq to the end of this conversation's keys, a page at most.
     const std::string begin = keys::Message{.conversation_id = conv_id, .seq = req.after_seq() + 1}.encode();
     const std::string end = keys::prefix_end(keys::Message::prefix(conv_id));
-    auto scanned = store_.scan(Cf::kMessages, {.begin = begin, .end = end}, add, {.max_entries = limit});
+    auto scanned = store_.scan(Cf::kMessages, {.begin = begin, .end = end}, add,
+                               {.max_entries = limit, .max_bytes = kMaxPageBytes});
     if (!scanned) return scanned.status();
     if (damaged) return data_loss("A stored message is damaged.");
     out.set_has_more(*scanned == storage::ScanEnd::kLimitReached);
@@ -261,8 +262,18 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
     if (!scanned) return scanned.status();
     if (damaged) return data_loss("A stored message is damaged.");
     auto* messages = out.mutable_messages();
+    // The newest that fit in the byte budget (at least one); the older rest is the next page's.
+    size_t bytes = 0;
+    int keep = 0;
+    for (int i = messages->size() - 1; i >= 0; --i, ++keep) {
+      const size_t size = messages->Get(i).ByteSizeLong();
+      if (keep > 0 && bytes + size > kMaxPageBytes) break;
+      bytes += size;
+    }
+    const int dropped = messages->size() - keep;
+    if (dropped > 0) messages->DeleteSubrange(0, dropped);
     for (int i = 0, j = messages->size() - 1; i < j; ++i, --j) messages->SwapElements(i, j);
-    out.set_has_more(from > 1);
+    out.set_has_more(from > 1 || dropped > 0);
   }
   return out;
 }
@@ -284,6 +295,7 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
   const std::string begin = keys::UserInbox{.user_id = actor.id(), .position = since + 1}.encode();
   const std::string end = keys::prefix_end(keys::UserInbox::prefix(actor.id()));
   Status inner;
+  size_t bytes = 0;
   auto add = [&](std::string_view key, std::string_view value) {
     // The page counts events handed out; an entry whose event is gone takes no room in it.
     if (static_cast<uint32_t>(out.events_size()) == limit) {
@@ -296,6 +308,12 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
       return false;
     }
     if (!value.empty()) {
+      // The stored bytes are the event as sent.
+      if (out.events_size() > 0 && bytes + value.size() > kMaxPageBytes) {
+        out.set_has_more(true);
+        return false;
+      }
+      bytes += value.size();
       if (!out.add_events()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
         inner = data_loss("A stored event is damaged.");
         return false;
@@ -309,7 +327,13 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
         return false;
       }
       if (!rec->has_value()) return true;
-      *out.add_events() = (*rec)->event();
+      const size_t size = (*rec)->event().ByteSizeLong();
+      if (out.events_size() > 0 && bytes + size > kMaxPageBytes) {
+        out.set_has_more(true);
+        return false;
+      }
+      bytes += size;
+      *out.add_events() = std::move(*(*rec)->mutable_event());
     }
     out.mutable_next()->set_position(entry->position);
     return true;

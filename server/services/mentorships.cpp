@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <latch>
+#include <limits>
 
 #include "server/services/membership.h"
 #include "server/services/record_io.h"
@@ -15,6 +16,10 @@ namespace keys = storage::keys;
 constexpr size_t kMaxNoteBytes = 2000;
 constexpr uint32_t kDefaultCapacity = 3;
 constexpr uint32_t kMaxCapacity = 100;
+// Pages of ListMentors and ListMentorships (besides kMaxPageBytes).
+constexpr uint32_t kDefaultListPage = 100;
+constexpr uint32_t kMaxListPage = 200;
+constexpr size_t kMaxUsersExaminedPerPage = 2000;
 // Each value at most once: five purposes, four channels.
 constexpr int kMaxPurposes = v1::PURPOSE_OTHER - v1::PURPOSE_CLINICAL_SKILLS + 1;
 constexpr int kMaxChannels = v1::CHANNEL_IN_PERSON - v1::CHANNEL_CHAT + 1;
@@ -237,25 +242,60 @@ Result<v1::ListMentorsResult> Mentorships::list_mentors(const v1::User&, const v
   if (req.purpose() != v1::PURPOSE_UNSPECIFIED && !valid_purpose(req.purpose())) {
     return invalid_argument("Unknown purpose.", "purpose");
   }
-  auto users = accounts_.list_users();
-  if (!users) return users.status();
-  const std::string specialty = lower(req.specialty());
-  v1::ListMentorsResult out;
-  for (const v1::User& u : *users) {
-    if (u.role() != v1::ROLE_MENTOR) continue;
-    if (!specialty.empty() && lower(u.specialty()) != specialty) continue;
-    auto profile = load_profile(store_, u.id());
-    if (!profile) return profile.status();
-    if (!profile->accepting_requests()) continue;
-    if (req.purpose() != v1::PURPOSE_UNSPECIFIED &&
-        std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) ==
-            profile->purposes().end()) {
-      continue;
-    }
-    auto* entry = out.add_mentors();
-    *entry->mutable_mentor() = u;
-    *entry->mutable_profile() = *profile;
+  if (req.limit() > kMaxListPage) {
+    return invalid_argument("limit may be at most " + std::to_string(kMaxListPage) + " mentors a page.",
+                            "limit");
   }
+  const uint32_t limit = req.limit() == 0 ? kDefaultListPage : req.limit();
+  v1::ListMentorsResult out;
+  out.set_next_after_mentor_id(req.after_mentor_id());
+  if (req.after_mentor_id() == std::numeric_limits<uint64_t>::max()) return out;
+  const std::string specialty = lower(req.specialty());
+  const std::string begin = keys::User{.user_id = req.after_mentor_id() + 1}.encode();
+  size_t bytes = 0;
+  Status inner;
+  // Users in id order; every one looked at moves the cursor, listed or not.
+  auto add = [&](std::string_view key, std::string_view value) {
+    if (static_cast<uint32_t>(out.mentors_size()) == limit) {
+      out.set_has_more(true);
+      return false;
+    }
+    const std::optional<keys::User> id = keys::User::decode(key);
+    v1::UserRecord rec;
+    if (!id || !rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      inner = data_loss("A stored record of " + std::string(storage::cf_name(Cf::kUsers)) + " is damaged.");
+      return false;
+    }
+    const v1::User& u = rec.user();
+    if (u.role() == v1::ROLE_MENTOR && !rec.disabled() &&
+        (specialty.empty() || lower(u.specialty()) == specialty)) {
+      auto profile = load_profile(store_, id->user_id);
+      if (!profile) {
+        inner = profile.status();
+        return false;
+      }
+      if (profile->accepting_requests() &&
+          (req.purpose() == v1::PURPOSE_UNSPECIFIED || offers(*profile, req.purpose()))) {
+        v1::DirectoryEntry entry;
+        *entry.mutable_mentor() = u;
+        *entry.mutable_profile() = std::move(*profile);
+        const size_t size = entry.ByteSizeLong();
+        if (out.mentors_size() > 0 && bytes + size > kMaxPageBytes) {
+          out.set_has_more(true);
+          return false;
+        }
+        bytes += size;
+        *out.add_mentors() = std::move(entry);
+      }
+    }
+    out.set_next_after_mentor_id(id->user_id);
+    return true;
+  };
+  // Each page looks at a bounded number of users, matching or not.
+  auto scanned = store_.scan(Cf::kUsers, {.begin = begin}, add, {.max_entries = kMaxUsersExaminedPerPage});
+  if (!scanned) return scanned.status();
+  if (!inner) return inner;
+  if (*scanned == storage::ScanEnd::kLimitReached) out.set_has_more(true);
   return out;
 }
 
@@ -575,16 +615,51 @@ v1::Engagement Mentorships::engagement(const v1::Mentorship& m, const v1::Conver
   return e;
 }
 
-Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const {
-  std::vector<v1::MentorshipRecord> records;
+Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor,
+                                                    const v1::ListMentorships& req) const {
+  if (req.limit() > kMaxListPage) {
+    return invalid_argument("limit may be at most " + std::to_string(kMaxListPage) + " mentorships a page.",
+                            "limit");
+  }
+  const uint32_t limit = req.limit() == 0 ? kDefaultListPage : req.limit();
+  v1::ListMentorshipsResult out;
+  out.set_next_after_mentorship_id(req.after_mentorship_id());
+  if (req.after_mentorship_id() == std::numeric_limits<uint64_t>::max()) return out;
+  const bool overseer = oversees_program(actor);
+  const int64_t now = clock_.now_ms();
+  size_t bytes = 0;
   Status st;
-  auto collect = [&](uint64_t id) {
+  // Adds the view of mentorship `id`; false to stop.
+  auto add = [&](uint64_t id) {
+    if (static_cast<uint32_t>(out.mentorships_size()) == limit) {
+      out.set_has_more(true);
+      return false;
+    }
     auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, mentorship_key(id));
     if (!rec) {
       st = rec.status();
       return false;
     }
-    if (rec->has_value()) records.push_back(std::move(**rec));
+    if (rec->has_value()) {
+      const v1::Mentorship& m = (*rec)->mentorship();
+      v1::MentorshipView view;
+      *view.mutable_mentorship() = overseer ? without_content(m) : m;
+      if (auto u = accounts_.get_user(m.mentor_id())) *view.mutable_mentor() = *u;
+      if (auto u = accounts_.get_user(m.mentee_id())) *view.mutable_mentee() = *u;
+      if (m.conversation_id() != 0) {
+        auto conv =
+            load<v1::ConversationRecord>(store_, Cf::kConversations, conversation_key(m.conversation_id()));
+        if (conv && conv->has_value()) *view.mutable_engagement() = engagement(m, **conv, now);
+      }
+      const size_t size = view.ByteSizeLong();
+      if (out.mentorships_size() > 0 && bytes + size > kMaxPageBytes) {
+        out.set_has_more(true);
+        return false;
+      }
+      bytes += size;
+      *out.add_mentorships() = std::move(view);
+    }
+    out.set_next_after_mentorship_id(id);
     return true;
   };
   // Every mentorship for a director; otherwise the actor's own, from their index.
@@ -594,7 +669,7 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
       st = data_loss("A stored key of " + std::string(storage::cf_name(Cf::kMentorships)) + " is damaged.");
       return false;
     }
-    return collect(entry->mentorship_id);
+    return add(entry->mentorship_id);
   };
   auto own = [&](std::string_view key, std::string_view) {
     const std::optional<keys::UserMentorship> entry = keys::UserMentorship::decode(key);
@@ -603,27 +678,16 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
                      " is damaged.");
       return false;
     }
-    return collect(entry->mentorship_id);
+    return add(entry->mentorship_id);
   };
-  auto scanned = oversees_program(actor) ? store_.scan_prefix(Cf::kMentorships, "", all)
-                                         : store_.scan_prefix(Cf::kUserMentorships,
-                                                              keys::UserMentorship::prefix(actor.id()), own);
+  const uint64_t from = req.after_mentorship_id() + 1;
+  const std::string all_begin = mentorship_key(from);
+  const std::string own_begin = keys::UserMentorship{.user_id = actor.id(), .mentorship_id = from}.encode();
+  const std::string own_end = keys::prefix_end(keys::UserMentorship::prefix(actor.id()));
+  auto scanned = overseer ? store_.scan(Cf::kMentorships, {.begin = all_begin}, all)
+                          : store_.scan(Cf::kUserMentorships, {.begin = own_begin, .end = own_end}, own);
   if (!scanned) return scanned.status();
   if (!st) return st;
-  v1::ListMentorshipsResult out;
-  const int64_t now = clock_.now_ms();
-  for (auto& rec : records) {
-    auto* view = out.add_mentorships();
-    *view->mutable_mentorship() =
-        oversees_program(actor) ? without_content(rec.mentorship()) : rec.mentorship();
-    if (auto u = accounts_.get_user(rec.mentorship().mentor_id())) *view->mutable_mentor() = *u;
-    if (auto u = accounts_.get_user(rec.mentorship().mentee_id())) *view->mutable_mentee() = *u;
-    if (rec.mentorship().conversation_id() != 0) {
-      auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations,
-                                               conversation_key(rec.mentorship().conversation_id()));
-      if (conv && conv->has_value()) *view->mutable_engagement() = engagement(rec.mentorship(), **conv, now);
-    }
-  }
   return out;
 }
 

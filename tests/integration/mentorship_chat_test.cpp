@@ -994,6 +994,155 @@ TEST_F(Chat, UnknownAndRepeatedFieldsNeverReachStoredRecords) {
   EXPECT_NE(flood.error().message().find("at most 4 channels"), std::string::npos) << flood.DebugString();
 }
 
+// A counterpart's large check-ins never make a page bigger than a
+// connection may have waiting (1 MiB): Sync and History come in pages
+// bounded in bytes, and following them yields everything once.
+TEST_F(Chat, PagesOfLargeCheckInsStayWithinTheOutboundLimit) {
+  start();
+  const v1::User mentor_u = server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  uint64_t conv = 0;
+  std::string token;
+  {  // The mentor is away while the check-ins arrive, and then catches up.
+    User mentor(port(), mentor_u);
+    conv = pair(mentee, mentor).conversation_id();
+    token = mentor.token();
+  }
+  constexpr int kCheckIns = 60;  // ~32 KiB each: ~2 MiB in all
+  for (int i = 1; i <= kCheckIns; ++i) {
+    v1::ClientFrame f;
+    auto* send = f.mutable_send_message();
+    send->set_conversation_id(conv);
+    send->set_client_message_id("checkin-" + std::to_string(i));
+    send->set_body(std::string(16 * 1024, 'b'));
+    send->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_ON_TRACK);
+    send->mutable_check_in()->set_note(std::string(16 * 1024, 'n'));
+    auto r = mentee.call(f);
+    ASSERT_TRUE(r.has_send_message()) << i << ": " << r.error().DebugString();
+  }
+  constexpr size_t kOutboundLimit = 1024 * 1024;
+  User mentor(port(), mentor_u, token);
+
+  // Sync from the start, a page at a time, largest page asked for.
+  std::vector<uint64_t> positions;
+  std::set<uint64_t> seqs;
+  v1::SyncPosition since;
+  int pages = 0;
+  for (bool more = true; more; ++pages) {
+    ASSERT_LT(pages, 100);
+    auto r = mentor.sync(since.store_id(), since.position(), 1000);
+    ASSERT_TRUE(r.has_sync()) << r.error().DebugString();
+    EXPECT_LT(r.ByteSizeLong(), kOutboundLimit / 2);
+    EXPECT_GT(r.sync().events_size(), 0);
+    for (const auto& e : r.sync().events()) {
+      EXPECT_TRUE(positions.empty() || e.position() > positions.back());
+      positions.push_back(e.position());
+      if (e.has_message_posted()) seqs.insert(e.message_posted().message().seq());
+    }
+    since = r.sync().next();
+    more = r.sync().has_more();
+  }
+  EXPECT_GT(pages, 2);
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kCheckIns));
+
+  // History newest first (the default page), then paging back.
+  std::vector<uint64_t> back;
+  uint64_t before = 0;
+  for (bool more = true; more;) {
+    auto r = mentor.history(conv, 0, before);
+    ASSERT_TRUE(r.has_history()) << r.error().DebugString();
+    EXPECT_LT(r.ByteSizeLong(), kOutboundLimit / 2);
+    ASSERT_GT(r.history().messages_size(), 0);
+    for (const auto& msg : r.history().messages()) back.push_back(msg.seq());
+    before = back.back();
+    more = r.history().has_more();
+  }
+  ASSERT_EQ(back.size(), static_cast<size_t>(kCheckIns));
+  for (int i = 0; i < kCheckIns; ++i)
+    EXPECT_EQ(back[static_cast<size_t>(i)], static_cast<uint64_t>(kCheckIns - i));
+  // And oldest first from the start, the largest page asked for.
+  std::vector<uint64_t> forward;
+  uint64_t after = 0;
+  for (bool more = true; more;) {
+    auto r = mentor.history(conv, 200, 0, after);
+    ASSERT_TRUE(r.has_history()) << r.error().DebugString();
+    EXPECT_LT(r.ByteSizeLong(), kOutboundLimit / 2);
+    ASSERT_GT(r.history().messages_size(), 0);
+    for (const auto& msg : r.history().messages()) forward.push_back(msg.seq());
+    after = forward.back();
+    more = r.history().has_more();
+  }
+  ASSERT_EQ(forward.size(), static_cast<size_t>(kCheckIns));
+  EXPECT_EQ(forward.front(), 1u);
+  EXPECT_EQ(forward.back(), static_cast<uint64_t>(kCheckIns));
+  // The connection was never closed as "not reading".
+  EXPECT_EQ(server_->server().metrics().slow_client_disconnects_total.load(), 0u);
+  EXPECT_TRUE(mentor.client().ping().has_ping());
+}
+
+// The directory and the list of mentorships come a page at a time, by id,
+// and following the pages lists everything once.
+TEST_F(Chat, DirectoryAndMentorshipsComeInPages) {
+  start();
+  User director(port(), server_->add_user("director.okafor", v1::ROLE_PROGRAM_DIRECTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  std::vector<v1::User> mentors;
+  for (int i = 0; i < 5; ++i) {
+    mentors.push_back(server_->add_user("mentor." + std::to_string(i), v1::ROLE_MENTOR));
+    server_->add_user("mentee." + std::to_string(i), v1::ROLE_MENTEE);  // in between: not listed
+  }
+  for (const auto& mentor : mentors)
+    ASSERT_TRUE(has_mentorship(mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))));
+
+  auto all_mentors = [&](User& who, uint32_t limit) {
+    std::vector<uint64_t> ids;
+    v1::ClientFrame f;
+    f.mutable_list_mentors()->set_limit(limit);
+    for (int pages = 0;; ++pages) {
+      EXPECT_LT(pages, 50);
+      auto r = who.call(f);
+      EXPECT_TRUE(r.has_list_mentors()) << r.DebugString();
+      EXPECT_LE(r.list_mentors().mentors_size(), static_cast<int>(limit));
+      for (const auto& e : r.list_mentors().mentors()) ids.push_back(e.mentor().id());
+      if (!r.list_mentors().has_more() || pages >= 50) break;
+      EXPECT_GT(r.list_mentors().next_after_mentor_id(), f.list_mentors().after_mentor_id());
+      f.mutable_list_mentors()->set_after_mentor_id(r.list_mentors().next_after_mentor_id());
+    }
+    return ids;
+  };
+  auto all_mentorships = [&](User& who, uint32_t limit) {
+    std::vector<uint64_t> ids;
+    v1::ClientFrame f;
+    f.mutable_list_mentorships()->set_limit(limit);
+    for (int pages = 0;; ++pages) {
+      auto r = who.call(f);
+      EXPECT_TRUE(r.has_list_mentorships()) << r.DebugString();
+      EXPECT_LE(r.list_mentorships().mentorships_size(), static_cast<int>(limit));
+      for (const auto& v : r.list_mentorships().mentorships()) ids.push_back(v.mentorship().id());
+      if (!r.list_mentorships().has_more() || pages >= 50) break;
+      EXPECT_GT(r.list_mentorships().next_after_mentorship_id(), f.list_mentorships().after_mentorship_id());
+      f.mutable_list_mentorships()->set_after_mentorship_id(r.list_mentorships().next_after_mentorship_id());
+    }
+    return ids;
+  };
+  std::vector<uint64_t> expected_mentors;
+  for (const auto& m : mentors) expected_mentors.push_back(m.id());
+  for (uint32_t limit : {1u, 2u, 200u}) {
+    EXPECT_EQ(all_mentors(mentee, limit), expected_mentors) << "limit " << limit;
+    EXPECT_EQ(all_mentorships(mentee, limit).size(), mentors.size()) << "limit " << limit;
+    EXPECT_EQ(all_mentorships(director, limit).size(), mentors.size()) << "limit " << limit;
+  }
+  auto sorted = all_mentorships(mentee, 2);
+  EXPECT_TRUE(std::is_sorted(sorted.begin(), sorted.end()));
+  EXPECT_EQ(std::set<uint64_t>(sorted.begin(), sorted.end()).size(), sorted.size());
+  // Limits are checked.
+  v1::ClientFrame too_big;
+  too_big.mutable_list_mentorships()->set_limit(201);
+  EXPECT_EQ(code_of(mentee.call(too_big)), v1::ERROR_CODE_INVALID_ARGUMENT);
+  too_big.mutable_list_mentors()->set_limit(201);
+  EXPECT_EQ(code_of(mentee.call(too_big)), v1::ERROR_CODE_INVALID_ARGUMENT);
+}
+
 // Every request kind x three outsiders -> the documented code.
 TEST_F(Chat, AuthorizationMatrix) {
   start();
