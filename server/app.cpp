@@ -66,8 +66,9 @@ std::string render_metrics(const Metrics& metrics, const storage::Committer& com
 struct Server::Impl {
   ServerConfig config;
   SystemClock system_clock;
-  const Clock& clock;        // dates: tokens, events, timed work (tests inject a manual one)
-  SteadyClock steady_clock;  // rate limits
+  const Clock& clock;  // dates: tokens, events, timed work (tests inject a manual one)
+  SteadyClock own_steady_clock;
+  const MonotonicClock& steady_clock;  // rate limits (tests inject a manual one)
   Metrics metrics;
 
   std::unique_ptr<storage::Store> store;
@@ -89,15 +90,17 @@ struct Server::Impl {
   bool running = false;  // start() succeeded; guarded by mu
   bool waited = false;   // a wait() took charge of stopping; guarded by mu
 
-  Impl(ServerConfig c, const Clock* injected)
-      : config(std::move(c)), clock(injected ? *injected : system_clock) {}
+  Impl(ServerConfig c, const Clock* injected, const MonotonicClock* injected_monotonic)
+      : config(std::move(c)),
+        clock(injected ? *injected : system_clock),
+        steady_clock(injected_monotonic ? *injected_monotonic : own_steady_clock) {}
 
   // Stops everything behind the network, in order; the store closes last.
   void stop_core();
 };
 
-Server::Server(ServerConfig config, const Clock* clock)
-    : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+Server::Server(ServerConfig config, const Clock* clock, const MonotonicClock* monotonic_clock)
+    : impl_(std::make_unique<Impl>(std::move(config), clock, monotonic_clock)) {}
 
 Server::~Server() {
   shutdown();

@@ -30,8 +30,11 @@ class Metrics;
 // start/shutdown/wait may be called from any thread; shutdown is idempotent.
 class Server {
  public:
-  // `clock` defaults to the system clock; tests pass a ManualClock.
-  explicit Server(ServerConfig config, const Clock* clock = nullptr);
+  // `clock` defaults to the system clock and `monotonic_clock` (every rate
+  // limit) to the steady clock; tests pass manual ones. Both must outlive
+  // the Server.
+  explicit Server(ServerConfig config, const Clock* clock = nullptr,
+                  const MonotonicClock* monotonic_clock = nullptr);
   ~Server();  // shutdown() and wait()
 
   // Opens the store, starts the committer, creates the demo program when

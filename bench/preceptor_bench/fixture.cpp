@@ -23,20 +23,25 @@ asio::awaitable<void> make_active(Connection& mentor, Connection& mentee, const 
   if (r.has_request_mentorship()) {
     mentorship_id = r.request_mentorship().mentorship().id();
   } else {
-    // Already paired (a server reused across runs): find that mentorship.
+    // Already paired (a server reused across runs): find that mentorship, page by page.
     v1::ClientFrame list;
     list.mutable_list_mentorships();
-    v1::Response l = co_await mentee.call(list);
-    if (l.has_error()) throw CallError("ListMentorships: " + describe(l.error()));
-    for (const auto& view : l.list_mentorships().mentorships()) {
-      const auto& m = view.mentorship();
-      if (m.mentor_id() != mentor_user.id) continue;
-      if (m.state() == v1::MENTORSHIP_STATE_ACTIVE) {
-        pair.mentorship_id = m.id();
-        pair.conversation_id = m.conversation_id();
-        co_return;
+    for (bool more = true; more;) {
+      v1::Response l = co_await mentee.call(list);
+      if (l.has_error()) throw CallError("ListMentorships: " + describe(l.error()));
+      for (const auto& view : l.list_mentorships().mentorships()) {
+        const auto& m = view.mentorship();
+        if (m.mentor_id() != mentor_user.id) continue;
+        if (m.state() == v1::MENTORSHIP_STATE_ACTIVE) {
+          pair.mentorship_id = m.id();
+          pair.conversation_id = m.conversation_id();
+          co_return;
+        }
+        if (m.state() == v1::MENTORSHIP_STATE_REQUESTED) mentorship_id = m.id();
       }
-      if (m.state() == v1::MENTORSHIP_STATE_REQUESTED) mentorship_id = m.id();
+      more = l.list_mentorships().has_more();
+      list.mutable_list_mentorships()->set_after_mentorship_id(
+          l.list_mentorships().next_after_mentorship_id());
     }
     if (mentorship_id == 0) {
       throw CallError("RequestMentorship " + mentor_user.username + ": " + describe(r.error()));

@@ -135,6 +135,9 @@ std::optional<Outcome> Router::dispatch(const Caller& caller, v1::ClientFrame fr
                          "Upgrade the server or use a matching client.")
                 : invalid_argument("The frame carries no request; set one of ClientFrame's request fields."));
   }
+  // Only fields this server knows go further: a handler may store what it
+  // was given, and bytes it cannot see must not ride along into records.
+  frame.DiscardUnknownFields();
   if (!handles(field)) {
     return refusal(id, Status(v1::ERROR_CODE_UNIMPLEMENTED,
                               "This server does not handle that request yet; upgrade the server."));

@@ -71,7 +71,9 @@ Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, 
       hub_(hub),
       membership_(membership),
       clock_(clock),
-      typing_(TokenRate::one_every_ms(1000, 1), monotonic_clock, kMaxTypingKeys) {}
+      typing_(TokenRate::one_every_ms(1000, 1), monotonic_clock, kMaxTypingKeys),
+      presence_(TokenRate::one_every_ms(kPresenceIntervalMs, kPresenceBurst), monotonic_clock,
+                kMaxPresenceKeys) {}
 
 void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::SendMessageResult> done,
                 uint64_t origin) {
@@ -136,7 +138,10 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         m.set_body(req.body());
         m.set_reply_to_seq(req.reply_to_seq());
         m.set_sent_at_ms(ctx.now_ms());
-        if (checkin) *m.mutable_check_in() = req.check_in();
+        if (checkin) {  // field by field: nothing else the client sent is stored
+          m.mutable_check_in()->set_status(req.check_in().status());
+          m.mutable_check_in()->set_note(req.check_in().note());
+        }
         m.set_position(ctx.next_position());
         save(ctx, Cf::kMessages, keys::Message{.conversation_id = conv_id, .seq = seq}.encode(), m);
         ctx.put(Cf::kClientMessageIds, id_key, storage::encode_u64(seq));
@@ -237,7 +242,8 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
     // From after_seq to the end of this conversation's keys, a page at most.
     const std::string begin = keys::Message{.conversation_id = conv_id, .seq = req.after_seq() + 1}.encode();
     const std::string end = keys::prefix_end(keys::Message::prefix(conv_id));
-    auto scanned = store_.scan(Cf::kMessages, {.begin = begin, .end = end}, add, {.max_entries = limit});
+    auto scanned = store_.scan(Cf::kMessages, {.begin = begin, .end = end}, add,
+                               {.max_entries = limit, .max_bytes = kMaxPageBytes});
     if (!scanned) return scanned.status();
     if (damaged) return data_loss("A stored message is damaged.");
     out.set_has_more(*scanned == storage::ScanEnd::kLimitReached);
@@ -256,8 +262,18 @@ Result<v1::HistoryResult> Chat::history(const v1::User& actor, const v1::History
     if (!scanned) return scanned.status();
     if (damaged) return data_loss("A stored message is damaged.");
     auto* messages = out.mutable_messages();
+    // The newest that fit in the byte budget (at least one); the older rest is the next page's.
+    size_t bytes = 0;
+    int keep = 0;
+    for (int i = messages->size() - 1; i >= 0; --i, ++keep) {
+      const size_t size = messages->Get(i).ByteSizeLong();
+      if (keep > 0 && bytes + size > kMaxPageBytes) break;
+      bytes += size;
+    }
+    const int dropped = messages->size() - keep;
+    if (dropped > 0) messages->DeleteSubrange(0, dropped);
     for (int i = 0, j = messages->size() - 1; i < j; ++i, --j) messages->SwapElements(i, j);
-    out.set_has_more(from > 1);
+    out.set_has_more(from > 1 || dropped > 0);
   }
   return out;
 }
@@ -279,6 +295,7 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
   const std::string begin = keys::UserInbox{.user_id = actor.id(), .position = since + 1}.encode();
   const std::string end = keys::prefix_end(keys::UserInbox::prefix(actor.id()));
   Status inner;
+  size_t bytes = 0;
   auto add = [&](std::string_view key, std::string_view value) {
     // The page counts events handed out; an entry whose event is gone takes no room in it.
     if (static_cast<uint32_t>(out.events_size()) == limit) {
@@ -291,6 +308,12 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
       return false;
     }
     if (!value.empty()) {
+      // The stored bytes are the event as sent.
+      if (out.events_size() > 0 && bytes + value.size() > kMaxPageBytes) {
+        out.set_has_more(true);
+        return false;
+      }
+      bytes += value.size();
       if (!out.add_events()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
         inner = data_loss("A stored event is damaged.");
         return false;
@@ -304,7 +327,13 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
         return false;
       }
       if (!rec->has_value()) return true;
-      *out.add_events() = (*rec)->event();
+      const size_t size = (*rec)->event().ByteSizeLong();
+      if (out.events_size() > 0 && bytes + size > kMaxPageBytes) {
+        out.set_has_more(true);
+        return false;
+      }
+      bytes += size;
+      *out.add_events() = std::move(*(*rec)->mutable_event());
     }
     out.mutable_next()->set_position(entry->position);
     return true;
@@ -383,14 +412,18 @@ Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
   if (conv->read_only()) return failed_precondition("This conversation is read-only.");
   const int64_t now = clock_.now_ms();
   {
-    // `true` takes the user's token for this conversation; `false` gives it back.
+    // `true` takes the user's token for this conversation; `false` takes none
+    // but is sent only to withdraw a `true` that was sent, so at most one of
+    // each goes out per token.
     const std::string key = storage::encode_u64(actor.id()) + storage::encode_u64(req.conversation_id());
     std::lock_guard lock(typing_mu_);
     if (!req.typing()) {
-      typing_.refill(key);
+      if (typing_shown_.erase(key) == 0) return Status::ok();  // nothing shown: nothing to withdraw
     } else if (const TokenTake take = typing_.try_take(key); !take) {
       return resource_exhausted("Typing updates are limited to one a second per conversation.",
                                 take.retry_after_ms);
+    } else if (typing_shown_.size() < kMaxTypingKeys) {
+      typing_shown_.insert(key);
     }
   }
   v1::Event e;
@@ -404,6 +437,36 @@ Status Chat::set_typing(const v1::User& actor, const v1::SetTyping& req) {
 }
 
 void Chat::on_presence(uint64_t user_id, bool online) {
+  {
+    std::lock_guard lock(presence_mu_);
+    if (!presence_.try_take(storage::encode_u64(user_id))) {
+      // Held back; flush_presence() sends the latest state once the limit allows.
+      if (presence_held_.size() < kMaxPresenceKeys || presence_held_.contains(user_id))
+        presence_held_[user_id] = online;
+      return;
+    }
+    presence_held_.erase(user_id);  // this change is newer than any held back
+  }
+  publish_presence(user_id, online);
+}
+
+void Chat::flush_presence() {
+  std::vector<std::pair<uint64_t, bool>> due;
+  {
+    std::lock_guard lock(presence_mu_);
+    for (auto it = presence_held_.begin(); it != presence_held_.end();) {
+      if (presence_.try_take(storage::encode_u64(it->first))) {
+        due.emplace_back(*it);
+        it = presence_held_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& [user_id, online] : due) publish_presence(user_id, online);
+}
+
+void Chat::publish_presence(uint64_t user_id, bool online) {
   auto memberships = membership_.of_user(user_id);
   if (!memberships) return;  // presence is best effort; the next change tells again
   std::vector<uint64_t> audience;

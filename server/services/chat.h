@@ -3,6 +3,7 @@
 #include <functional>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -53,11 +54,19 @@ class Chat {
   Result<v1::SyncResult> sync(const v1::User& actor, const v1::Sync& req) const;
   void mark_read(const v1::User& actor, const v1::MarkRead& req, Done<v1::MarkReadResult> done);
   Result<v1::ListConversationsResult> list(const v1::User& actor) const;
-  // Live only; at most one per conversation per second per user.
+  // Live only. `true` is shown at most once a second per user and
+  // conversation (RESOURCE_EXHAUSTED beyond); `false` withdraws a `true`
+  // that was shown and is otherwise answered without sending anything, so
+  // no sequence of values gets past the limit.
   Status set_typing(const v1::User& actor, const v1::SetTyping& req);
 
-  // The hub's presence listener: tells a user's active counterparts.
+  // The hub's presence listener: tells a user's active counterparts. Changes
+  // are limited per user (kPresenceRate); one past the limit is held back,
+  // and the latest held-back state goes out from flush_presence().
   void on_presence(uint64_t user_id, bool online);
+  // Sends the latest held-back presence of every user whose limit allows it
+  // again. Called by the scheduler (ChatModule::run_timed_work).
+  void flush_presence();
 
  private:
   Result<v1::ConversationRecord> readable(const v1::User& actor, uint64_t conversation_id) const;
@@ -68,9 +77,22 @@ class Chat {
   const Membership& membership_;
   const Clock& clock_;
 
+  void publish_presence(uint64_t user_id, bool online);
+
   static constexpr size_t kMaxTypingKeys = 100'000;
   std::mutex typing_mu_;
   KeyedTokenBuckets typing_;  // GUARDED_BY(typing_mu_); (user id, conversation id), big-endian -> bucket of 1
+  // Keys as above whose last event sent was `typing: true`. GUARDED_BY(typing_mu_); at most kMaxTypingKeys.
+  std::unordered_set<std::string> typing_shown_;
+
+  // A burst of 4 changes (a flaky network's reconnects), then one every 10 s.
+  static constexpr int64_t kPresenceBurst = 4;
+  static constexpr int64_t kPresenceIntervalMs = 10'000;
+  static constexpr size_t kMaxPresenceKeys = 100'000;
+  std::mutex presence_mu_;
+  KeyedTokenBuckets presence_;  // GUARDED_BY(presence_mu_); user id, big-endian
+  // user id -> the latest state held back by the limit. GUARDED_BY(presence_mu_); at most kMaxPresenceKeys.
+  std::unordered_map<uint64_t, bool> presence_held_;
 };
 
 }  // namespace preceptor::services

@@ -20,6 +20,8 @@ class ChatModule final : public api::Module {
   }
   std::string_view name() const override { return "chat"; }
 
+  void run_timed_work() override { chat_.flush_presence(); }
+
   void add_requests(api::Router& router) override {
     router.handle<v1::SendMessage, v1::SendMessageResult>(
         Access::signed_in(),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <latch>
+#include <limits>
 
 #include "server/services/membership.h"
 #include "server/services/record_io.h"
@@ -15,6 +16,22 @@ namespace keys = storage::keys;
 constexpr size_t kMaxNoteBytes = 2000;
 constexpr uint32_t kDefaultCapacity = 3;
 constexpr uint32_t kMaxCapacity = 100;
+// Pages of ListMentors and ListMentorships (besides kMaxPageBytes).
+constexpr uint32_t kDefaultListPage = 100;
+constexpr uint32_t kMaxListPage = 200;
+constexpr size_t kMaxUsersExaminedPerPage = 2000;
+// Each value at most once: five purposes, four channels.
+constexpr int kMaxPurposes = v1::PURPOSE_OTHER - v1::PURPOSE_CLINICAL_SKILLS + 1;
+constexpr int kMaxChannels = v1::CHANNEL_IN_PERSON - v1::CHANNEL_CHAT + 1;
+
+// `values` without repeats, in first-seen order.
+google::protobuf::RepeatedField<int> distinct(const google::protobuf::RepeatedField<int>& values) {
+  google::protobuf::RepeatedField<int> out;
+  for (int v : values) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.Add(v);
+  }
+  return out;
+}
 
 std::string purpose_name(v1::Purpose p) {
   switch (p) {
@@ -49,13 +66,55 @@ Result<v1::MentorProfile> load_profile(Ctx& source, uint64_t mentor_id) {
   auto rec = load<v1::MentorProfileRecord>(source, Cf::kMentorProfiles,
                                            keys::MentorProfile{.mentor_id = mentor_id}.encode());
   if (!rec) return rec.status();
-  return rec->has_value() ? (*rec)->profile() : default_profile();
+  if (!rec->has_value()) return default_profile();
+  // A profile stored before requests were copied field by field may carry more.
+  v1::MentorProfile profile = std::move(*(*rec)->mutable_profile());
+  profile.DiscardUnknownFields();
+  *profile.mutable_purposes() = distinct(profile.purposes());
+  return profile;
 }
 
 void save_profile(storage::CommitContext& ctx, uint64_t mentor_id, const v1::MentorProfile& profile) {
   v1::MentorProfileRecord rec;
   *rec.mutable_profile() = profile;
   save(ctx, Cf::kMentorProfiles, keys::MentorProfile{.mentor_id = mentor_id}.encode(), rec);
+}
+
+// A mentor as the directory shows them: an enabled mentor account that is
+// accepting requests. nullopt for every other id (no such user, not a
+// mentor, disabled, not accepting), which callers answer alike, so that ids
+// reveal nothing about hidden mentors.
+struct ListedMentor {
+  v1::User user;
+  v1::MentorProfile profile;
+};
+Result<std::optional<ListedMentor>> listed_mentor(storage::CommitContext& ctx, uint64_t id) {
+  if (id == 0) return std::optional<ListedMentor>();
+  auto rec = load<v1::UserRecord>(ctx, Cf::kUsers, keys::User{.user_id = id}.encode());
+  if (!rec) return rec.status();
+  if (!rec->has_value() || (*rec)->disabled() || (*rec)->user().role() != v1::ROLE_MENTOR)
+    return std::optional<ListedMentor>();
+  auto profile = load_profile(ctx, id);
+  if (!profile) return profile.status();
+  if (!profile->accepting_requests()) return std::optional<ListedMentor>();
+  return std::optional<ListedMentor>(ListedMentor{std::move(*(*rec)->mutable_user()), std::move(*profile)});
+}
+
+// The one answer for an id that is not a listed mentor (see listed_mentor).
+Status no_listed_mentor(uint64_t id, const std::string& field) {
+  return not_found("No mentor with id " + std::to_string(id) + " in the directory.", field);
+}
+
+bool offers(const v1::MentorProfile& profile, v1::Purpose purpose) {
+  return std::find(profile.purposes().begin(), profile.purposes().end(), purpose) != profile.purposes().end();
+}
+
+// A mentorship as program directors and admins see it: engagement, never
+// content (the request note, the decline reason).
+v1::Mentorship without_content(v1::Mentorship m) {
+  m.clear_request_note();
+  m.clear_decline_reason();
+  return m;
 }
 
 std::string lower(std::string s) {
@@ -144,19 +203,31 @@ void Mentorships::update_profile(const v1::User& actor, const v1::UpdateMentorPr
     return done(invalid_argument("Capacity may be at most " + std::to_string(kMaxCapacity) + " mentorships.",
                                  "profile.capacity"));
   }
+  if (p.purposes_size() > kMaxPurposes) {
+    return done(invalid_argument("A profile lists at most " + std::to_string(kMaxPurposes) +
+                                     " purposes, each once; this one lists " +
+                                     std::to_string(p.purposes_size()) + ".",
+                                 "profile.purposes"));
+  }
   for (int purpose : p.purposes()) {
     if (!valid_purpose(purpose))
       return done(invalid_argument("Unknown purpose in the profile.", "profile.purposes"));
   }
   if (p.bio().size() > kMaxNoteBytes)
     return done(invalid_argument("The bio may be at most 2000 bytes.", "profile.bio"));
+  // Field by field: nothing else the client sent is stored.
+  v1::MentorProfile wanted;
+  wanted.set_accepting_requests(p.accepting_requests());
+  wanted.set_capacity(p.capacity());
+  *wanted.mutable_purposes() = distinct(p.purposes());
+  wanted.set_bio(p.bio());
   const uint64_t mentor = actor.id();
   commit_with_result<v1::MentorProfile>(
       committer_,
-      [mentor, p](storage::CommitContext& ctx, v1::MentorProfile& out) {
+      [mentor, wanted](storage::CommitContext& ctx, v1::MentorProfile& out) {
         auto current = load_profile(ctx, mentor);
         if (!current) return current.status();
-        out = p;
+        out = wanted;
         out.set_active_mentorships(current->active_mentorships());
         save_profile(ctx, mentor, out);
         v1::Event e;
@@ -171,25 +242,60 @@ Result<v1::ListMentorsResult> Mentorships::list_mentors(const v1::User&, const v
   if (req.purpose() != v1::PURPOSE_UNSPECIFIED && !valid_purpose(req.purpose())) {
     return invalid_argument("Unknown purpose.", "purpose");
   }
-  auto users = accounts_.list_users();
-  if (!users) return users.status();
-  const std::string specialty = lower(req.specialty());
-  v1::ListMentorsResult out;
-  for (const v1::User& u : *users) {
-    if (u.role() != v1::ROLE_MENTOR) continue;
-    if (!specialty.empty() && lower(u.specialty()) != specialty) continue;
-    auto profile = load_profile(store_, u.id());
-    if (!profile) return profile.status();
-    if (!profile->accepting_requests()) continue;
-    if (req.purpose() != v1::PURPOSE_UNSPECIFIED &&
-        std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) ==
-            profile->purposes().end()) {
-      continue;
-    }
-    auto* entry = out.add_mentors();
-    *entry->mutable_mentor() = u;
-    *entry->mutable_profile() = *profile;
+  if (req.limit() > kMaxListPage) {
+    return invalid_argument("limit may be at most " + std::to_string(kMaxListPage) + " mentors a page.",
+                            "limit");
   }
+  const uint32_t limit = req.limit() == 0 ? kDefaultListPage : req.limit();
+  v1::ListMentorsResult out;
+  out.set_next_after_mentor_id(req.after_mentor_id());
+  if (req.after_mentor_id() == std::numeric_limits<uint64_t>::max()) return out;
+  const std::string specialty = lower(req.specialty());
+  const std::string begin = keys::User{.user_id = req.after_mentor_id() + 1}.encode();
+  size_t bytes = 0;
+  Status inner;
+  // Users in id order; every one looked at moves the cursor, listed or not.
+  auto add = [&](std::string_view key, std::string_view value) {
+    if (static_cast<uint32_t>(out.mentors_size()) == limit) {
+      out.set_has_more(true);
+      return false;
+    }
+    const std::optional<keys::User> id = keys::User::decode(key);
+    v1::UserRecord rec;
+    if (!id || !rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      inner = data_loss("A stored record of " + std::string(storage::cf_name(Cf::kUsers)) + " is damaged.");
+      return false;
+    }
+    const v1::User& u = rec.user();
+    if (u.role() == v1::ROLE_MENTOR && !rec.disabled() &&
+        (specialty.empty() || lower(u.specialty()) == specialty)) {
+      auto profile = load_profile(store_, id->user_id);
+      if (!profile) {
+        inner = profile.status();
+        return false;
+      }
+      if (profile->accepting_requests() &&
+          (req.purpose() == v1::PURPOSE_UNSPECIFIED || offers(*profile, req.purpose()))) {
+        v1::DirectoryEntry entry;
+        *entry.mutable_mentor() = u;
+        *entry.mutable_profile() = std::move(*profile);
+        const size_t size = entry.ByteSizeLong();
+        if (out.mentors_size() > 0 && bytes + size > kMaxPageBytes) {
+          out.set_has_more(true);
+          return false;
+        }
+        bytes += size;
+        *out.add_mentors() = std::move(entry);
+      }
+    }
+    out.set_next_after_mentor_id(id->user_id);
+    return true;
+  };
+  // Each page looks at a bounded number of users, matching or not.
+  auto scanned = store_.scan(Cf::kUsers, {.begin = begin}, add, {.max_entries = kMaxUsersExaminedPerPage});
+  if (!scanned) return scanned.status();
+  if (!inner) return inner;
+  if (*scanned == storage::ScanEnd::kLimitReached) out.set_has_more(true);
   return out;
 }
 
@@ -240,24 +346,16 @@ void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& re
   }
   if (req.note().size() > kMaxNoteBytes)
     return done(invalid_argument("The note may be at most 2000 bytes.", "note"));
-  auto mentor = accounts_.get_user(req.mentor_id());
-  if (!mentor || mentor->role() != v1::ROLE_MENTOR) {
-    return done(not_found("No mentor with id " + std::to_string(req.mentor_id()) + ".", "mentor_id"));
-  }
-  const v1::User mentor_user = *mentor;
   const uint64_t mentee = actor.id();
   commit_with_result<v1::Mentorship>(
       committer_,
-      [this, mentor_user, mentee, req](storage::CommitContext& ctx, v1::Mentorship& out) {
-        auto profile = load_profile(ctx, mentor_user.id());
-        if (!profile) return profile.status();
-        if (!profile->accepting_requests()) {
-          return failed_precondition(
-              mentor_user.display_name() +
-              " is not accepting requests right now; choose another mentor from the directory.");
-        }
-        if (std::find(profile->purposes().begin(), profile->purposes().end(), req.purpose()) ==
-            profile->purposes().end()) {
+      [this, mentee, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        // No such id, not a mentor and hidden (not accepting requests) answer alike.
+        auto listed = listed_mentor(ctx, req.mentor_id());
+        if (!listed) return listed.status();
+        if (!listed->has_value()) return no_listed_mentor(req.mentor_id(), "mentor_id");
+        const v1::User& mentor_user = (*listed)->user;
+        if (!offers((*listed)->profile, req.purpose())) {
           return failed_precondition(mentor_user.display_name() + " does not mentor for " +
                                      purpose_name(req.purpose()) + ".");
         }
@@ -312,20 +410,10 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
                           Done<v1::Mentorship> done) {
   if (req.reason().size() > kMaxNoteBytes)
     return done(invalid_argument("The reason may be at most 2000 bytes.", "reason"));
-  if (req.referred_mentor_id() != 0) {
-    auto colleague = accounts_.get_user(req.referred_mentor_id());
-    if (!colleague || colleague->role() != v1::ROLE_MENTOR) {
-      return done(not_found("No mentor with id " + std::to_string(req.referred_mentor_id()) + " to refer to.",
-                            "referred_mentor_id"));
-    }
-    if (colleague->id() == actor.id()) {
-      return done(
-          invalid_argument("Refer the mentee to a colleague, not to yourself.", "referred_mentor_id"));
-    }
-  }
   commit_with_result<v1::Mentorship>(
       committer_,
       [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
+        // Membership first: an outsider learns nothing about the referred id.
         auto rec = load_for_member(ctx, actor, req.mentorship_id());
         if (!rec) return rec.status();
         auto* m = rec->mutable_mentorship();
@@ -333,6 +421,19 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
           return permission_denied("Only the mentor can decline a mentorship request.");
         if (m->state() != v1::MENTORSHIP_STATE_REQUESTED) {
           return failed_precondition("This request was already answered, withdrawn or expired.");
+        }
+        if (req.referred_mentor_id() == actor.id()) {
+          return invalid_argument("Refer the mentee to a colleague, not to yourself.", "referred_mentor_id");
+        }
+        if (req.referred_mentor_id() != 0) {
+          // No such id, not a mentor, hidden, or not mentoring for this purpose: one answer.
+          auto colleague = listed_mentor(ctx, req.referred_mentor_id());
+          if (!colleague) return colleague.status();
+          if (!colleague->has_value() || !offers((*colleague)->profile, m->purpose())) {
+            return not_found("No mentor with id " + std::to_string(req.referred_mentor_id()) +
+                                 " in the directory for " + purpose_name(m->purpose()) + " to refer to.",
+                             "referred_mentor_id");
+          }
         }
         m->set_state(v1::MENTORSHIP_STATE_DECLINED);
         m->set_ended_at_ms(ctx.now_ms());
@@ -431,6 +532,12 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
   if (cadence_ms(req.cadence()) == 0) {
     return done(invalid_argument("Choose a cadence: weekly, every two weeks or monthly.", "cadence"));
   }
+  if (req.channels_size() > kMaxChannels) {
+    return done(invalid_argument("An agreement lists at most " + std::to_string(kMaxChannels) +
+                                     " channels, each once; this one lists " +
+                                     std::to_string(req.channels_size()) + ".",
+                                 "channels"));
+  }
   for (int c : req.channels()) {
     if (c < v1::CHANNEL_CHAT || c > v1::CHANNEL_IN_PERSON)
       return done(invalid_argument("Unknown channel.", "channels"));
@@ -447,7 +554,7 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
         auto* a = m->mutable_proposed_agreement();
         a->Clear();
         a->set_cadence(req.cadence());
-        *a->mutable_channels() = req.channels();
+        *a->mutable_channels() = distinct(req.channels());
         a->set_proposed_by(actor.id());
         a->set_proposed_at_ms(ctx.now_ms());
         save(ctx, Cf::kMentorships, mentorship_key(m->id()), *rec);
@@ -508,16 +615,51 @@ v1::Engagement Mentorships::engagement(const v1::Mentorship& m, const v1::Conver
   return e;
 }
 
-Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const {
-  std::vector<v1::MentorshipRecord> records;
+Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor,
+                                                    const v1::ListMentorships& req) const {
+  if (req.limit() > kMaxListPage) {
+    return invalid_argument("limit may be at most " + std::to_string(kMaxListPage) + " mentorships a page.",
+                            "limit");
+  }
+  const uint32_t limit = req.limit() == 0 ? kDefaultListPage : req.limit();
+  v1::ListMentorshipsResult out;
+  out.set_next_after_mentorship_id(req.after_mentorship_id());
+  if (req.after_mentorship_id() == std::numeric_limits<uint64_t>::max()) return out;
+  const bool overseer = oversees_program(actor);
+  const int64_t now = clock_.now_ms();
+  size_t bytes = 0;
   Status st;
-  auto collect = [&](uint64_t id) {
+  // Adds the view of mentorship `id`; false to stop.
+  auto add = [&](uint64_t id) {
+    if (static_cast<uint32_t>(out.mentorships_size()) == limit) {
+      out.set_has_more(true);
+      return false;
+    }
     auto rec = load<v1::MentorshipRecord>(store_, Cf::kMentorships, mentorship_key(id));
     if (!rec) {
       st = rec.status();
       return false;
     }
-    if (rec->has_value()) records.push_back(std::move(**rec));
+    if (rec->has_value()) {
+      const v1::Mentorship& m = (*rec)->mentorship();
+      v1::MentorshipView view;
+      *view.mutable_mentorship() = overseer ? without_content(m) : m;
+      if (auto u = accounts_.get_user(m.mentor_id())) *view.mutable_mentor() = *u;
+      if (auto u = accounts_.get_user(m.mentee_id())) *view.mutable_mentee() = *u;
+      if (m.conversation_id() != 0) {
+        auto conv =
+            load<v1::ConversationRecord>(store_, Cf::kConversations, conversation_key(m.conversation_id()));
+        if (conv && conv->has_value()) *view.mutable_engagement() = engagement(m, **conv, now);
+      }
+      const size_t size = view.ByteSizeLong();
+      if (out.mentorships_size() > 0 && bytes + size > kMaxPageBytes) {
+        out.set_has_more(true);
+        return false;
+      }
+      bytes += size;
+      *out.add_mentorships() = std::move(view);
+    }
+    out.set_next_after_mentorship_id(id);
     return true;
   };
   // Every mentorship for a director; otherwise the actor's own, from their index.
@@ -527,7 +669,7 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
       st = data_loss("A stored key of " + std::string(storage::cf_name(Cf::kMentorships)) + " is damaged.");
       return false;
     }
-    return collect(entry->mentorship_id);
+    return add(entry->mentorship_id);
   };
   auto own = [&](std::string_view key, std::string_view) {
     const std::optional<keys::UserMentorship> entry = keys::UserMentorship::decode(key);
@@ -536,26 +678,16 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor) const
                      " is damaged.");
       return false;
     }
-    return collect(entry->mentorship_id);
+    return add(entry->mentorship_id);
   };
-  auto scanned = oversees_program(actor) ? store_.scan_prefix(Cf::kMentorships, "", all)
-                                         : store_.scan_prefix(Cf::kUserMentorships,
-                                                              keys::UserMentorship::prefix(actor.id()), own);
+  const uint64_t from = req.after_mentorship_id() + 1;
+  const std::string all_begin = mentorship_key(from);
+  const std::string own_begin = keys::UserMentorship{.user_id = actor.id(), .mentorship_id = from}.encode();
+  const std::string own_end = keys::prefix_end(keys::UserMentorship::prefix(actor.id()));
+  auto scanned = overseer ? store_.scan(Cf::kMentorships, {.begin = all_begin}, all)
+                          : store_.scan(Cf::kUserMentorships, {.begin = own_begin, .end = own_end}, own);
   if (!scanned) return scanned.status();
   if (!st) return st;
-  v1::ListMentorshipsResult out;
-  const int64_t now = clock_.now_ms();
-  for (auto& rec : records) {
-    auto* view = out.add_mentorships();
-    *view->mutable_mentorship() = rec.mentorship();
-    if (auto u = accounts_.get_user(rec.mentorship().mentor_id())) *view->mutable_mentor() = *u;
-    if (auto u = accounts_.get_user(rec.mentorship().mentee_id())) *view->mutable_mentee() = *u;
-    if (rec.mentorship().conversation_id() != 0) {
-      auto conv = load<v1::ConversationRecord>(store_, Cf::kConversations,
-                                               conversation_key(rec.mentorship().conversation_id()));
-      if (conv && conv->has_value()) *view->mutable_engagement() = engagement(rec.mentorship(), **conv, now);
-    }
-  }
   return out;
 }
 

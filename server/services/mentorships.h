@@ -39,6 +39,7 @@ class Mentorships {
 
   void update_profile(const v1::User& actor, const v1::UpdateMentorProfile& req,
                       Done<v1::MentorProfile> done);
+  // The directory, a page at a time (see ListMentors in mentorship.proto).
   Result<v1::ListMentorsResult> list_mentors(const v1::User& actor, const v1::ListMentors& req) const;
 
   void request(const v1::User& actor, const v1::RequestMentorship& req, Done<v1::Mentorship> done);
@@ -51,7 +52,8 @@ class Mentorships {
 
   // Members: their own mentorships. Directors and admins: all of them, with
   // engagement figures and never message content.
-  Result<v1::ListMentorshipsResult> list(const v1::User& actor) const;
+  // A page at a time (see ListMentorships in mentorship.proto).
+  Result<v1::ListMentorshipsResult> list(const v1::User& actor, const v1::ListMentorships& req) const;
 
   // Engagement of one conversation at `now_ms`.
   static v1::Engagement engagement(const v1::Mentorship& m, const v1::ConversationRecord& conv,

@@ -82,8 +82,8 @@ class MentorshipsModule final : public api::Module {
           mentorships_.accept_agreement(caller.user(), req, answer_with_mentorship(reply));
         });
     router.handle_now<v1::ListMentorships, v1::ListMentorshipsResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::ListMentorships&) {
-          return mentorships_.list(caller.user());
+        Access::signed_in(), [this](const Caller& caller, const v1::ListMentorships& req) {
+          return mentorships_.list(caller.user(), req);
         });
   }
 

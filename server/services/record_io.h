@@ -17,6 +17,12 @@
 
 namespace preceptor::services {
 
+// The serialized items one page of a reply that lists things (Sync, History,
+// ListMentors, ListMentorships) may carry, about: a page stops before the
+// item that would pass it, but always holds at least one so paging makes
+// progress. Well inside the 1 MiB a connection may have waiting to be sent.
+inline constexpr size_t kMaxPageBytes = 256 * 1024;
+
 // Reads a record inside a mutation (sees the group's earlier writes).
 // nullopt when absent; DATA_LOSS when the bytes do not parse.
 template <class M>

@@ -270,6 +270,60 @@ TEST_F(ChatTest, ResumeAfterAForcedDisconnectLosesNothing) {
   EXPECT_EQ(mentee->position().position(), last);
 }
 
+// A counterpart's large check-ins (more than the 1 MiB a connection may
+// have waiting) are caught up page by page, not in a loop of disconnects.
+TEST_F(ChatTest, CatchingUpOnMegabytesOfCheckInsFinishes) {
+  auto mentee = signed_in("mentee.wei");
+  uint64_t conv = 0;
+  {
+    auto mentor = signed_in("mentor.erik");
+    ASSERT_NO_FATAL_FAILURE(open_conversation(*mentee, *mentor, &conv));
+  }
+  constexpr int kCheckIns = 60;  // ~32 KiB each
+  for (int i = 0; i < kCheckIns; ++i) {
+    v1::SendMessage m = text(conv, std::string(16 * 1024, 'b'));
+    m.mutable_check_in()->set_status(v1::CHECK_IN_STATUS_ON_TRACK);
+    m.mutable_check_in()->set_note(std::string(16 * 1024, 'n'));
+    auto r = mentee->send_message_sync(m);
+    ASSERT_TRUE(r) << r.status().to_string();
+  }
+  Recorder rec;
+  client::Options o = options();
+  o.sync_page_size = 1000;
+  auto mentor = started(o, &rec);
+  ASSERT_TRUE(mentor->login_sync(login_of("mentor.erik")));
+  ASSERT_TRUE(rec.wait_messages(conv, kCheckIns, 30s)) << rec.messages(conv).size() << " arrived";
+  EXPECT_EQ(seqs(rec.messages(conv)), one_to(kCheckIns));
+  EXPECT_EQ(rec.count(State::kAuthenticated), 1);  // one connection did it all
+}
+
+// The SDK follows the pages of the directory and of the mentorships.
+TEST_F(ChatTest, ListingAllFollowsEveryPage) {
+  std::vector<uint64_t> mentors = {mentor_.id()};
+  for (int i = 0; i < 3; ++i)
+    mentors.push_back(server_->add_user("mentor." + std::to_string(i), v1::ROLE_MENTOR).id());
+  auto mentee = signed_in("mentee.wei");
+  for (uint64_t id : mentors) {
+    v1::RequestMentorship req;
+    req.set_mentor_id(id);
+    req.set_purpose(v1::PURPOSE_CAREER);
+    ASSERT_TRUE(mentee->request_mentorship_sync(req));
+  }
+  v1::ListMentors by_one;
+  by_one.set_limit(1);
+  auto directory = mentee->list_all_mentors_sync(by_one);
+  ASSERT_TRUE(directory) << directory.status().to_string();
+  EXPECT_FALSE(directory->has_more());
+  std::vector<uint64_t> listed;
+  for (const auto& e : directory->mentors()) listed.push_back(e.mentor().id());
+  EXPECT_EQ(listed, mentors);
+  v1::ListMentorships two;
+  two.set_limit(2);
+  auto mine = mentee->list_all_mentorships_sync(two);
+  ASSERT_TRUE(mine) << mine.status().to_string();
+  EXPECT_EQ(mine->mentorships_size(), static_cast<int>(mentors.size()));
+}
+
 TEST_F(ChatTest, SavedPositionAndTokenResumeWhereTheAppLeftOff) {
   Recorder mentor_rec;
   auto mentor = signed_in("mentor.erik", &mentor_rec);

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "server/net/metrics.h"
 #include "tests/support/test_client.h"
 #include "tests/support/test_server.h"
 
@@ -107,14 +108,24 @@ ErrorCode code_of(const v1::Response& r) { return r.error().code(); }
 
 class Chat : public ::testing::Test {
  protected:
-  void start(const Clock* clock = nullptr) {
+  void start(const Clock* clock = nullptr, const MonotonicClock* monotonic_clock = nullptr) {
     auto config = test_config(dir_.path());
     config.scheduler_interval_ms = 0;  // tests run the scheduler by hand
     // Tests move a manual clock on by weeks; sessions must outlive that
     // (a live session ends when its token expires).
     config.accounts.token_idle_timeout_ms = 365LL * 24 * 3600 * 1000;
     config.accounts.token_lifetime_ms = 400LL * 24 * 3600 * 1000;
-    server_ = std::make_unique<TestServer>(config, clock);
+    server_ =
+        std::make_unique<TestServer>(config, clock, std::function<void(server::Server&)>(), monotonic_clock);
+  }
+  // Waits (up to 5 s) until the server has `n` connections open; false on timeout.
+  bool connections_settle_at(int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (server_->server().metrics().connections_open.load() != n) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(1ms);
+    }
+    return true;
   }
   uint16_t port() { return server_->port(); }
 
@@ -129,7 +140,8 @@ class Chat : public ::testing::Test {
   }
 
   TempDir dir_;
-  ManualClock clock_;  // outlives the server, which reads it until it stops
+  ManualClock clock_;            // outlives the server, which reads it until it stops
+  ManualMonotonicClock frozen_;  // rate limits whose time stands still (start(nullptr, &frozen_)); likewise
   std::unique_ptr<TestServer> server_;
 };
 
@@ -643,6 +655,496 @@ TEST_F(Chat, TypingAndPresenceAreLiveForTheCounterpart) {
   // Nothing live is stored.
   auto all = mentor.sync(0, 0, 1000);
   for (const auto& e : all.sync().events()) EXPECT_FALSE(e.has_typing() || e.has_presence());
+}
+
+// Every live event a client can cause is limited, whatever the value it
+// carries: alternating typing true/false does not re-arm the limit.
+TEST_F(Chat, AlternatingTypingStillHitsTheLimit) {
+  start(nullptr, &frozen_);  // no time passes: no token comes back
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  auto typing = [&](bool on) {
+    v1::ClientFrame f;
+    f.mutable_set_typing()->set_conversation_id(conv);
+    f.mutable_set_typing()->set_typing(on);
+    return mentee.call(f);
+  };
+  ASSERT_TRUE(typing(true).has_set_typing());
+  ASSERT_TRUE(typing(false).has_set_typing());  // withdrawing what was shown always passes
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto on = typing(true);
+    if (!on.has_set_typing()) {
+      EXPECT_EQ(code_of(on), v1::ERROR_CODE_RESOURCE_EXHAUSTED) << on.DebugString();
+      ++refused;
+    }
+    EXPECT_TRUE(typing(false).has_set_typing());  // nothing shown: answered, nothing sent
+  }
+  EXPECT_EQ(refused, 10);
+  // The counterpart saw one "typing" and one "stopped", nothing more.
+  ASSERT_TRUE(mentor.client().ping().has_ping());  // every event before it has arrived
+  int seen = 0;
+  while (auto e = mentor.client().next_event(0ms)) seen += e->has_typing() ? 1 : 0;
+  EXPECT_EQ(seen, 2);
+}
+
+// Connecting and disconnecting in a loop does not flood the counterparts
+// with presence changes; the latest state still reaches them.
+TEST_F(Chat, PresenceChangesAreLimitedAndTheLastOneStillArrives) {
+  start(nullptr, &frozen_);
+  const v1::User mentee_u = server_->add_user("wei", v1::ROLE_MENTEE);
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  {
+    User mentee(port(), mentee_u);
+    pair(mentee, mentor);
+  }
+  ASSERT_TRUE(connections_settle_at(1));
+  for (int i = 0; i < 20; ++i) {
+    {
+      User mentee(port(), mentee_u);
+      ASSERT_TRUE(mentee.client().ping().has_ping());
+      mentee.client().drop();
+    }
+    ASSERT_TRUE(connections_settle_at(1)) << "cycle " << i;
+  }
+  ASSERT_TRUE(mentor.client().ping().has_ping());
+  std::vector<bool> changes;
+  while (auto e = mentor.client().next_event(0ms)) {
+    if (e->has_presence()) changes.push_back(e->presence().online());
+  }
+  EXPECT_LE(changes.size(), 10u);  // not 42
+  // Time passes; the timed work tells the counterparts the state that was held back.
+  frozen_.advance_ms(60'000);
+  server_->server().run_scheduler_once();
+  auto last = mentor.event_where([](const v1::Event& e) { return e.has_presence(); });
+  ASSERT_TRUE(last);
+  EXPECT_FALSE(last->presence().online());
+  EXPECT_EQ(last->presence().user_id(), mentee_u.id());
+}
+
+// Fields of a reply that carry what the members wrote (or keep private).
+// Program directors and admins get none of them.
+const std::set<std::string> kContentFields = {
+    "request_note", "decline_reason", "body", "check_in", "note", "private_reason", "end_reason_private"};
+
+// Appends to `found` the path of every content field set anywhere in `m`,
+// and of every message carrying unknown fields.
+void find_content(const google::protobuf::Message& m, const std::string& path,
+                  std::vector<std::string>& found) {
+  const auto* reflection = m.GetReflection();
+  if (!reflection->GetUnknownFields(m).empty()) found.push_back(path + " (unknown fields)");
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    const std::string here = path + "." + f->name();
+    if (kContentFields.contains(f->name())) found.push_back(here);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(m, f); ++i)
+        find_content(reflection->GetRepeatedMessage(m, f, i), here + "[" + std::to_string(i) + "]", found);
+    } else {
+      find_content(reflection->GetMessage(m, f), here, found);
+    }
+  }
+}
+
+// Every reply a program director (or an admin) can get carries engagement,
+// never content: walked field by field, in every state a mentorship can be in.
+TEST_F(Chat, EveryReplyToADirectorCarriesNoContent) {
+  start();
+  User director(port(), server_->add_user("director.okafor", v1::ROLE_PROGRAM_DIRECTOR));
+  User admin(port(), server_->add_user("admin.root", v1::ROLE_ADMIN));
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User asking(port(), server_->add_user("asking", v1::ROLE_MENTEE));
+  User declined(port(), server_->add_user("declined", v1::ROLE_MENTEE));
+  User active(port(), server_->add_user("active", v1::ROLE_MENTEE));
+  User ended(port(), server_->add_user("ended", v1::ROLE_MENTEE));
+  User assigned(port(), server_->add_user("assigned", v1::ROLE_MENTEE));
+
+  v1::ClientFrame profile;
+  auto* p = profile.mutable_update_mentor_profile()->mutable_profile();
+  p->set_accepting_requests(true);
+  p->set_capacity(10);
+  p->add_purposes(v1::PURPOSE_CAREER);
+  ASSERT_TRUE(mentor.call(profile).has_update_mentor_profile());
+  ASSERT_TRUE(has_mentorship(asking.call(request_frame(mentor.id(), v1::PURPOSE_CAREER, "note-SECRET"))));
+  auto req = declined.call(request_frame(mentor.id(), v1::PURPOSE_CAREER, "note-SECRET"));
+  ASSERT_TRUE(has_mentorship(req));
+  v1::ClientFrame decline;
+  decline.mutable_decline_mentorship()->set_mentorship_id(mentorship_of(req).id());
+  decline.mutable_decline_mentorship()->set_reason("reason-SECRET");
+  ASSERT_TRUE(has_mentorship(mentor.call(decline)));
+  auto a = pair(active, mentor);
+  ASSERT_TRUE(active.send(a.conversation_id(), "body-SECRET").has_send_message());
+  v1::ClientFrame checkin;
+  checkin.mutable_send_message()->set_conversation_id(a.conversation_id());
+  checkin.mutable_send_message()->set_client_message_id("checkin-1");
+  checkin.mutable_send_message()->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_NEED_HELP);
+  checkin.mutable_send_message()->mutable_check_in()->set_note("checkin-SECRET");
+  ASSERT_TRUE(active.call(checkin).has_send_message());
+  v1::ClientFrame propose;
+  propose.mutable_propose_agreement()->set_mentorship_id(a.id());
+  propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
+  propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_VIDEO);
+  ASSERT_TRUE(has_mentorship(active.call(propose)));
+  auto e = pair(ended, mentor);
+  v1::ClientFrame end;
+  end.mutable_end_mentorship()->set_mentorship_id(e.id());
+  end.mutable_end_mentorship()->set_private_reason("private-SECRET");
+  ASSERT_TRUE(has_mentorship(ended.call(end)));
+
+  for (User* overseer : {&director, &admin}) {
+    std::vector<std::pair<std::string, v1::ClientFrame>> requests;
+    auto add = [&](const std::string& name, auto fill) {
+      v1::ClientFrame f;
+      fill(f);
+      requests.emplace_back(name, f);
+    };
+    add("list_mentorships", [](auto& f) { f.mutable_list_mentorships(); });
+    add("list_mentors", [](auto& f) { f.mutable_list_mentors(); });
+    add("list_conversations", [](auto& f) { f.mutable_list_conversations(); });
+    add("sync", [](auto& f) { f.mutable_sync(); });
+    add("who_am_i", [](auto& f) { f.mutable_who_am_i(); });
+    add("assign", [&](auto& f) {
+      f.mutable_assign_mentorship()->set_mentor_id(mentor.id());
+      f.mutable_assign_mentorship()->set_mentee_id(assigned.id());
+      f.mutable_assign_mentorship()->set_purpose(overseer == &director ? v1::PURPOSE_CAREER
+                                                                       : v1::PURPOSE_RESEARCH);
+    });
+    for (const auto& [name, frame] : requests) {
+      auto r = overseer->call(frame);
+      ASSERT_FALSE(r.has_error()) << overseer->user().username() << " x " << name << ": " << r.DebugString();
+      std::vector<std::string> found;
+      find_content(r, name, found);
+      EXPECT_TRUE(found.empty()) << overseer->user().username() << ": " << ::testing::PrintToString(found);
+      EXPECT_EQ(r.SerializeAsString().find("SECRET"), std::string::npos) << name << ": " << r.DebugString();
+    }
+    // And the list still shows every mentorship with its engagement.
+    v1::ClientFrame list;
+    list.mutable_list_mentorships();
+    auto seen = overseer->call(list);
+    EXPECT_GE(seen.list_mentorships().mentorships_size(), 4);
+  }
+  // Every event that reached them carries no content either.
+  for (User* overseer : {&director, &admin}) {
+    ASSERT_TRUE(overseer->client().ping().has_ping());
+    while (auto ev = overseer->client().next_event(0ms)) {
+      std::vector<std::string> found;
+      find_content(*ev, "event", found);
+      EXPECT_TRUE(found.empty()) << ::testing::PrintToString(found);
+    }
+  }
+}
+
+// An id answers the same whether nobody has it, it is not a mentor's, or
+// its mentor is hidden; and an outsider learns nothing from a referral.
+TEST_F(Chat, MentorIdsRevealNothingToProbing) {
+  start();
+  User hidden(port(), server_->add_user("mentor.hidden", v1::ROLE_MENTOR));
+  User mentor(port(), server_->add_user("mentor.priya", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("lucia", v1::ROLE_MENTEE));
+  User outsider(port(), server_->add_user("mentor.outsider", v1::ROLE_MENTOR));
+  v1::ClientFrame hide;
+  hide.mutable_update_mentor_profile()->mutable_profile()->set_accepting_requests(false);
+  hide.mutable_update_mentor_profile()->mutable_profile()->set_capacity(3);
+  hide.mutable_update_mentor_profile()->mutable_profile()->add_purposes(v1::PURPOSE_CAREER);
+  ASSERT_TRUE(hidden.call(hide).has_update_mentor_profile());
+  const uint64_t nobody = 999'999;
+
+  // The same answer, with the id put back as "ID".
+  auto shape = [](const v1::Response& r, uint64_t id) {
+    std::string text = r.error().message();
+    const std::string digits = std::to_string(id);
+    for (size_t at; (at = text.find(digits)) != std::string::npos;) text.replace(at, digits.size(), "ID");
+    return std::to_string(r.error().code()) + " " + text + " " + r.error().field();
+  };
+  // RequestMentorship: a hidden mentor, a mentee's id and no id answer alike, and name nobody.
+  const auto expected = shape(mentee.call(request_frame(nobody, v1::PURPOSE_CAREER)), nobody);
+  EXPECT_NE(expected.find(std::to_string(v1::ERROR_CODE_NOT_FOUND)), std::string::npos) << expected;
+  for (uint64_t id : {hidden.id(), mentee.id(), outsider.id() + 1000}) {
+    auto r = mentee.call(request_frame(id, v1::PURPOSE_CAREER));
+    EXPECT_EQ(shape(r, id), expected) << id;
+    EXPECT_EQ(r.error().message().find("hidden"), std::string::npos) << r.DebugString();
+  }
+
+  // DeclineMentorship by an outsider: the referral is never looked at.
+  auto req = mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER));
+  ASSERT_TRUE(has_mentorship(req));
+  const uint64_t mid = mentorship_of(req).id();
+  for (uint64_t mentorship : {mid, uint64_t{777'777}}) {
+    v1::ClientFrame plain;
+    plain.mutable_decline_mentorship()->set_mentorship_id(mentorship);
+    const auto outsiders_answer = outsider.call(plain);
+    EXPECT_EQ(code_of(outsiders_answer), v1::ERROR_CODE_NOT_FOUND);
+    for (uint64_t referred : {hidden.id(), mentor.id(), mentee.id(), nobody, outsider.id()}) {
+      v1::ClientFrame probe = plain;
+      probe.mutable_decline_mentorship()->set_referred_mentor_id(referred);
+      auto r = outsider.call(probe);
+      EXPECT_EQ(r.SerializeAsString(),
+                [&] {
+                  auto same = outsiders_answer;
+                  same.set_request_id(r.request_id());
+                  return same.SerializeAsString();
+                }())
+          << "mentorship " << mentorship << ", referral " << referred << ": " << r.DebugString();
+    }
+  }
+  // The mentor's own referral: a hidden colleague, a mentee and no id answer alike.
+  auto refer = [&](uint64_t referred) {
+    v1::ClientFrame f;
+    f.mutable_decline_mentorship()->set_mentorship_id(mid);
+    f.mutable_decline_mentorship()->set_referred_mentor_id(referred);
+    return mentor.call(f);
+  };
+  const auto refer_expected = shape(refer(nobody), nobody);
+  EXPECT_NE(refer_expected.find(std::to_string(v1::ERROR_CODE_NOT_FOUND)), std::string::npos)
+      << refer_expected;
+  EXPECT_EQ(shape(refer(hidden.id()), hidden.id()), refer_expected);
+  EXPECT_EQ(shape(refer(mentee.id()), mentee.id()), refer_expected);
+  // A listed colleague is accepted.
+  auto ok = refer(outsider.id());
+  ASSERT_TRUE(has_mentorship(ok)) << ok.DebugString();
+  EXPECT_EQ(mentorship_of(ok).referred_mentor_id(), outsider.id());
+}
+
+// Fields the server does not know never reach a stored record, and repeated
+// fields are bounded and kept without repeats.
+TEST_F(Chat, UnknownAndRepeatedFieldsNeverReachStoredRecords) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const std::string smuggled(20'000, 'x');  // past the 2000-byte bio limit, inside the frame limit
+  auto smuggle = [&](google::protobuf::Message* m) {
+    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(99, smuggled);
+  };
+  auto carries_unknown = [](const google::protobuf::Message& m) {
+    std::vector<std::string> found;
+    find_content(m, "", found);
+    return std::any_of(found.begin(), found.end(),
+                       [](const std::string& f) { return f.find("unknown") != std::string::npos; });
+  };
+
+  v1::ClientFrame profile;
+  auto* p = profile.mutable_update_mentor_profile()->mutable_profile();
+  p->set_accepting_requests(true);
+  p->set_capacity(3);
+  p->set_bio("Cardiology fellow.");
+  for (int i = 0; i < 3; ++i) p->add_purposes(v1::PURPOSE_CAREER);
+  p->add_purposes(v1::PURPOSE_RESEARCH);
+  smuggle(p);
+  smuggle(profile.mutable_update_mentor_profile());
+  auto updated = mentor.call(profile);
+  ASSERT_TRUE(updated.has_update_mentor_profile()) << updated.error().DebugString();
+  EXPECT_FALSE(carries_unknown(updated));
+  v1::ClientFrame list;
+  list.mutable_list_mentors();
+  auto directory = mentee.call(list);
+  ASSERT_TRUE(directory.has_list_mentors());
+  ASSERT_EQ(directory.list_mentors().mentors_size(), 1);
+  const auto& listed = directory.list_mentors().mentors(0).profile();
+  EXPECT_FALSE(carries_unknown(directory));
+  EXPECT_LT(directory.ByteSizeLong(), 2000u);
+  ASSERT_EQ(listed.purposes_size(), 2);  // each once, in the order given
+  EXPECT_EQ(listed.purposes(0), v1::PURPOSE_CAREER);
+  EXPECT_EQ(listed.purposes(1), v1::PURPOSE_RESEARCH);
+  EXPECT_EQ(listed.bio(), "Cardiology fellow.");
+
+  // More entries than there are purposes: refused, naming the limit.
+  for (int i = 0; i < 6; ++i) p->add_purposes(v1::PURPOSE_OTHER);
+  auto too_many = mentor.call(profile);
+  EXPECT_EQ(code_of(too_many), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(too_many.error().message().find("at most 5 purposes"), std::string::npos)
+      << too_many.DebugString();
+
+  // A check-in carries its status and note, nothing else.
+  const auto m = pair(mentee, mentor);
+  v1::ClientFrame checkin;
+  auto* send = checkin.mutable_send_message();
+  send->set_conversation_id(m.conversation_id());
+  send->set_client_message_id("checkin-1");
+  send->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_ON_TRACK);
+  send->mutable_check_in()->set_note("Passed the exam.");
+  smuggle(send->mutable_check_in());
+  smuggle(send);
+  auto sent = mentee.call(checkin);
+  ASSERT_TRUE(sent.has_send_message()) << sent.DebugString();
+  EXPECT_FALSE(carries_unknown(sent));
+  auto heard = mentor.event_where([](const v1::Event& e) { return e.has_message_posted(); });
+  ASSERT_TRUE(heard);
+  EXPECT_FALSE(carries_unknown(*heard));
+  auto hist = mentor.history(m.conversation_id());
+  ASSERT_EQ(hist.history().messages_size(), 1);
+  EXPECT_FALSE(carries_unknown(hist));
+  EXPECT_EQ(hist.history().messages(0).check_in().note(), "Passed the exam.");
+
+  // Channels of an agreement: each once, at most four.
+  v1::ClientFrame propose;
+  propose.mutable_propose_agreement()->set_mentorship_id(m.id());
+  propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
+  for (int i = 0; i < 3; ++i) propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_VIDEO);
+  propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_CHAT);
+  smuggle(propose.mutable_propose_agreement());
+  auto proposed = mentee.call(propose);
+  ASSERT_TRUE(has_mentorship(proposed)) << proposed.DebugString();
+  EXPECT_FALSE(carries_unknown(proposed));
+  const auto& channels = mentorship_of(proposed).proposed_agreement().channels();
+  ASSERT_EQ(channels.size(), 2);
+  EXPECT_EQ(channels[0], v1::CHANNEL_VIDEO);
+  EXPECT_EQ(channels[1], v1::CHANNEL_CHAT);
+  for (int i = 0; i < 2; ++i) propose.mutable_propose_agreement()->add_channels(v1::CHANNEL_PHONE);
+  auto flood = mentee.call(propose);
+  EXPECT_EQ(code_of(flood), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_NE(flood.error().message().find("at most 4 channels"), std::string::npos) << flood.DebugString();
+}
+
+// A counterpart's large check-ins never make a page bigger than a
+// connection may have waiting (1 MiB): Sync and History come in pages
+// bounded in bytes, and following them yields everything once.
+TEST_F(Chat, PagesOfLargeCheckInsStayWithinTheOutboundLimit) {
+  start();
+  const v1::User mentor_u = server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  uint64_t conv = 0;
+  std::string token;
+  {  // The mentor is away while the check-ins arrive, and then catches up.
+    User mentor(port(), mentor_u);
+    conv = pair(mentee, mentor).conversation_id();
+    token = mentor.token();
+  }
+  constexpr int kCheckIns = 60;  // ~32 KiB each: ~2 MiB in all
+  for (int i = 1; i <= kCheckIns; ++i) {
+    v1::ClientFrame f;
+    auto* send = f.mutable_send_message();
+    send->set_conversation_id(conv);
+    send->set_client_message_id("checkin-" + std::to_string(i));
+    send->set_body(std::string(16 * 1024, 'b'));
+    send->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_ON_TRACK);
+    send->mutable_check_in()->set_note(std::string(16 * 1024, 'n'));
+    auto r = mentee.call(f);
+    ASSERT_TRUE(r.has_send_message()) << i << ": " << r.error().DebugString();
+  }
+  constexpr size_t kOutboundLimit = 1024 * 1024;
+  User mentor(port(), mentor_u, token);
+
+  // Sync from the start, a page at a time, largest page asked for.
+  std::vector<uint64_t> positions;
+  std::set<uint64_t> seqs;
+  v1::SyncPosition since;
+  int pages = 0;
+  for (bool more = true; more; ++pages) {
+    ASSERT_LT(pages, 100);
+    auto r = mentor.sync(since.store_id(), since.position(), 1000);
+    ASSERT_TRUE(r.has_sync()) << r.error().DebugString();
+    EXPECT_LT(r.ByteSizeLong(), kOutboundLimit / 2);
+    EXPECT_GT(r.sync().events_size(), 0);
+    for (const auto& e : r.sync().events()) {
+      EXPECT_TRUE(positions.empty() || e.position() > positions.back());
+      positions.push_back(e.position());
+      if (e.has_message_posted()) seqs.insert(e.message_posted().message().seq());
+    }
+    since = r.sync().next();
+    more = r.sync().has_more();
+  }
+  EXPECT_GT(pages, 2);
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kCheckIns));
+
+  // History newest first (the default page), then paging back.
+  std::vector<uint64_t> back;
+  uint64_t before = 0;
+  for (bool more = true; more;) {
+    auto r = mentor.history(conv, 0, before);
+    ASSERT_TRUE(r.has_history()) << r.error().DebugString();
+    EXPECT_LT(r.ByteSizeLong(), kOutboundLimit / 2);
+    ASSERT_GT(r.history().messages_size(), 0);
+    for (const auto& msg : r.history().messages()) back.push_back(msg.seq());
+    before = back.back();
+    more = r.history().has_more();
+  }
+  ASSERT_EQ(back.size(), static_cast<size_t>(kCheckIns));
+  for (int i = 0; i < kCheckIns; ++i)
+    EXPECT_EQ(back[static_cast<size_t>(i)], static_cast<uint64_t>(kCheckIns - i));
+  // And oldest first from the start, the largest page asked for.
+  std::vector<uint64_t> forward;
+  uint64_t after = 0;
+  for (bool more = true; more;) {
+    auto r = mentor.history(conv, 200, 0, after);
+    ASSERT_TRUE(r.has_history()) << r.error().DebugString();
+    EXPECT_LT(r.ByteSizeLong(), kOutboundLimit / 2);
+    ASSERT_GT(r.history().messages_size(), 0);
+    for (const auto& msg : r.history().messages()) forward.push_back(msg.seq());
+    after = forward.back();
+    more = r.history().has_more();
+  }
+  ASSERT_EQ(forward.size(), static_cast<size_t>(kCheckIns));
+  EXPECT_EQ(forward.front(), 1u);
+  EXPECT_EQ(forward.back(), static_cast<uint64_t>(kCheckIns));
+  // The connection was never closed as "not reading".
+  EXPECT_EQ(server_->server().metrics().slow_client_disconnects_total.load(), 0u);
+  EXPECT_TRUE(mentor.client().ping().has_ping());
+}
+
+// The directory and the list of mentorships come a page at a time, by id,
+// and following the pages lists everything once.
+TEST_F(Chat, DirectoryAndMentorshipsComeInPages) {
+  start();
+  User director(port(), server_->add_user("director.okafor", v1::ROLE_PROGRAM_DIRECTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  std::vector<v1::User> mentors;
+  for (int i = 0; i < 5; ++i) {
+    mentors.push_back(server_->add_user("mentor." + std::to_string(i), v1::ROLE_MENTOR));
+    server_->add_user("mentee." + std::to_string(i), v1::ROLE_MENTEE);  // in between: not listed
+  }
+  for (const auto& mentor : mentors)
+    ASSERT_TRUE(has_mentorship(mentee.call(request_frame(mentor.id(), v1::PURPOSE_CAREER))));
+
+  auto all_mentors = [&](User& who, uint32_t limit) {
+    std::vector<uint64_t> ids;
+    v1::ClientFrame f;
+    f.mutable_list_mentors()->set_limit(limit);
+    for (int pages = 0;; ++pages) {
+      EXPECT_LT(pages, 50);
+      auto r = who.call(f);
+      EXPECT_TRUE(r.has_list_mentors()) << r.DebugString();
+      EXPECT_LE(r.list_mentors().mentors_size(), static_cast<int>(limit));
+      for (const auto& e : r.list_mentors().mentors()) ids.push_back(e.mentor().id());
+      if (!r.list_mentors().has_more() || pages >= 50) break;
+      EXPECT_GT(r.list_mentors().next_after_mentor_id(), f.list_mentors().after_mentor_id());
+      f.mutable_list_mentors()->set_after_mentor_id(r.list_mentors().next_after_mentor_id());
+    }
+    return ids;
+  };
+  auto all_mentorships = [&](User& who, uint32_t limit) {
+    std::vector<uint64_t> ids;
+    v1::ClientFrame f;
+    f.mutable_list_mentorships()->set_limit(limit);
+    for (int pages = 0;; ++pages) {
+      auto r = who.call(f);
+      EXPECT_TRUE(r.has_list_mentorships()) << r.DebugString();
+      EXPECT_LE(r.list_mentorships().mentorships_size(), static_cast<int>(limit));
+      for (const auto& v : r.list_mentorships().mentorships()) ids.push_back(v.mentorship().id());
+      if (!r.list_mentorships().has_more() || pages >= 50) break;
+      EXPECT_GT(r.list_mentorships().next_after_mentorship_id(), f.list_mentorships().after_mentorship_id());
+      f.mutable_list_mentorships()->set_after_mentorship_id(r.list_mentorships().next_after_mentorship_id());
+    }
+    return ids;
+  };
+  std::vector<uint64_t> expected_mentors;
+  for (const auto& m : mentors) expected_mentors.push_back(m.id());
+  for (uint32_t limit : {1u, 2u, 200u}) {
+    EXPECT_EQ(all_mentors(mentee, limit), expected_mentors) << "limit " << limit;
+    EXPECT_EQ(all_mentorships(mentee, limit).size(), mentors.size()) << "limit " << limit;
+    EXPECT_EQ(all_mentorships(director, limit).size(), mentors.size()) << "limit " << limit;
+  }
+  auto sorted = all_mentorships(mentee, 2);
+  EXPECT_TRUE(std::is_sorted(sorted.begin(), sorted.end()));
+  EXPECT_EQ(std::set<uint64_t>(sorted.begin(), sorted.end()).size(), sorted.size());
+  // Limits are checked.
+  v1::ClientFrame too_big;
+  too_big.mutable_list_mentorships()->set_limit(201);
+  EXPECT_EQ(code_of(mentee.call(too_big)), v1::ERROR_CODE_INVALID_ARGUMENT);
+  too_big.mutable_list_mentors()->set_limit(201);
+  EXPECT_EQ(code_of(mentee.call(too_big)), v1::ERROR_CODE_INVALID_ARGUMENT);
 }
 
 // Every request kind x three outsiders -> the documented code.

@@ -26,8 +26,9 @@ server::ServerConfig test_config(const std::filesystem::path& data_dir) {
 }
 
 TestServer::TestServer(server::ServerConfig config, const Clock* clock,
-                       const std::function<void(server::Server&)>& before_start)
-    : server_(std::make_unique<server::Server>(std::move(config), clock)) {
+                       const std::function<void(server::Server&)>& before_start,
+                       const MonotonicClock* monotonic_clock)
+    : server_(std::make_unique<server::Server>(std::move(config), clock, monotonic_clock)) {
   if (before_start) before_start(*server_);
   Status st = server_->start();
   if (!st) {

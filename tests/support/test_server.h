@@ -21,8 +21,10 @@ server::ServerConfig test_config(const std::filesystem::path& data_dir);
 // on the server before it starts (to add HTTP routes).
 class TestServer {
  public:
+  // `monotonic_clock`, when set, times every rate limit (see server::Server).
   explicit TestServer(server::ServerConfig config, const Clock* clock = nullptr,
-                      const std::function<void(server::Server&)>& before_start = {});
+                      const std::function<void(server::Server&)>& before_start = {},
+                      const MonotonicClock* monotonic_clock = nullptr);
   ~TestServer();
 
   uint16_t port() const { return server_->port(); }

@@ -298,7 +298,7 @@ std::map<uint64_t, std::string> known_names(Session& s) {
   std::map<uint64_t, std::string> names;
   auto me = s.client().user();
   names[me.id()] = me.username();
-  auto list = s.client().list_mentorships_sync({}, s.timeout());
+  auto list = s.client().list_all_mentorships_sync({}, s.timeout());
   if (list) {
     for (const auto& v : list->mentorships()) {
       names[v.mentor().id()] = v.mentor().username();
@@ -447,7 +447,7 @@ int cmd_mentorships(const Global& g, const std::vector<std::string>& args) {
   auto vm = parse_command("mentorships", options, {}, args);
   if (help_requested(vm, "mentorships", "", "preceptor-cli mentorships", options)) return kExitOk;
   Session s(g, true);
-  auto list = s.must(s.client().list_mentorships_sync({}, s.timeout()));
+  auto list = s.must(s.client().list_all_mentorships_sync({}, s.timeout()));
   if (list.mentorships().empty()) std::cout << "No mentorships yet.\n";
   for (const auto& v : list.mentorships()) {
     const auto& m = v.mentorship();
@@ -488,7 +488,7 @@ int cmd_mentors(const Global& g, const std::vector<std::string>& args) {
   }
   if (vm.count("specialty")) req.set_specialty(vm["specialty"].as<std::string>());
   Session s(g, true);
-  auto list = s.must(s.client().list_mentors_sync(req, s.timeout()));
+  auto list = s.must(s.client().list_all_mentors_sync(req, s.timeout()));
   if (list.mentors().empty()) std::cout << "No mentor matches.\n";
   for (const auto& e : list.mentors()) {
     std::cout << "user " << e.mentor().id() << "  " << describe(e.mentor());
@@ -608,9 +608,18 @@ int cmd_history(const Global& g, const std::vector<std::string>& args) {
   req.set_conversation_id(parse_id("--conversation", vm["conversation"].as<std::string>()));
   req.set_limit(vm["limit"].as<unsigned>());
   Session s(g, true);
-  auto r = s.must(s.client().history_sync(req, s.timeout()));
+  // A page may hold fewer than asked (pages are bounded in bytes too): page on, older each time.
+  const size_t wanted = vm["limit"].as<unsigned>();
+  std::vector<v1::Message> messages;
+  v1::HistoryResult r;
+  do {
+    r = s.must(s.client().history_sync(req, s.timeout()));
+    messages.insert(messages.end(), r.messages().begin(), r.messages().end());
+    if (r.messages().empty()) break;
+    req.set_before_seq(r.messages(r.messages_size() - 1).seq());  // newest first: the last is the oldest
+    req.set_limit(static_cast<uint32_t>(wanted - std::min(wanted, messages.size())));
+  } while (r.has_more() && messages.size() < wanted);
   auto names = known_names(s);
-  std::vector<v1::Message> messages(r.messages().begin(), r.messages().end());
   std::sort(messages.begin(), messages.end(), [](const auto& a, const auto& b) { return a.seq() < b.seq(); });
   if (messages.empty()) std::cout << "No messages yet.\n";
   if (r.has_more()) std::cout << "(older messages not shown; raise --limit)\n";

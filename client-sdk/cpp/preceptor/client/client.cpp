@@ -840,6 +840,49 @@ PRECEPTOR_CLIENT_REQUEST(set_typing, SetTyping, SetTypingResult, kSetTyping, set
 
 #undef PRECEPTOR_CLIENT_REQUEST
 
+namespace {
+
+// Follows the pages of a list request from `request`'s cursor on, appending
+// each page's entries to the first page's result. `cursor` reads and sets
+// the request's after-id; `next` reads a result's, `entries` its list.
+template <class Req, class Res, class Fetch, class SetCursor, class GetCursor, class Next, class Entries>
+Result<Res> all_pages(Req request, Fetch fetch, SetCursor set_cursor, GetCursor cursor, Next next,
+                      Entries entries) {
+  Res all;
+  for (;;) {
+    auto page = fetch(request);
+    if (!page) return page.status();
+    for (auto& e : *entries(*page)) *entries(all)->Add() = std::move(e);
+    if (!page->has_more()) return all;
+    if (next(*page) <= cursor(request)) {
+      return Status(v1::ERROR_CODE_INTERNAL, "The server's pages do not move forward (next after " +
+                                                 std::to_string(next(*page)) + "); stopped listing.");
+    }
+    set_cursor(request, next(*page));
+  }
+}
+
+}  // namespace
+
+Result<v1::ListMentorsResult> Client::list_all_mentors_sync(v1::ListMentors request, Timeout timeout) {
+  return all_pages<v1::ListMentors, v1::ListMentorsResult>(
+      std::move(request), [&](const v1::ListMentors& r) { return list_mentors_sync(r, timeout); },
+      [](v1::ListMentors& r, uint64_t after) { r.set_after_mentor_id(after); },
+      [](const v1::ListMentors& r) { return r.after_mentor_id(); },
+      [](const v1::ListMentorsResult& r) { return r.next_after_mentor_id(); },
+      [](v1::ListMentorsResult& r) { return r.mutable_mentors(); });
+}
+
+Result<v1::ListMentorshipsResult> Client::list_all_mentorships_sync(v1::ListMentorships request,
+                                                                    Timeout timeout) {
+  return all_pages<v1::ListMentorships, v1::ListMentorshipsResult>(
+      std::move(request), [&](const v1::ListMentorships& r) { return list_mentorships_sync(r, timeout); },
+      [](v1::ListMentorships& r, uint64_t after) { r.set_after_mentorship_id(after); },
+      [](const v1::ListMentorships& r) { return r.after_mentorship_id(); },
+      [](const v1::ListMentorshipsResult& r) { return r.next_after_mentorship_id(); },
+      [](v1::ListMentorshipsResult& r) { return r.mutable_mentorships(); });
+}
+
 void Client::send_message(v1::SendMessage request, Callback<v1::SendMessageResult> done) {
   impl_->post([request = std::move(request), done = std::move(done)](Impl& self) mutable {
     self.send_message(std::move(request), std::move(done));

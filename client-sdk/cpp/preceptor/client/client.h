@@ -187,6 +187,14 @@ class Client {
   void list_mentorships(v1::ListMentorships request, Callback<v1::ListMentorshipsResult> done);
   Result<v1::ListMentorshipsResult> list_mentorships_sync(v1::ListMentorships request,
                                                           Timeout timeout = kDefaultTimeout);
+  // Every page from the request's position on, following has_more: the
+  // entries of all pages in one result (has_more false). Each page may take
+  // `timeout`. Directories and mentorship lists come a page at a time
+  // (ListMentors, ListMentorships), so an app that wants them whole uses these.
+  Result<v1::ListMentorsResult> list_all_mentors_sync(v1::ListMentors request,
+                                                      Timeout timeout = kDefaultTimeout);
+  Result<v1::ListMentorshipsResult> list_all_mentorships_sync(v1::ListMentorships request,
+                                                              Timeout timeout = kDefaultTimeout);
 
   // Chat. send_message fills an empty client_message_id with 128 random bits
   // in hex, and keeps the message in the outbox until the server answers it
