@@ -22,6 +22,9 @@ struct Session {
 // Who sent a request: the connection, and its session once signed in.
 struct Caller {
   uint64_t connection_id = 0;  // 0: not a WebSocket connection (HTTP, tools, tests)
+  // The client's IP address, without a port: the TCP peer's, or behind a
+  // trusted proxy the one it names (NetConfig::trusted_proxy_header).
+  // Per-address limits count by it.
   std::string peer_address;
   std::optional<Session> session;
 

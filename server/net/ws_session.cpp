@@ -23,16 +23,18 @@ constexpr uint16_t kCloseSessionEnded = 4001;
 constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 
-WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string peer)
+WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string peer,
+                     std::string client_address)
     : ctx_(ctx),
       ws_(std::move(stream)),
+      peer_(std::move(peer)),
       requests_(TokenRate::per_second(ctx.config.rate_per_second, ctx.config.rate_burst),
                 ctx.monotonic_clock),
       auth_timer_(ws_.get_executor()),
       close_timer_(ws_.get_executor()),
       opened_at_(Clock::now()) {
   caller_.connection_id = ctx.next_connection_id.fetch_add(1);
-  caller_.peer_address = std::move(peer);
+  caller_.peer_address = std::move(client_address);
 }
 
 WsSession::~WsSession() = default;
@@ -60,14 +62,17 @@ asio::awaitable<void> WsSession::run([[maybe_unused]] Self self,
   if (ec) {
     log::info("ws_handshake_failed")
         .kv("conn", caller_.connection_id)
-        .kv("peer", caller_.peer_address)
+        .kv("peer", peer_)
         .kv("error", ec.message());
     co_return;
   }
   ctx_.add_session(caller_.connection_id, weak_from_this());
   ctx_.metrics.connections_open.fetch_add(1);
   ctx_.metrics.connections_total.fetch_add(1);
-  log::info("conn_open").kv("conn", caller_.connection_id).kv("peer", caller_.peer_address);
+  log::info("conn_open")
+      .kv("conn", caller_.connection_id)
+      .kv("peer", peer_)
+      .kv("client", caller_.peer_address);
   if (ctx_.draining.load()) shutdown();
 
   asio::co_spawn(ws_.get_executor(), auth_deadline(self), asio::detached);

@@ -33,7 +33,10 @@ namespace preceptor::server {
 // outbound_queue_bytes is closed (1008) — it is not reading.
 class WsSession final : public hub::SessionSink, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(ServerContext& ctx, boost::beast::tcp_stream stream, std::string peer);
+  // `peer`: the TCP peer as ip:port, for logs; `client_address`: the
+  // client's IP address (see api::Caller::peer_address).
+  WsSession(ServerContext& ctx, boost::beast::tcp_stream stream, std::string peer,
+            std::string client_address);
   ~WsSession() override;
 
   // Completes the upgrade and runs the session.
@@ -80,6 +83,7 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   boost::beast::websocket::stream<CorkedStream> ws_;
   boost::beast::flat_buffer in_;
   api::Caller caller_;
+  std::string peer_;  // ip:port, for logs
   uint64_t hub_registration_ = 0;
 
   bool closing_ = false;

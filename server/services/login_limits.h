@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -13,6 +14,13 @@ namespace preceptor::services {
 // Every username that cannot exist shares this key, so junk names cannot
 // grow the per-username buckets. (Not a valid username: it starts with \x01.)
 inline constexpr const char* kInvalidUsernameLimitKey = "\x01invalid";
+
+// What a client address counts as for the limits: an IPv4 address as
+// itself, an IPv4-mapped IPv6 address as the IPv4 one, any other IPv6
+// address as its /64 (one host usually holds a whole /64, so counting single
+// IPv6 addresses would give it 2^64 fresh starts), and anything that is not
+// an IP address (tests, tools) as it is. "" stays "" (no address).
+std::string address_limit_key(std::string_view address);
 
 // The failed sign-in limits of Accounts: a token bucket of failures per
 // username and one per peer address, on a monotonic clock. Attempts are
@@ -30,8 +38,9 @@ class LoginLimits {
   // OK, or RESOURCE_EXHAUSTED "Too many failed sign-in attempts; try again
   // in N seconds." with retry_after_ms, when the username's or the
   // address's bucket is empty (the longer wait of the two). `username_key`
-  // is the canonical username or kInvalidUsernameLimitKey; an empty
-  // `peer_address` has no address limit.
+  // is the canonical username or kInvalidUsernameLimitKey; `peer_address`
+  // is the client's IP address, counted by address_limit_key; an empty one
+  // has no address limit.
   Status check(const std::string& username_key, const std::string& peer_address);
   // Charges one failure to both buckets (a bucket that is already empty
   // stays empty).

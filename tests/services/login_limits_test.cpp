@@ -113,5 +113,23 @@ TEST(LoginLimits, SharedKeyForInvalidUsernamesIsNoUsername) {
   EXPECT_FALSE(valid_username(kInvalidUsernameLimitKey));
 }
 
+// Issue 10, 1: an address is a client, whatever port or IPv6 host part it uses.
+TEST(LoginLimits, AddressesCountAsTheClientNotTheConnection) {
+  EXPECT_EQ(address_limit_key("198.51.100.7"), "198.51.100.7");
+  EXPECT_EQ(address_limit_key("::ffff:198.51.100.7"), "198.51.100.7");
+  EXPECT_EQ(address_limit_key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  EXPECT_EQ(address_limit_key("2001:db8:1:2:ffff::1"), "2001:db8:1:2::/64");
+  EXPECT_NE(address_limit_key("2001:db8:1:3::1"), address_limit_key("2001:db8:1:2::1"));
+  EXPECT_EQ(address_limit_key("test"), "test");
+  EXPECT_EQ(address_limit_key(""), "");
+
+  ManualMonotonicClock clock;
+  LoginLimits limits = make_limits(clock);
+  for (int i = 0; i < 5; ++i)
+    limits.record_failure("guess" + std::to_string(i), "2001:db8:1:2::" + std::to_string(i + 1));
+  EXPECT_FALSE(limits.check("alice", "2001:db8:1:2::99"));
+  EXPECT_TRUE(limits.check("alice", "2001:db8:1:3::99"));
+}
+
 }  // namespace
 }  // namespace preceptor::services
