@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,6 +29,9 @@ struct Caller {
   // Per-address limits count by it.
   std::string peer_address;
   std::optional<Session> session;
+  // Set once the connection is closing: nobody reads its answers any more,
+  // so work still queued for it may be dropped. Null: never set.
+  std::shared_ptr<const std::atomic<bool>> gone;
 
   // REQUIRES: session (the router calls signed-in handlers only with one).
   const v1::User& user() const { return session->user; }

@@ -28,6 +28,7 @@ WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string p
     : ctx_(ctx),
       ws_(std::move(stream)),
       peer_(std::move(peer)),
+      gone_(std::make_shared<std::atomic<bool>>(false)),
       requests_(TokenRate::per_second(ctx.config.rate_per_second, ctx.config.rate_burst),
                 ctx.monotonic_clock),
       auth_timer_(ws_.get_executor()),
@@ -35,6 +36,7 @@ WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string p
       opened_at_(Clock::now()) {
   caller_.connection_id = ctx.next_connection_id.fetch_add(1);
   caller_.peer_address = std::move(client_address);
+  caller_.gone = gone_;
 }
 
 WsSession::~WsSession() = default;
@@ -281,6 +283,7 @@ void WsSession::enqueue(std::string_view bytes) {
 void WsSession::close(uint16_t code, std::string reason) {
   if (closing_) return;
   closing_ = true;
+  gone_->store(true);
   close_code_ = code;
   close_reason_ = std::move(reason);
   if (hub_registration_) {
@@ -309,6 +312,7 @@ asio::awaitable<void> WsSession::close_op([[maybe_unused]] Self self, uint16_t c
 }
 
 void WsSession::finish() {
+  gone_->store(true);
   if (hub_registration_) {
     ctx_.hub.detach(hub_registration_);
     hub_registration_ = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -83,7 +84,8 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   boost::beast::websocket::stream<CorkedStream> ws_;
   boost::beast::flat_buffer in_;
   api::Caller caller_;
-  std::string peer_;  // ip:port, for logs
+  std::string peer_;                         // ip:port, for logs
+  std::shared_ptr<std::atomic<bool>> gone_;  // caller_.gone; set when closing
   uint64_t hub_registration_ = 0;
 
   bool closing_ = false;

@@ -28,6 +28,8 @@ constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
 const char* const kWrongCredentials = "Wrong username or password.";
 const char* const kMalformedToken = "This token is not valid; sign in again.";
+const char* const kStopping = "The server is shutting down; sign in again in a moment.";
+const char* const kConnectionGone = "The connection closed before the password was checked.";
 const char* const kUnknownToken =
     "This token is not valid (it was revoked or never existed); sign in again with your password.";
 
@@ -142,11 +144,19 @@ Accounts::Accounts(storage::Store& store, storage::Committer& committer, const C
       blocking_(blocking),
       options_(options),
       hub_(hub),
-      login_limits_(TokenRate::one_every_ms(options.login_failures_per_username_refill_ms,
-                                            options.login_failures_per_username_burst),
-                    TokenRate::one_every_ms(options.login_failures_per_address_refill_ms,
-                                            options.login_failures_per_address_burst),
-                    monotonic_clock) {
+      login_limits_(
+          LoginLimitRates{
+              .per_username_address =
+                  TokenRate::one_every_ms(options.login_failures_per_username_address_refill_ms,
+                                          options.login_failures_per_username_address_burst),
+              .per_address = TokenRate::one_every_ms(options.login_failures_per_address_refill_ms,
+                                                     options.login_failures_per_address_burst),
+              .per_username = TokenRate::one_every_ms(options.login_failures_per_username_refill_ms,
+                                                      options.login_failures_per_username_burst)},
+          monotonic_clock),
+      login_queue_(LoginQueueBounds{.per_connection = options.logins_in_flight_per_connection,
+                                    .per_address = options.logins_in_flight_per_address,
+                                    .total = options.logins_in_flight_total}) {
   init_sodium_once();
   // Same cost as real hashes, so that verifying against it takes as long.
   std::array<unsigned char, 16> junk;
@@ -168,54 +178,81 @@ Result<std::string> Accounts::hash_password(std::string_view password) const {
   return std::string(out.data());
 }
 
-// Limits are checked before the (slow) verification and charged only for
-// failures (see LoginLimits).
-void Accounts::login(const v1::Login& request, const std::string& peer_address,
+// Everything that can refuse a sign-in cheaply does so before the (slow)
+// check: the password's length, the queue bounds, then the limits, whose
+// tokens are taken now and given back unless the attempt was a wrong guess.
+void Accounts::login(const v1::Login& request, const LoginSource& source,
                      std::function<void(Result<LoginOutcome>)> done) {
+  if (request.password().size() > kMaxPasswordBytes) {
+    done(invalid_argument("The password is longer than " + std::to_string(kMaxPasswordBytes) +
+                              " bytes, which no password here can be; check what is being sent.",
+                          "password"));
+    return;
+  }
+  if (logins_stopped_.load()) {
+    done(unavailable(kStopping));
+    return;
+  }
+  auto place = login_queue_.enter(source.connection_id, address_limit_key(source.address));
+  if (!place) {
+    done(place.status());
+    return;
+  }
   const bool name_ok = valid_username(request.username());
   const std::string name_key =
       name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameLimitKey);
-  if (Status limited = login_limits_.check(name_key, peer_address); !limited) {
-    done(limited);
+  auto reservation = login_limits_.reserve(name_key, source.address);
+  if (!reservation) {
+    done(reservation.status());
     return;
   }
 
   // Look the user up now (a fast read); verify on the blocking executor.
   std::optional<v1::UserRecord> record;
   if (name_ok) {
-    auto id_raw = store_.get(Cf::kUsernames, name_key);
-    if (!id_raw) {
-      done(id_raw.status());
-      return;
-    }
-    if (id_raw->has_value()) {
+    auto found = [&]() -> Status {
+      auto id_raw = store_.get(Cf::kUsernames, name_key);
+      if (!id_raw) return id_raw.status();
+      if (!id_raw->has_value()) return Status::ok();
       auto id = storage::decode_u64(**id_raw);
       if (!id) {
-        done(data_loss("The stored index entry of user " + request.username() +
-                       " cannot be read; restore the store from a backup."));
-        return;
+        return data_loss("The stored index entry of user " + request.username() +
+                         " cannot be read; restore the store from a backup.");
       }
       auto rec = parse_user(*id, store_.get(Cf::kUsers, user_key(*id)));
-      if (!rec) {
-        done(rec.status());
-        return;
-      }
+      if (!rec) return rec.status();
       record = std::move(*rec);
+      return Status::ok();
+    }();
+    if (!found) {
+      login_limits_.release(*reservation);
+      done(found);
+      return;
     }
   }
 
   blocking_.run([this, record = std::move(record), password = request.password(),
-                 device = device_name_of(request.device_name()), name_key, peer_address,
+                 device = device_name_of(request.device_name()), place = std::move(*place),
+                 reservation = std::move(*reservation), gone = source.gone,
                  done = std::move(done)]() mutable {
+    if (logins_stopped_.load() || (gone && gone->load())) {
+      // Nobody waits for the answer, or the server is stopping: no check, so no guess was made.
+      sodium_memzero(password.data(), password.size());
+      login_limits_.release(reservation);
+      place.reset();
+      done(unavailable(logins_stopped_.load() ? kStopping : kConnectionGone));
+      return;
+    }
     const std::string& hash = record ? record->password_hash() : dummy_hash_;
     bool ok = !hash.empty() && crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
     sodium_memzero(password.data(), password.size());
+    place.reset();  // the slow part is over
     if (!record || record->disabled()) ok = false;
     if (!ok) {
-      login_limits_.record_failure(name_key, peer_address);
-      done(unauthenticated(kWrongCredentials));
+      done(unauthenticated(kWrongCredentials));  // the reservation stays taken: it was a wrong guess
       return;
     }
+    login_limits_.release(reservation);
 
     IssuedToken issued = issue_token();
     LoginOutcome outcome;
@@ -258,6 +295,8 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
         std::move(done));
   });
 }
+
+void Accounts::stop_logins() { logins_stopped_.store(true); }
 
 Result<AuthSession> Accounts::authenticate(std::string_view token) {
   std::optional<std::string> presented_hash = hash_of_presented_token(token);

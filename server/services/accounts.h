@@ -1,7 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,13 +33,25 @@ struct AccountsOptions {
   // (2 passes, 64 MiB). Tests use the minimum so they stay fast.
   uint64_t pwhash_opslimit = 2;
   size_t pwhash_memlimit_bytes = 64u << 20;
-  // Failed-login limits, as token buckets: `burst` failures at once, then one
-  // more per `refill_ms`. Over either: RESOURCE_EXHAUSTED with retry_after_ms.
-  // Either <= 0 turns that limit off.
-  int login_failures_per_username_burst = 5;                  // default 5
-  int64_t login_failures_per_username_refill_ms = 60 * 1000;  // default 1 per minute
-  int login_failures_per_address_burst = 20;                  // default 20
-  int64_t login_failures_per_address_refill_ms = 10 * 1000;   // default 1 per 10 s
+  // Failed-login limits, as token buckets: `burst` wrong guesses at once,
+  // then one more per `refill_ms` (docs/security.md). Either <= 0 turns that
+  // limit off.
+  // One username from one client address: past it, RESOURCE_EXHAUSTED with retry_after_ms.
+  int login_failures_per_username_address_burst = 5;                  // default 5
+  int64_t login_failures_per_username_address_refill_ms = 60 * 1000;  // default 1 per minute
+  // Any username from one client address: past it, RESOURCE_EXHAUSTED with retry_after_ms.
+  int login_failures_per_address_burst = 20;                 // default 20
+  int64_t login_failures_per_address_refill_ms = 10 * 1000;  // default 1 per 10 s
+  // One username from every address together. Past it nobody is refused:
+  // each address may then guess that username once per full refill of its
+  // (username, address) limit (5 minutes by default).
+  int login_failures_per_username_burst = 50;                 // default 50
+  int64_t login_failures_per_username_refill_ms = 30 * 1000;  // default 1 per 30 s
+  // Sign-ins waiting for or in the password check; past a bound the sign-in
+  // is refused at once (RESOURCE_EXHAUSTED, retry_after_ms 1000). <= 0: no bound.
+  int logins_in_flight_per_connection = 2;  // default 2
+  int logins_in_flight_per_address = 8;     // default 8
+  int logins_in_flight_total = 32;          // default 32
 };
 
 // A user to create (admin tool, roster import, demo, tests).
@@ -53,6 +67,15 @@ struct NewUser {
 
 // What a connection holds once it is logged in or authenticated.
 using AuthSession = api::Session;
+
+// Where a sign-in comes from.
+struct LoginSource {
+  std::string address;         // the client's IP address; "" (unknown): no per-address limits
+  uint64_t connection_id = 0;  // 0 (not a connection: tools, tests): no per-connection bound
+  // Set once nobody waits for the answer (the connection closed): a sign-in
+  // still queued is then dropped unchecked. Null: always wanted.
+  std::shared_ptr<const std::atomic<bool>> gone = nullptr;
+};
 
 struct LoginOutcome {
   std::string token;  // what the client keeps (64 lowercase hex chars = 256 random bits)
@@ -75,10 +98,16 @@ class Accounts {
 
   // Checks the password and creates a token. A wrong password and an unknown
   // username give the same UNAUTHENTICATED error ("Wrong username or
-  // password."), in about the same time. Failed attempts are limited per
-  // username and per `peer_address` (RESOURCE_EXHAUSTED with retry_after_ms).
-  void login(const v1::Login& request, const std::string& peer_address,
+  // password."), in about the same time. A password over 1024 bytes is
+  // INVALID_ARGUMENT, unchecked. Wrong guesses are limited (LoginLimits;
+  // each attempt is counted before its check), and so are sign-ins waiting
+  // for their check (LoginQueue): RESOURCE_EXHAUSTED with retry_after_ms.
+  void login(const v1::Login& request, const LoginSource& source,
              std::function<void(Result<LoginOutcome>)> done);
+
+  // From now on, sign-ins still queued are answered UNAVAILABLE without a
+  // check, and new ones at once: shutting down does not wait for a backlog.
+  void stop_logins();
 
   // Checks a token (read only, fast). UNAUTHENTICATED with a sentence saying
   // whether it is unknown/revoked or expired. Refreshes last-used (through
@@ -131,7 +160,13 @@ class Accounts {
 
   std::string dummy_hash_;  // verified against for unknown usernames, so they take as long as known ones
 
-  LoginLimits login_limits_;  // failures by canonical username and by peer address
+  LoginLimits login_limits_;  // wrong guesses by (username, address), address, username
+  LoginQueue login_queue_;    // sign-ins waiting for their check
+  std::atomic<bool> logins_stopped_{false};
+};
+
+std::mutex sweep_mu_;
+std::string sweep_next_;  // GUARDED_BY(sweep_mu_); first token key of the next sweep batch
 };
 
 // The format checks of Accounts::validate_new_user, without the store: for

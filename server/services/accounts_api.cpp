@@ -26,7 +26,9 @@ class AccountsModule final : public api::Module {
 
     router.handle<v1::Login, v1::LoginResult>(
         Access::anyone(), [this](const Caller& caller, const v1::Login& req, Reply<v1::LoginResult> reply) {
-          core_.accounts.login(req, caller.peer_address, [reply](Result<LoginOutcome> outcome) {
+          const LoginSource source{
+              .address = caller.peer_address, .connection_id = caller.connection_id, .gone = caller.gone};
+          core_.accounts.login(req, source, [reply](Result<LoginOutcome> outcome) {
             if (!outcome) return reply(outcome.status());
             v1::LoginResult result;
             result.set_token(outcome->token);

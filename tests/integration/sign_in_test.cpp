@@ -4,12 +4,32 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "server/services/accounts.h"
 #include "tests/support/test_client.h"
 #include "tests/support/test_server.h"
 
 namespace preceptor::testing {
 namespace {
+
+v1::ClientFrame login_frame(uint64_t request_id, const std::string& username, const std::string& password) {
+  v1::ClientFrame f;
+  f.set_request_id(request_id);
+  f.mutable_login()->set_username(username);
+  f.mutable_login()->set_password(password);
+  f.mutable_login()->set_device_name("test");
+  return f;
+}
+
+// A hash that takes a noticeable while (tens of milliseconds), so that frames
+// sent together all arrive while the first is still being verified.
+server::ServerConfig slow_hash_config(const std::filesystem::path& dir) {
+  server::ServerConfig config = test_config(dir);
+  config.accounts.pwhash_opslimit = 1;
+  config.accounts.pwhash_memlimit_bytes = 32u << 20;
+  return config;
+}
 
 class SignIn : public ::testing::Test {
  protected:
@@ -85,6 +105,93 @@ TEST_F(SignIn, TrustedProxyHeaderNamesTheClientOnlyForTrustedProxies) {
               v1::ERROR_CODE_UNAUTHENTICATED);
   }
   EXPECT_EQ(via_proxy("127.0.0.2", "198.51.100.77")->login("lucia.garcia", password).error().code(),
+            v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+}
+
+// Issue 10, 2: every guess sent at once used to pass the check before the
+// first verification recorded a failure.
+TEST_F(SignIn, PipelinedGuessesOnSeveralConnectionsAreCountedBeforeTheyAreChecked) {
+  start(slow_hash_config(dir_.path()));
+  server_->add_user("lucia.garcia");
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(connected());
+  constexpr int kPerConnection = 8;
+  for (auto& c : clients) {
+    for (int i = 1; i <= kPerConnection; ++i)
+      ASSERT_TRUE(c->send(login_frame(i, "lucia.garcia", "guess-number-" + std::to_string(i))));
+  }
+  int checked = 0, refused = 0;
+  for (auto& c : clients) {
+    for (int i = 0; i < kPerConnection; ++i) {
+      Received r = c->receive(10s);
+      ASSERT_EQ(r.kind, Received::Kind::kFrame);
+      const v1::Error& error = r.frame.reply().error();
+      if (error.code() == v1::ERROR_CODE_UNAUTHENTICATED) ++checked;
+      if (error.code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED) {
+        ++refused;
+        EXPECT_GT(error.retry_after_ms(), 0) << error.DebugString();
+      }
+    }
+  }
+  // At most the default burst of 5 guesses from one address at one user.
+  EXPECT_LE(checked, 5);
+  EXPECT_EQ(checked + refused, 4 * kPerConnection);
+}
+
+TEST_F(SignIn, OneConnectionCannotQueueManySignIns) {
+  auto config = slow_hash_config(dir_.path());
+  config.accounts.login_failures_per_username_burst = 0;  // no failure limits: only the queue bound
+  config.accounts.login_failures_per_address_burst = 0;
+  start(config);
+  server_->add_user("lucia.garcia");
+  auto c = connected();
+  constexpr int kSent = 12;
+  for (int i = 1; i <= kSent; ++i)
+    ASSERT_TRUE(c->send(login_frame(i, "nobody" + std::to_string(i), "not-a-password")));
+  int busy = 0;
+  for (int i = 0; i < kSent; ++i) {
+    Received r = c->receive(10s);
+    ASSERT_EQ(r.kind, Received::Kind::kFrame);
+    const v1::Error& error = r.frame.reply().error();
+    if (error.code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED) {
+      ++busy;
+      EXPECT_GT(error.retry_after_ms(), 0) << error.DebugString();
+    } else {
+      EXPECT_EQ(error.code(), v1::ERROR_CODE_UNAUTHENTICATED) << error.DebugString();
+    }
+  }
+  EXPECT_GT(busy, 0);
+  // Once the answers are in, the connection may sign in again.
+  EXPECT_TRUE(c->login("lucia.garcia", TestServer::password_of("lucia.garcia")).has_login());
+}
+
+TEST_F(SignIn, OverlongPasswordIsRefusedWithoutBeingChecked) {
+  start(test_config(dir_.path()));
+  server_->add_user("lucia.garcia");
+  auto c = connected();
+  auto r = c->login("lucia.garcia", std::string(5000, 'x'));
+  ASSERT_EQ(r.error().code(), v1::ERROR_CODE_INVALID_ARGUMENT) << r.DebugString();
+  EXPECT_EQ(r.error().field(), "password");
+  EXPECT_NE(r.error().message().find("1024"), std::string::npos) << r.error().message();
+}
+
+// Issue 10, 3: failing five times, then once a minute, used to keep the
+// owner out from everywhere.
+TEST_F(SignIn, OwnerWithTheRightPasswordGetsInWhileAnotherAddressKeepsGuessing) {
+  start(test_config(dir_.path()));
+  server_->add_user("lucia.garcia");
+  auto attacker = connected("127.0.0.2");
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = attacker->login("lucia.garcia", "guess-number-" + std::to_string(i));
+    if (r.error().code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED) ++refused;
+  }
+  EXPECT_GE(refused, 5);  // the guessing address is bounded
+  auto owner = connected("127.0.0.3");
+  auto in = owner->login("lucia.garcia", TestServer::password_of("lucia.garcia"));
+  EXPECT_TRUE(in.has_login()) << in.DebugString();
+  // The attacker is still held back, even with a lucky guess.
+  EXPECT_EQ(attacker->login("lucia.garcia", TestServer::password_of("lucia.garcia")).error().code(),
             v1::ERROR_CODE_RESOURCE_EXHAUSTED);
 }
 
