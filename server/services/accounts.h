@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,11 @@ struct AccountsOptions {
   int logins_in_flight_per_connection = 2;  // default 2
   int logins_in_flight_per_address = 8;     // default 8
   int logins_in_flight_total = 32;          // default 32
+  // Live tokens per user; a login past it ends the user's oldest token (and
+  // its live connections). <= 0: no cap. Default 20.
+  int max_tokens_per_user = 20;
+  // Timed work checks at most this many tokens per batch for expiry (default 1000).
+  size_t token_sweep_batch = 1000;
 };
 
 // A user to create (admin tool, roster import, demo, tests).
@@ -75,6 +81,13 @@ struct LoginSource {
   // Set once nobody waits for the answer (the connection closed): a sign-in
   // still queued is then dropped unchecked. Null: always wanted.
   std::shared_ptr<const std::atomic<bool>> gone = nullptr;
+};
+
+// What one pass of Accounts::sweep_expired_tokens did.
+struct TokenSweep {
+  size_t checked = 0;     // tokens looked at
+  size_t ended = 0;       // expired ones deleted
+  bool finished = false;  // it reached the last token; the next pass starts from the first
 };
 
 struct LoginOutcome {
@@ -102,12 +115,22 @@ class Accounts {
   // INVALID_ARGUMENT, unchecked. Wrong guesses are limited (LoginLimits;
   // each attempt is counted before its check), and so are sign-ins waiting
   // for their check (LoginQueue): RESOURCE_EXHAUSTED with retry_after_ms.
+  // A login past max_tokens_per_user ends the user's oldest tokens.
   void login(const v1::Login& request, const LoginSource& source,
              std::function<void(Result<LoginOutcome>)> done);
 
   // From now on, sign-ins still queued are answered UNAVAILABLE without a
   // check, and new ones at once: shutting down does not wait for a backlog.
   void stop_logins();
+
+  // Deletes expired tokens, checking at most options' token_sweep_batch
+  // tokens, from where the last call stopped. Live connections of a token
+  // past its lifetime are ended through the hub. Those of a token that only
+  // went unused for token_idle_timeout_ms are left alone: a live connection
+  // does not refresh last-used, so it may well be in use; the token just can
+  // no longer be presented again. Blocks until the deletions are durable.
+  // For timed work; one caller at a time.
+  Result<TokenSweep> sweep_expired_tokens();
 
   // Checks a token (read only, fast). UNAUTHENTICATED with a sentence saying
   // whether it is unknown/revoked or expired. Refreshes last-used (through
@@ -163,10 +186,9 @@ class Accounts {
   LoginLimits login_limits_;  // wrong guesses by (username, address), address, username
   LoginQueue login_queue_;    // sign-ins waiting for their check
   std::atomic<bool> logins_stopped_{false};
-};
 
-std::mutex sweep_mu_;
-std::string sweep_next_;  // GUARDED_BY(sweep_mu_); first token key of the next sweep batch
+  std::mutex sweep_mu_;
+  std::string sweep_next_;  // GUARDED_BY(sweep_mu_); first token key of the next sweep batch
 };
 
 // The format checks of Accounts::validate_new_user, without the store: for

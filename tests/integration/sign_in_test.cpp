@@ -7,11 +7,15 @@
 #include <vector>
 
 #include "server/services/accounts.h"
+#include "storage/keys.h"
+#include "storage/store.h"
 #include "tests/support/test_client.h"
 #include "tests/support/test_server.h"
 
 namespace preceptor::testing {
 namespace {
+
+constexpr uint16_t kCloseSessionEnded = 4001;
 
 v1::ClientFrame login_frame(uint64_t request_id, const std::string& username, const std::string& password) {
   v1::ClientFrame f;
@@ -29,6 +33,16 @@ server::ServerConfig slow_hash_config(const std::filesystem::path& dir) {
   config.accounts.pwhash_opslimit = 1;
   config.accounts.pwhash_memlimit_bytes = 32u << 20;
   return config;
+}
+
+size_t count_entries(storage::Store& store, storage::Cf cf) {
+  size_t n = 0;
+  auto scanned = store.scan_prefix(cf, "", [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  EXPECT_TRUE(scanned) << scanned.status().to_string();
+  return n;
 }
 
 class SignIn : public ::testing::Test {
@@ -193,6 +207,44 @@ TEST_F(SignIn, OwnerWithTheRightPasswordGetsInWhileAnotherAddressKeepsGuessing) 
   // The attacker is still held back, even with a lucky guess.
   EXPECT_EQ(attacker->login("lucia.garcia", TestServer::password_of("lucia.garcia")).error().code(),
             v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+}
+
+// Issue 10, 7: a login loop used to leave every token it made.
+TEST_F(SignIn, OneLoginTooManyEndsTheOldestTokenAndItsLiveSession) {
+  start(test_config(dir_.path()));
+  server_->add_user("lucia.garcia");
+  const std::string password = TestServer::password_of("lucia.garcia");
+  auto first = connected();
+  auto r = first->login("lucia.garcia", password);
+  ASSERT_TRUE(r.has_login()) << r.DebugString();
+  const std::string oldest = r.login().token();
+
+  auto loop = connected();
+  for (int i = 0; i < services::AccountsOptions{}.max_tokens_per_user; ++i)
+    ASSERT_TRUE(loop->login("lucia.garcia", password).has_login()) << i;
+
+  auto event = first->next_event();
+  ASSERT_TRUE(event && event->has_session_ended());
+  EXPECT_EQ(first->wait_closed().close_code, kCloseSessionEnded);
+  auto again = connected();
+  EXPECT_EQ(again->authenticate(oldest).error().code(), v1::ERROR_CODE_UNAUTHENTICATED);
+  EXPECT_EQ(count_entries(server_->server().store(), storage::Cf::kTokens),
+            static_cast<size_t>(services::AccountsOptions{}.max_tokens_per_user));
+}
+
+TEST_F(SignIn, TimedWorkSweepsExpiredTokens) {
+  ManualClock clock;
+  start(test_config(dir_.path()), &clock);
+  server_->add_user("lucia.garcia");
+  auto c = connected();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(c->login("lucia.garcia", TestServer::password_of("lucia.garcia")).has_login());
+  ASSERT_EQ(count_entries(server_->server().store(), storage::Cf::kTokens), 3u);
+
+  clock.advance_ms(services::AccountsOptions{}.token_lifetime_ms);
+  server_->server().run_scheduler_once();
+  EXPECT_EQ(count_entries(server_->server().store(), storage::Cf::kTokens), 0u);
+  EXPECT_EQ(count_entries(server_->server().store(), storage::Cf::kUserTokens), 0u);
 }
 
 }  // namespace

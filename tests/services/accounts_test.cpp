@@ -562,6 +562,104 @@ TEST(Accounts, LogoutAndRevocationEndLiveSessionsThroughTheHub) {
   EXPECT_TRUE(sb->ended().empty());
 }
 
+size_t count_entries(storage::Store& store, storage::Cf cf) {
+  size_t n = 0;
+  auto scanned = store.scan_prefix(cf, "", [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  EXPECT_TRUE(scanned);
+  return n;
+}
+
+// Issue 10, 7: a login loop used to keep every token it made.
+TEST(Accounts, LoginPastTheCapEndsTheOldestTokensAndTheirLiveSessions) {
+  hub::Hub hub;
+  AccountsOptions o = fast_options();
+  o.max_tokens_per_user = 3;
+  AccountsHarness h(o, &hub);
+  auto alice = h.create("alice");
+  ASSERT_TRUE(alice);
+  ASSERT_TRUE(h.create("bob"));
+  ASSERT_TRUE(h.login("bob", kPassword));
+  std::vector<LoginOutcome> logins;
+  auto first_sink = std::make_shared<FakeSink>();
+  for (int i = 0; i < 5; ++i) {
+    h.clock().advance_ms(1000);
+    auto out = h.login("alice", kPassword);
+    ASSERT_TRUE(out) << out.status().to_string();
+    logins.push_back(*out);
+    if (i == 0) hub.attach(alice->id(), out->session.token_hash, first_sink);
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto auth = h.accounts().authenticate(logins[i].token);
+    EXPECT_EQ(static_cast<bool>(auth), i >= 2) << i;
+  }
+  EXPECT_EQ(first_sink->ended(),
+            std::vector<std::string>{
+                "You are signed in on more than 3 devices; this, the oldest sign-in, was ended."});
+  EXPECT_EQ(count_entries(h.store(), storage::Cf::kUserTokens), 4u);  // alice's 3 and bob's
+  EXPECT_EQ(count_entries(h.store(), storage::Cf::kTokens), 4u);
+}
+
+TEST(Accounts, SweepDeletesExpiredTokensInBatches) {
+  AccountsOptions o = fast_options();
+  o.token_sweep_batch = 2;
+  AccountsHarness h(o);
+  ASSERT_TRUE(h.create("alice"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.login("alice", kPassword));
+  h.clock().advance_ms(o.token_idle_timeout_ms + 1);  // those three expire unused
+  std::vector<std::string> fresh;
+  for (int i = 0; i < 2; ++i) {
+    auto out = h.login("alice", kPassword);
+    ASSERT_TRUE(out);
+    fresh.push_back(out->token);
+  }
+  size_t ended = 0, passes = 0;
+  for (;;) {
+    auto sweep = h.accounts().sweep_expired_tokens();
+    ASSERT_TRUE(sweep) << sweep.status().to_string();
+    EXPECT_LE(sweep->checked, 2u);
+    ended += sweep->ended;
+    ++passes;
+    if (sweep->finished) break;
+    ASSERT_LT(passes, 10u);
+  }
+  EXPECT_EQ(ended, 3u);
+  EXPECT_EQ(passes, 3u);
+  EXPECT_EQ(count_entries(h.store(), storage::Cf::kTokens), 2u);
+  EXPECT_EQ(count_entries(h.store(), storage::Cf::kUserTokens), 2u);
+  for (const std::string& token : fresh) EXPECT_TRUE(h.accounts().authenticate(token));
+  // The next pass starts again from the first token.
+  auto again = h.accounts().sweep_expired_tokens();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->ended, 0u);
+}
+
+TEST(Accounts, SweepEndsLiveConnectionsOnlyOfTokensPastTheirLifetime) {
+  hub::Hub hub;
+  AccountsHarness h(fast_options(), &hub);
+  auto alice = h.create("alice");
+  ASSERT_TRUE(alice);
+  auto old_token = h.login("alice", kPassword);
+  ASSERT_TRUE(old_token);
+  h.clock().advance_ms(AccountsOptions{}.token_lifetime_ms - AccountsOptions{}.token_idle_timeout_ms);
+  auto idle_token = h.login("alice", kPassword);
+  ASSERT_TRUE(idle_token);
+  auto old_sink = std::make_shared<FakeSink>();
+  auto idle_sink = std::make_shared<FakeSink>();
+  hub.attach(alice->id(), old_token->session.token_hash, old_sink);
+  hub.attach(alice->id(), idle_token->session.token_hash, idle_sink);
+
+  // One is past its lifetime, the other only went unused too long.
+  h.clock().advance_ms(AccountsOptions{}.token_idle_timeout_ms + 1);
+  auto sweep = h.accounts().sweep_expired_tokens();
+  ASSERT_TRUE(sweep);
+  EXPECT_EQ(sweep->ended, 2u);
+  EXPECT_EQ(old_sink->ended(), std::vector<std::string>{"Your session expired; sign in again."});
+  EXPECT_TRUE(idle_sink->ended().empty());
+}
+
 TEST(Accounts, DuplicateUsernameIgnoringCaseIsRefused) {
   AccountsHarness h;
   ASSERT_TRUE(h.create("alice"));
