@@ -61,6 +61,28 @@ int64_t TokenBucket::retry_after_ms() const {
   return after > burst_ns_ ? ceil_ms(after - burst_ns_) : 0;
 }
 
+TokenTake TokenBucket::try_take_all() {
+  if (!rate_.limits()) return {};
+  const int64_t now = clock_->now_ns();
+  if (const int64_t deficit = deficit_ns(now); deficit > 0) return {false, ceil_ms(deficit)};
+  full_at_ns_ = now + burst_ns_;
+  return {};
+}
+
+int64_t TokenBucket::full_after_ms() const {
+  if (!rate_.limits()) return 0;
+  const int64_t deficit = deficit_ns(clock_->now_ns());
+  return deficit > 0 ? ceil_ms(deficit) : 0;
+}
+
+void TokenBucket::give_back(int64_t n) {
+  if (!rate_.limits() || n <= 0 || full_at_ns_ == kFull) return;
+  const int64_t back = n >= rate_.capacity ? burst_ns_ : n * rate_.refill_interval_ns;  // <= burst_ns_
+  // full_at_ns_ is a clock reading plus at most 2 * kMaxSpanNs here: no overflow.
+  full_at_ns_ -= back;
+  if (full_at_ns_ <= clock_->now_ns()) full_at_ns_ = kFull;
+}
+
 bool TokenBucket::full() const { return !rate_.limits() || deficit_ns(clock_->now_ns()) == 0; }
 
 void TokenBucket::refill() { full_at_ns_ = kFull; }
@@ -101,6 +123,29 @@ int64_t KeyedTokenBuckets::retry_after_ms(const std::string& key) {
   if (!rate_.limits()) return 0;
   const TokenBucket* bucket = find(key);
   return bucket == nullptr ? 0 : bucket->retry_after_ms();
+}
+
+TokenTake KeyedTokenBuckets::try_take_all(const std::string& key) {
+  if (!rate_.limits()) return {};
+  TokenBucket* bucket = find(key);
+  if (bucket == nullptr) bucket = &buckets_.try_emplace(key, rate_, *clock_).first->second;
+  return bucket->try_take_all();
+}
+
+int64_t KeyedTokenBuckets::full_after_ms(const std::string& key) {
+  if (!rate_.limits()) return 0;
+  const TokenBucket* bucket = find(key);
+  return bucket == nullptr ? 0 : bucket->full_after_ms();
+}
+
+void KeyedTokenBuckets::give_back(const std::string& key, int64_t n) {
+  if (!rate_.limits()) return;
+  if (auto it = buckets_.find(key); it != buckets_.end()) {
+    it->second.give_back(n);
+  } else if (buckets_.size() >= max_keys_) {
+    overflow_.give_back(n);  // it was taken there, most likely
+  }
+  // Otherwise the key has no bucket, which is a full one: nothing to give back.
 }
 
 void KeyedTokenBuckets::refill(const std::string& key) { buckets_.erase(key); }

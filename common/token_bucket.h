@@ -55,6 +55,16 @@ class TokenBucket {
   // 0 when a token is there now; otherwise milliseconds until one is
   // (rounded up, at least 1). Takes nothing.
   int64_t retry_after_ms() const;
+  // Takes every token at once, only when the bucket is full (for "one try,
+  // then wait until it has all refilled"). When not full: not taken, and
+  // retry_after_ms is the wait until it is.
+  [[nodiscard]] TokenTake try_take_all();
+  // 0 when the bucket is full now; otherwise milliseconds until it is
+  // (rounded up, at least 1).
+  int64_t full_after_ms() const;
+  // Puts back `n` tokens taken earlier (a reservation that was not used);
+  // never above capacity. n <= 0 does nothing.
+  void give_back(int64_t n);
   // True when the bucket holds `capacity` tokens, i.e. it is as good as new.
   bool full() const;
   // Back to full, as if new.
@@ -90,9 +100,16 @@ class KeyedTokenBuckets {
 
   // Takes a token from `key`'s bucket if it has one.
   [[nodiscard]] TokenTake try_take(const std::string& key);
+  // Takes all of `key`'s tokens, only when its bucket is full.
+  [[nodiscard]] TokenTake try_take_all(const std::string& key);
   // 0 when `key`'s bucket has a token now; otherwise milliseconds until it
   // does (rounded up, at least 1). Takes nothing, adds no bucket.
   int64_t retry_after_ms(const std::string& key);
+  // 0 when `key`'s bucket is full now; otherwise milliseconds until it is.
+  // Takes nothing, adds no bucket.
+  int64_t full_after_ms(const std::string& key);
+  // Puts back `n` tokens taken from `key`'s bucket (see TokenBucket::give_back).
+  void give_back(const std::string& key, int64_t n);
   // `key`'s bucket back to full (its entry is dropped).
   void refill(const std::string& key);
 

@@ -210,6 +210,8 @@ void Server::shutdown() {
 
 void Server::Impl::stop_core() {
   if (scheduler) scheduler->stop();
+  // Sign-ins still queued are answered at once, unchecked: no waiting for a backlog.
+  if (accounts) accounts->stop_logins();
   // In-flight commits finish before the store closes; their replies go nowhere.
   if (committer) committer->stop();
   if (blocking) blocking->join();

@@ -1,5 +1,8 @@
 #include "server/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cctype>
@@ -41,6 +44,7 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   ConfigOutcome out;
   ServerConfig& c = out.config;
   std::string origins;
+  std::string trusted_proxies;
   double token_idle_days = 7, token_lifetime_days = 30;
   std::string config_file;
   bool fast_hash = false;
@@ -109,7 +113,15 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "Comma-separated browser Origins allowed to open /v1/ws; `*` allows any. Clients that send no Origin "
       "(apps, CLI) are always allowed.")(
       "shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms),
-      "On SIGTERM, how long sessions get to close before the server exits anyway.");
+      "On SIGTERM, how long sessions get to close before the server exits anyway.")(
+      "trusted-proxy-header", po::value(&c.trusted_proxy_header),
+      "Behind a reverse proxy: the header naming the client, e.g. X-Forwarded-For. Its last address is "
+      "taken as the client's (for the per-address sign-in limits, docs/security.md), but only on connections "
+      "from --trusted-proxies; from anywhere else the header is ignored. Off by default: the TCP peer is the "
+      "client.")(
+      "trusted-proxies", po::value(&trusted_proxies),
+      "Comma-separated IP addresses of the reverse proxies whose --trusted-proxy-header is believed. "
+      "Required with --trusted-proxy-header.");
 
   po::options_description accounts("Accounts");
   accounts.add_options()("token-idle-days", po::value(&token_idle_days)->default_value(token_idle_days),
@@ -162,6 +174,7 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   }
 
   c.allowed_origins = split_list(origins);
+  c.trusted_proxies = split_list(trusted_proxies);
   auto fail = [&](std::string msg) {
     out.kind = ConfigOutcome::Kind::kError;
     out.text = std::move(msg);
@@ -183,6 +196,16 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   if (!c.web_root.empty() && !std::filesystem::is_directory(c.web_root, fs_error))
     return fail("--web-root " + c.web_root +
                 " is not a folder; give the folder holding the web app's index.html.");
+  if (c.trusted_proxy_header.empty() != c.trusted_proxies.empty())
+    return fail(
+        "--trusted-proxy-header and --trusted-proxies go together: name the header and the proxies that set "
+        "it.");
+  for (const std::string& proxy : c.trusted_proxies) {
+    in6_addr v6{};
+    in_addr v4{};
+    if (inet_pton(AF_INET, proxy.c_str(), &v4) != 1 && inet_pton(AF_INET6, proxy.c_str(), &v6) != 1)
+      return fail("--trusted-proxies: " + proxy + " is not an IP address; list the proxies' addresses.");
+  }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
     return fail("--log-level must be debug, info, warn or error.");
   c.accounts.token_idle_timeout_ms = static_cast<int64_t>(token_idle_days * 24 * 3600 * 1000);

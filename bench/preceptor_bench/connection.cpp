@@ -1,5 +1,7 @@
 #include "bench/preceptor_bench/connection.h"
 
+#include <algorithm>
+
 #include "bench/preceptor_bench/async_util.h"
 
 namespace preceptor::bench {
@@ -52,9 +54,18 @@ asio::awaitable<v1::LoginResult> Connection::login(const std::string& username, 
   f.mutable_login()->set_username(username);
   f.mutable_login()->set_password(password);
   f.mutable_login()->set_device_name("preceptor-bench");
-  v1::Response r = co_await call(std::move(f));
-  if (r.has_error()) throw CallError("login " + username + ": " + describe(r.error()), r.error().code());
-  co_return std::move(*r.mutable_login());
+  // Many lanes sign in at once from one address: the server bounds the
+  // sign-ins waiting for their password check and says when to come back.
+  for (int attempt = 1;; ++attempt) {
+    v1::Response r = co_await call(f);
+    if (r.has_error() && r.error().code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED &&
+        r.error().retry_after_ms() > 0 && attempt < 100) {
+      co_await sleep_for(std::chrono::milliseconds(std::min<int64_t>(r.error().retry_after_ms(), 100)));
+      continue;
+    }
+    if (r.has_error()) throw CallError("login " + username + ": " + describe(r.error()), r.error().code());
+    co_return std::move(*r.mutable_login());
+  }
 }
 
 asio::awaitable<v1::AuthenticateResult> Connection::authenticate(const std::string& token) {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,8 +24,14 @@ struct Session {
 // Who sent a request: the connection, and its session once signed in.
 struct Caller {
   uint64_t connection_id = 0;  // 0: not a WebSocket connection (HTTP, tools, tests)
+  // The client's IP address, without a port: the TCP peer's, or behind a
+  // trusted proxy the one it names (NetConfig::trusted_proxy_header).
+  // Per-address limits count by it.
   std::string peer_address;
   std::optional<Session> session;
+  // Set once the connection is closing: nobody reads its answers any more,
+  // so work still queued for it may be dropped. Null: never set.
+  std::shared_ptr<const std::atomic<bool>> gone;
 
   // REQUIRES: session (the router calls signed-in handlers only with one).
   const v1::User& user() const { return session->user; }

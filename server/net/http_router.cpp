@@ -74,6 +74,50 @@ std::string peer_of(const asio::ip::tcp::socket& socket) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+// An IPv4-mapped IPv6 address (a dual-stack socket's IPv4 client) as IPv4.
+asio::ip::address unmapped(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  return address;
+}
+
+// Who the client is, for per-address limits: the TCP peer's IP address
+// (never its port: a new connection is the same client); behind a trusted
+// proxy, the last address of config.trusted_proxy_header, which that proxy
+// appended. A header that does not end in an IP address counts as the
+// proxy itself (so a broken proxy shares one limit instead of escaping it).
+std::string client_address(const NetConfig& config, const asio::ip::tcp::socket& socket, const Request& req) {
+  boost::system::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  const asio::ip::address peer = unmapped(ep.address());
+  if (config.trusted_proxy_header.empty()) return peer.to_string();
+  const bool trusted = std::any_of(config.trusted_proxies.begin(), config.trusted_proxies.end(),
+                                   [&](const std::string& proxy) {
+                                     boost::system::error_code parse_ec;
+                                     const auto address = asio::ip::make_address(proxy, parse_ec);
+                                     return !parse_ec && unmapped(address) == peer;
+                                   });
+  if (!trusted) return peer.to_string();
+  // The last line of the header, if it came more than once, then its last item.
+  std::string_view last_line;
+  for (auto range = req.equal_range(config.trusted_proxy_header); range.first != range.second; ++range.first)
+    last_line = std::string_view(range.first->value().data(), range.first->value().size());
+  const size_t comma = last_line.rfind(',');
+  std::string_view item = comma == std::string_view::npos ? last_line : last_line.substr(comma + 1);
+  while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+  while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+  const auto client = asio::ip::make_address(std::string(item), ec);
+  if (ec) {
+    log::warn("proxy_header_unusable")
+        .kv("peer", peer.to_string())
+        .kv("header", config.trusted_proxy_header)
+        .kv("value", std::string(last_line.substr(0, 200)));
+    return peer.to_string();
+  }
+  return unmapped(client).to_string();
+}
+
 // ------------------------------------------------------------ one HTTP request
 
 // What becomes of the connection after a response.
@@ -550,8 +594,9 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
         break;
       }
       stream.expires_never();
+      const std::string client = client_address(ctx.config, stream.socket(), req);
       http::request<http::string_body> upgrade(std::move(req.base()));
-      auto session = std::make_shared<WsSession>(ctx, std::move(stream), peer, std::move(slot));
+      auto session = std::make_shared<WsSession>(ctx, std::move(stream), peer, client, std::move(slot));
       session->start(std::move(upgrade));
       co_return;
     }

@@ -30,7 +30,13 @@ struct NetConfig {
   int max_bad_frames = 10;                    // undecodable/oversized/text frames before close
   std::vector<std::string> allowed_origins = {"http://localhost:8080", "http://127.0.0.1:8080"};
   int shutdown_grace_ms = 5'000;  // SIGTERM: time for sessions to close before exit
-  std::string web_root;           // folder of static files served at / (the web app); empty = none
+  // Behind a reverse proxy: the request header (e.g. "X-Forwarded-For")
+  // whose last address is the client's, believed only when the TCP peer is
+  // one of `trusted_proxies` (IP addresses). Default: none; the TCP peer is
+  // the client. Per-address limits count by the client's address.
+  std::string trusted_proxy_header;
+  std::vector<std::string> trusted_proxies;
+  std::string web_root;  // folder of static files served at / (the web app); empty = none
   // /readyz and /metrics answer loopback clients, and others only when they
   // send "Authorization: Bearer <ops_token>"; empty = loopback only.
   std::string ops_token;

@@ -25,10 +25,12 @@ constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 
 WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string peer,
-                     std::shared_ptr<void> slot)
+                     std::string client_address, std::shared_ptr<void> slot)
     : ctx_(ctx),
       slot_(std::move(slot)),
       ws_(std::move(stream)),
+      peer_(std::move(peer)),
+      gone_(std::make_shared<std::atomic<bool>>(false)),
       requests_(TokenRate::per_second(ctx.config.rate_per_second, ctx.config.rate_burst),
                 ctx.monotonic_clock),
       auth_timer_(ws_.get_executor()),
@@ -36,7 +38,8 @@ WsSession::WsSession(ServerContext& ctx, beast::tcp_stream stream, std::string p
       expiry_timer_(ws_.get_executor()),
       opened_at_(Clock::now()) {
   caller_.connection_id = ctx.next_connection_id.fetch_add(1);
-  caller_.peer_address = std::move(peer);
+  caller_.peer_address = std::move(client_address);
+  caller_.gone = gone_;
 }
 
 WsSession::~WsSession() = default;
@@ -65,14 +68,17 @@ asio::awaitable<void> WsSession::run([[maybe_unused]] Self self,
   if (ec) {
     log::info("ws_handshake_failed")
         .kv("conn", caller_.connection_id)
-        .kv("peer", caller_.peer_address)
+        .kv("peer", peer_)
         .kv("error", ec.message());
     co_return;
   }
   ctx_.add_session(caller_.connection_id, weak_from_this());
   ctx_.metrics.connections_open.fetch_add(1);
   ctx_.metrics.connections_total.fetch_add(1);
-  log::info("conn_open").kv("conn", caller_.connection_id).kv("peer", caller_.peer_address);
+  log::info("conn_open")
+      .kv("conn", caller_.connection_id)
+      .kv("peer", peer_)
+      .kv("client", caller_.peer_address);
   if (ctx_.draining.load()) shutdown();
 
   asio::co_spawn(ws_.get_executor(), auth_deadline(self), asio::detached);
@@ -347,6 +353,7 @@ void WsSession::enqueue(std::string_view bytes) {
 void WsSession::close(uint16_t code, std::string reason) {
   if (closing_) return;
   closing_ = true;
+  gone_->store(true);
   close_code_ = code;
   close_reason_ = std::move(reason);
   if (hub_registration_) {
@@ -376,6 +383,7 @@ asio::awaitable<void> WsSession::close_op([[maybe_unused]] Self self, uint16_t c
 }
 
 void WsSession::finish() {
+  gone_->store(true);
   if (hub_registration_) {
     ctx_.hub.detach(hub_registration_);
     hub_registration_ = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -33,9 +34,11 @@ namespace preceptor::server {
 // outbound_queue_bytes is closed (1008) — it is not reading.
 class WsSession final : public hub::SessionSink, public std::enable_shared_from_this<WsSession> {
  public:
-  // `slot` is the connection's place under the connection limits, held
-  // until the session is gone.
-  WsSession(ServerContext& ctx, boost::beast::tcp_stream stream, std::string peer,
+  // `peer`: the TCP peer as ip:port, for logs; `client_address`: the
+  // client's IP address (see api::Caller::peer_address); `slot`: the
+  // connection's place under the connection limits, held until the session
+  // is gone.
+  WsSession(ServerContext& ctx, boost::beast::tcp_stream stream, std::string peer, std::string client_address,
             std::shared_ptr<void> slot);
   ~WsSession() override;
 
@@ -90,6 +93,8 @@ class WsSession final : public hub::SessionSink, public std::enable_shared_from_
   boost::beast::websocket::stream<CorkedStream> ws_;
   boost::beast::flat_buffer in_;
   api::Caller caller_;
+  std::string peer_;                         // ip:port, for logs
+  std::shared_ptr<std::atomic<bool>> gone_;  // caller_.gone; set when closing
   uint64_t hub_registration_ = 0;
 
   bool closing_ = false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <future>
+#include <limits>
 #include <memory>
 #include <set>
 #include <utility>
@@ -28,6 +29,8 @@ constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
 const char* const kWrongCredentials = "Wrong username or password.";
 const char* const kMalformedToken = "This token is not valid; sign in again.";
+const char* const kStopping = "The server is shutting down; sign in again in a moment.";
+const char* const kConnectionGone = "The connection closed before the password was checked.";
 const char* const kUnknownToken =
     "This token is not valid (it was revoked or never existed); sign in again with your password.";
 
@@ -83,6 +86,49 @@ Result<std::optional<v1::UserRecord>> parse_user(uint64_t user_id,
   v1::UserRecord rec;
   if (!rec.ParseFromString(**raw)) return unreadable_user(user_id);
   return std::optional<v1::UserRecord>(std::move(rec));
+}
+
+// How many of a user's token index entries one login looks at to find the
+// oldest. More than any cap in use; a user with more (tokens made before
+// the cap existed) is brought under it by sweeps and later logins.
+constexpr size_t kMaxTokensScannedPerLogin = 1000;
+
+// Inside a mutation: deletes the user's oldest tokens until at most `keep`
+// are left; returns the hashes of those deleted. Entries whose token record
+// is missing or damaged count as oldest.
+Result<std::vector<std::string>> end_oldest_tokens(storage::CommitContext& ctx, uint64_t user_id,
+                                                   size_t keep) {
+  std::vector<std::pair<int64_t, std::string>> live;  // created_ms, hash
+  Status damaged;
+  auto scanned = ctx.scan_prefix(
+      Cf::kUserTokens, storage::keys::UserToken::prefix(user_id),
+      [&](std::string_view key, std::string_view) {
+        const std::optional<storage::keys::UserToken> entry = storage::keys::UserToken::decode(key);
+        if (!entry) return true;  // not a token entry
+        std::string hash(entry->token_hash);
+        auto rec = ctx.get(Cf::kTokens, hash);
+        if (!rec) {
+          damaged = rec.status();
+          return false;
+        }
+        v1::TokenRecord token;
+        const bool readable = rec->has_value() && token.ParseFromString(**rec);
+        live.emplace_back(readable ? token.created_ms() : std::numeric_limits<int64_t>::min(),
+                          std::move(hash));
+        return true;
+      },
+      storage::ScanLimits{.max_entries = kMaxTokensScannedPerLogin});
+  if (!scanned) return scanned.status();
+  if (!damaged) return damaged;
+  std::vector<std::string> ended;
+  if (live.size() <= keep) return ended;
+  std::sort(live.begin(), live.end());
+  for (size_t i = 0; i + keep < live.size(); ++i) {
+    ctx.del(Cf::kTokens, live[i].second);
+    ctx.del(Cf::kUserTokens, storage::user_token_key(user_id, live[i].second));
+    ended.push_back(std::move(live[i].second));
+  }
+  return ended;
 }
 
 // Writes one new user inside a mutation; ALREADY_EXISTS when the name is taken.
@@ -142,11 +188,19 @@ Accounts::Accounts(storage::Store& store, storage::Committer& committer, const C
       blocking_(blocking),
       options_(options),
       hub_(hub),
-      login_limits_(TokenRate::one_every_ms(options.login_failures_per_username_refill_ms,
-                                            options.login_failures_per_username_burst),
-                    TokenRate::one_every_ms(options.login_failures_per_address_refill_ms,
-                                            options.login_failures_per_address_burst),
-                    monotonic_clock) {
+      login_limits_(
+          LoginLimitRates{
+              .per_username_address =
+                  TokenRate::one_every_ms(options.login_failures_per_username_address_refill_ms,
+                                          options.login_failures_per_username_address_burst),
+              .per_address = TokenRate::one_every_ms(options.login_failures_per_address_refill_ms,
+                                                     options.login_failures_per_address_burst),
+              .per_username = TokenRate::one_every_ms(options.login_failures_per_username_refill_ms,
+                                                      options.login_failures_per_username_burst)},
+          monotonic_clock),
+      login_queue_(LoginQueueBounds{.per_connection = options.logins_in_flight_per_connection,
+                                    .per_address = options.logins_in_flight_per_address,
+                                    .total = options.logins_in_flight_total}) {
   init_sodium_once();
   // Same cost as real hashes, so that verifying against it takes as long.
   std::array<unsigned char, 16> junk;
@@ -168,54 +222,81 @@ Result<std::string> Accounts::hash_password(std::string_view password) const {
   return std::string(out.data());
 }
 
-// Limits are checked before the (slow) verification and charged only for
-// failures (see LoginLimits).
-void Accounts::login(const v1::Login& request, const std::string& peer_address,
+// Everything that can refuse a sign-in cheaply does so before the (slow)
+// check: the password's length, the queue bounds, then the limits, whose
+// tokens are taken now and given back unless the attempt was a wrong guess.
+void Accounts::login(const v1::Login& request, const LoginSource& source,
                      std::function<void(Result<LoginOutcome>)> done) {
+  if (request.password().size() > kMaxPasswordBytes) {
+    done(invalid_argument("The password is longer than " + std::to_string(kMaxPasswordBytes) +
+                              " bytes, which no password here can be; check what is being sent.",
+                          "password"));
+    return;
+  }
+  if (logins_stopped_.load()) {
+    done(unavailable(kStopping));
+    return;
+  }
+  auto place = login_queue_.enter(source.connection_id, address_limit_key(source.address));
+  if (!place) {
+    done(place.status());
+    return;
+  }
   const bool name_ok = valid_username(request.username());
   const std::string name_key =
       name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameLimitKey);
-  if (Status limited = login_limits_.check(name_key, peer_address); !limited) {
-    done(limited);
+  auto reservation = login_limits_.reserve(name_key, source.address);
+  if (!reservation) {
+    done(reservation.status());
     return;
   }
 
   // Look the user up now (a fast read); verify on the blocking executor.
   std::optional<v1::UserRecord> record;
   if (name_ok) {
-    auto id_raw = store_.get(Cf::kUsernames, name_key);
-    if (!id_raw) {
-      done(id_raw.status());
-      return;
-    }
-    if (id_raw->has_value()) {
+    auto found = [&]() -> Status {
+      auto id_raw = store_.get(Cf::kUsernames, name_key);
+      if (!id_raw) return id_raw.status();
+      if (!id_raw->has_value()) return Status::ok();
       auto id = storage::decode_u64(**id_raw);
       if (!id) {
-        done(data_loss("The stored index entry of user " + request.username() +
-                       " cannot be read; restore the store from a backup."));
-        return;
+        return data_loss("The stored index entry of user " + request.username() +
+                         " cannot be read; restore the store from a backup.");
       }
       auto rec = parse_user(*id, store_.get(Cf::kUsers, user_key(*id)));
-      if (!rec) {
-        done(rec.status());
-        return;
-      }
+      if (!rec) return rec.status();
       record = std::move(*rec);
+      return Status::ok();
+    }();
+    if (!found) {
+      login_limits_.release(*reservation);
+      done(found);
+      return;
     }
   }
 
   blocking_.run([this, record = std::move(record), password = request.password(),
-                 device = device_name_of(request.device_name()), name_key, peer_address,
+                 device = device_name_of(request.device_name()), place = std::move(*place),
+                 reservation = std::move(*reservation), gone = source.gone,
                  done = std::move(done)]() mutable {
+    if (logins_stopped_.load() || (gone && gone->load())) {
+      // Nobody waits for the answer, or the server is stopping: no check, so no guess was made.
+      sodium_memzero(password.data(), password.size());
+      login_limits_.release(reservation);
+      place.reset();
+      done(unavailable(logins_stopped_.load() ? kStopping : kConnectionGone));
+      return;
+    }
     const std::string& hash = record ? record->password_hash() : dummy_hash_;
     bool ok = !hash.empty() && crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
     sodium_memzero(password.data(), password.size());
+    place.reset();  // the slow part is over
     if (!record || record->disabled()) ok = false;
     if (!ok) {
-      login_limits_.record_failure(name_key, peer_address);
-      done(unauthenticated(kWrongCredentials));
+      done(unauthenticated(kWrongCredentials));  // the reservation stays taken: it was a wrong guess
       return;
     }
+    login_limits_.release(reservation);
 
     IssuedToken issued = issue_token();
     LoginOutcome outcome;
@@ -238,11 +319,16 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
     session.idle_expires_at_ms = now + options_.token_idle_timeout_ms;
     session.expires_at_ms = token.expires_at_ms();
 
+    struct Issued {
+      LoginOutcome outcome;
+      std::vector<std::string> ended;  // hashes of the older tokens this login ended
+    };
     const uint64_t user_id = record->user().id();
-    commit_with_result<LoginOutcome>(
+    const int max_tokens = options_.max_tokens_per_user;
+    commit_with_result<Issued>(
         committer_,
-        [user_id, token_hash, token = std::move(token), verified_hash = record->password_hash(),
-         outcome = std::move(outcome)](storage::CommitContext& ctx, LoginOutcome& out) -> Status {
+        [user_id, token_hash, max_tokens, token = std::move(token), verified_hash = record->password_hash(),
+         outcome = std::move(outcome)](storage::CommitContext& ctx, Issued& out) -> Status {
           // The user may have been disabled or given a new password while we verified.
           auto current = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
           if (!current) return current.status();
@@ -250,13 +336,86 @@ void Accounts::login(const v1::Login& request, const std::string& peer_address,
               (*current)->password_hash() != verified_hash) {
             return unauthenticated(kWrongCredentials);
           }
+          if (max_tokens > 0) {
+            auto ended = end_oldest_tokens(ctx, user_id, static_cast<size_t>(max_tokens) - 1);
+            if (!ended) return ended.status();
+            out.ended = std::move(*ended);
+          }
           ctx.put(Cf::kTokens, token_hash, token.SerializeAsString());
           ctx.put(Cf::kUserTokens, storage::user_token_key(user_id, token_hash), "");
-          out = outcome;
+          out.outcome = outcome;
           return Status::ok();
         },
-        std::move(done));
+        [this, max_tokens, done = std::move(done)](Result<Issued> issued) {
+          if (!issued) return done(issued.status());
+          if (hub_ != nullptr) {
+            for (const std::string& ended : issued->ended) {
+              hub_->end_token(ended, "You are signed in on more than " + std::to_string(max_tokens) +
+                                         " devices; this, the oldest sign-in, was ended.");
+            }
+          }
+          done(std::move(issued->outcome));
+        });
   });
+}
+
+void Accounts::stop_logins() { logins_stopped_.store(true); }
+
+Result<TokenSweep> Accounts::sweep_expired_tokens() {
+  std::lock_guard lock(sweep_mu_);
+  TokenSweep sweep;
+  const int64_t now = clock_.now_ms();
+  std::vector<std::pair<std::string, uint64_t>> expired;  // hash, user
+  std::string last;
+  auto scanned = store_.scan(
+      Cf::kTokens, storage::KeyRange{.begin = sweep_next_},
+      [&](std::string_view key, std::string_view value) {
+        ++sweep.checked;
+        last = key;
+        v1::TokenRecord rec;
+        // A damaged record is left alone: authenticate refuses it with DATA_LOSS, which says more.
+        if (rec.ParseFromArray(value.data(), static_cast<int>(value.size())) && !check_token_times(rec, now))
+          expired.emplace_back(std::string(key), rec.user_id());
+        return true;
+      },
+      storage::ScanLimits{.max_entries = std::max<size_t>(1, options_.token_sweep_batch)});
+  if (!scanned) return scanned.status();
+  sweep.finished = *scanned != storage::ScanEnd::kLimitReached;
+  // The smallest key after `last`.
+  sweep_next_ = sweep.finished ? std::string() : last + '\0';
+  if (expired.empty()) return sweep;
+
+  // The mutation deletes every expired one and gives back those past their
+  // lifetime, whose live connections are ended (see the header).
+  auto deleted = std::make_shared<size_t>(0);
+  std::promise<Result<std::vector<std::string>>> written;
+  auto ended_future = written.get_future();
+  commit_with_result<std::vector<std::string>>(
+      committer_,
+      [expired = std::move(expired), now, deleted](storage::CommitContext& ctx,
+                                                   std::vector<std::string>& ended) -> Status {
+        ended.clear();
+        *deleted = 0;
+        for (const auto& [hash, user_id] : expired) {
+          // Re-checked: it may have been used (or ended) since the scan.
+          auto cur = parse_token(ctx.get(Cf::kTokens, hash));
+          if (!cur) return cur.status();
+          if (!cur->has_value() || check_token_times(**cur, now)) continue;
+          ctx.del(Cf::kTokens, hash);
+          ctx.del(Cf::kUserTokens, storage::user_token_key(user_id, hash));
+          ++*deleted;
+          if (now >= (*cur)->expires_at_ms()) ended.push_back(hash);
+        }
+        return Status::ok();
+      },
+      [&written](Result<std::vector<std::string>> ended) { written.set_value(std::move(ended)); });
+  Result<std::vector<std::string>> ended = ended_future.get();
+  if (!ended) return ended.status();
+  if (hub_ != nullptr) {
+    for (const std::string& hash : *ended) hub_->end_token(hash, "Your session expired; sign in again.");
+  }
+  sweep.ended = *deleted;
+  return sweep;
 }
 
 Result<AuthSession> Accounts::authenticate(std::string_view token) {

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,13 +34,30 @@ struct AccountsOptions {
   // (2 passes, 64 MiB). Tests use the minimum so they stay fast.
   uint64_t pwhash_opslimit = 2;
   size_t pwhash_memlimit_bytes = 64u << 20;
-  // Failed-login limits, as token buckets: `burst` failures at once, then one
-  // more per `refill_ms`. Over either: RESOURCE_EXHAUSTED with retry_after_ms.
-  // Either <= 0 turns that limit off.
-  int login_failures_per_username_burst = 5;                  // default 5
-  int64_t login_failures_per_username_refill_ms = 60 * 1000;  // default 1 per minute
-  int login_failures_per_address_burst = 20;                  // default 20
-  int64_t login_failures_per_address_refill_ms = 10 * 1000;   // default 1 per 10 s
+  // Failed-login limits, as token buckets: `burst` wrong guesses at once,
+  // then one more per `refill_ms` (docs/security.md). Either <= 0 turns that
+  // limit off.
+  // One username from one client address: past it, RESOURCE_EXHAUSTED with retry_after_ms.
+  int login_failures_per_username_address_burst = 5;                  // default 5
+  int64_t login_failures_per_username_address_refill_ms = 60 * 1000;  // default 1 per minute
+  // Any username from one client address: past it, RESOURCE_EXHAUSTED with retry_after_ms.
+  int login_failures_per_address_burst = 20;                 // default 20
+  int64_t login_failures_per_address_refill_ms = 10 * 1000;  // default 1 per 10 s
+  // One username from every address together. Past it nobody is refused:
+  // each address may then guess that username once per full refill of its
+  // (username, address) limit (5 minutes by default).
+  int login_failures_per_username_burst = 50;                 // default 50
+  int64_t login_failures_per_username_refill_ms = 30 * 1000;  // default 1 per 30 s
+  // Sign-ins waiting for or in the password check; past a bound the sign-in
+  // is refused at once (RESOURCE_EXHAUSTED, retry_after_ms 1000). <= 0: no bound.
+  int logins_in_flight_per_connection = 2;  // default 2
+  int logins_in_flight_per_address = 8;     // default 8
+  int logins_in_flight_total = 32;          // default 32
+  // Live tokens per user; a login past it ends the user's oldest token (and
+  // its live connections). <= 0: no cap. Default 20.
+  int max_tokens_per_user = 20;
+  // Timed work checks at most this many tokens per batch for expiry (default 1000).
+  size_t token_sweep_batch = 1000;
 };
 
 // A user to create (admin tool, roster import, demo, tests).
@@ -53,6 +73,22 @@ struct NewUser {
 
 // What a connection holds once it is logged in or authenticated.
 using AuthSession = api::Session;
+
+// Where a sign-in comes from.
+struct LoginSource {
+  std::string address;         // the client's IP address; "" (unknown): no per-address limits
+  uint64_t connection_id = 0;  // 0 (not a connection: tools, tests): no per-connection bound
+  // Set once nobody waits for the answer (the connection closed): a sign-in
+  // still queued is then dropped unchecked. Null: always wanted.
+  std::shared_ptr<const std::atomic<bool>> gone = nullptr;
+};
+
+// What one pass of Accounts::sweep_expired_tokens did.
+struct TokenSweep {
+  size_t checked = 0;     // tokens looked at
+  size_t ended = 0;       // expired ones deleted
+  bool finished = false;  // it reached the last token; the next pass starts from the first
+};
 
 struct LoginOutcome {
   std::string token;  // what the client keeps (64 lowercase hex chars = 256 random bits)
@@ -75,10 +111,26 @@ class Accounts {
 
   // Checks the password and creates a token. A wrong password and an unknown
   // username give the same UNAUTHENTICATED error ("Wrong username or
-  // password."), in about the same time. Failed attempts are limited per
-  // username and per `peer_address` (RESOURCE_EXHAUSTED with retry_after_ms).
-  void login(const v1::Login& request, const std::string& peer_address,
+  // password."), in about the same time. A password over 1024 bytes is
+  // INVALID_ARGUMENT, unchecked. Wrong guesses are limited (LoginLimits;
+  // each attempt is counted before its check), and so are sign-ins waiting
+  // for their check (LoginQueue): RESOURCE_EXHAUSTED with retry_after_ms.
+  // A login past max_tokens_per_user ends the user's oldest tokens.
+  void login(const v1::Login& request, const LoginSource& source,
              std::function<void(Result<LoginOutcome>)> done);
+
+  // From now on, sign-ins still queued are answered UNAVAILABLE without a
+  // check, and new ones at once: shutting down does not wait for a backlog.
+  void stop_logins();
+
+  // Deletes expired tokens, checking at most options' token_sweep_batch
+  // tokens, from where the last call stopped. Live connections of a token
+  // past its lifetime are ended through the hub. Those of a token that only
+  // went unused for token_idle_timeout_ms are left alone: a live connection
+  // does not refresh last-used, so it may well be in use; the token just can
+  // no longer be presented again. Blocks until the deletions are durable.
+  // For timed work; one caller at a time.
+  Result<TokenSweep> sweep_expired_tokens();
 
   // Checks a token (read only, fast). UNAUTHENTICATED with a sentence saying
   // whether it is unknown/revoked or expired. Refreshes last-used (through
@@ -136,7 +188,12 @@ class Accounts {
 
   std::string dummy_hash_;  // verified against for unknown usernames, so they take as long as known ones
 
-  LoginLimits login_limits_;  // failures by canonical username and by peer address
+  LoginLimits login_limits_;  // wrong guesses by (username, address), address, username
+  LoginQueue login_queue_;    // sign-ins waiting for their check
+  std::atomic<bool> logins_stopped_{false};
+
+  std::mutex sweep_mu_;
+  std::string sweep_next_;  // GUARDED_BY(sweep_mu_); first token key of the next sweep batch
 };
 
 // The format checks of Accounts::validate_new_user, without the store: for

@@ -1,5 +1,6 @@
 // The accounts module: signing in and out, sessions, and ending other
 // people's sessions (admins).
+#include "common/log.h"
 #include "server/hub/hub.h"
 #include "server/services/accounts.h"
 #include "server/services/modules.h"
@@ -26,7 +27,9 @@ class AccountsModule final : public api::Module {
 
     router.handle<v1::Login, v1::LoginResult>(
         Access::anyone(), [this](const Caller& caller, const v1::Login& req, Reply<v1::LoginResult> reply) {
-          core_.accounts.login(req, caller.peer_address, [reply](Result<LoginOutcome> outcome) {
+          const LoginSource source{
+              .address = caller.peer_address, .connection_id = caller.connection_id, .gone = caller.gone};
+          core_.accounts.login(req, source, [reply](Result<LoginOutcome> outcome) {
             if (!outcome) return reply(outcome.status());
             v1::LoginResult result;
             result.set_token(outcome->token);
@@ -82,7 +85,22 @@ class AccountsModule final : public api::Module {
         });
   }
 
+  // Expired tokens are deleted in batches (AccountsOptions::token_sweep_batch),
+  // at most kSweepBatchesPerRun a run, so one run stays short however many
+  // tokens there are; the next run goes on where this one stopped.
+  void run_timed_work() override {
+    for (int i = 0; i < kSweepBatchesPerRun; ++i) {
+      auto swept = core_.accounts.sweep_expired_tokens();
+      if (!swept) {
+        log::warn("token_sweep_failed").kv("error", swept.status().to_string());
+        return;
+      }
+      if (swept->finished) return;
+    }
+  }
+
  private:
+  static constexpr int kSweepBatchesPerRun = 20;
   Core& core_;
 };
 

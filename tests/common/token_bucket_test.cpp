@@ -157,6 +157,32 @@ TEST(TokenBucket, RefillMakesItFullAgain) {
   EXPECT_EQ(take_all(bucket), 2);
 }
 
+TEST(TokenBucket, GivenBackTokensCanBeTakenAgainButNeverPastTheBurst) {
+  ManualMonotonicClock clock;
+  TokenBucket bucket(TokenRate::one_every_ms(kSecondMs, 3), clock);
+  ASSERT_EQ(take_all(bucket), 3);
+  bucket.give_back(1);
+  EXPECT_EQ(take_all(bucket), 1);
+  bucket.give_back(10);
+  EXPECT_TRUE(bucket.full());
+  EXPECT_EQ(take_all(bucket), 3);
+}
+
+TEST(TokenBucket, TakeAllNeedsAFullBucketAndEmptiesIt) {
+  ManualMonotonicClock clock;
+  TokenBucket bucket(TokenRate::one_every_ms(kSecondMs, 3), clock);
+  ASSERT_TRUE(bucket.try_take_all());
+  EXPECT_EQ(bucket.retry_after_ms(), kSecondMs);
+  EXPECT_EQ(bucket.full_after_ms(), 3 * kSecondMs);
+  clock.advance_ms(kSecondMs);
+  const TokenTake refused = bucket.try_take_all();  // one token is back, not all
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(refused.retry_after_ms, 2 * kSecondMs);
+  clock.advance_ms(2 * kSecondMs);
+  EXPECT_EQ(bucket.full_after_ms(), 0);
+  EXPECT_TRUE(bucket.try_take_all());
+}
+
 TEST(TokenBucket, RateWithoutBurstOrRefillIsNoLimit) {
   ManualMonotonicClock clock;
   for (TokenRate rate :

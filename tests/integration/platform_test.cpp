@@ -584,8 +584,9 @@ TEST(ServerProcessTest, HelpExplainsOptions) {
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   EXPECT_EQ(WEXITSTATUS(::pclose(p)), 0);
-  for (const char* option : {"--data-dir", "--port", "--demo", "--max-frame-bytes", "--rate-per-second",
-                             "--allowed-origins", "--token-idle-days", "PRECEPTOR_DATA_DIR"}) {
+  for (const char* option :
+       {"--data-dir", "--port", "--demo", "--max-frame-bytes", "--rate-per-second", "--allowed-origins",
+        "--token-idle-days", "--trusted-proxy-header", "--trusted-proxies", "PRECEPTOR_DATA_DIR"}) {
     EXPECT_NE(out.find(option), std::string::npos) << option;
   }
 }

@@ -238,7 +238,7 @@ TEST(AdminCli, ResetPasswordFromStdinThenLoginWorks) {
       req.set_username("dr.lee");
       req.set_password(password);
       testing::Waiter<Result<LoginOutcome>> w;
-      accounts.login(req, "192.0.2.1", w.callback());
+      accounts.login(req, LoginSource{.address = "192.0.2.1"}, w.callback());
       return w.wait().value_or(Result<LoginOutcome>(testing::timed_out()));
     };
     auto with_new = login("second password 2");
@@ -270,7 +270,7 @@ TEST(AdminCli, RevokeTokensEndsSessionsCreatedEarlier) {
     req.set_username("sam");
     req.set_password("sam's password");
     testing::Waiter<Result<LoginOutcome>> w;
-    accounts.login(req, "", w.callback());
+    accounts.login(req, LoginSource{}, w.callback());
     auto out = w.wait().value_or(Result<LoginOutcome>(testing::timed_out()));
     ASSERT_TRUE(out) << out.status().to_string();
     token = out->token;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,13 +60,42 @@ class Waiter {
 
 inline Status timed_out() { return Status(v1::ERROR_CODE_DEADLINE_EXCEEDED, "The test gave up waiting."); }
 
+// An executor that keeps the work until told to run it: sign-ins queue up as
+// they would behind a busy hashing pool. Thread-safe.
+class ManualExecutor final : public Executor {
+ public:
+  void run(std::function<void()> work) override {
+    std::lock_guard lock(mu_);
+    queued_.push_back(std::move(work));
+  }
+  size_t queued() {
+    std::lock_guard lock(mu_);
+    return queued_.size();
+  }
+  // Runs everything queued so far, in order, on this thread.
+  void run_all() {
+    std::vector<std::function<void()>> work;
+    {
+      std::lock_guard lock(mu_);
+      work.swap(queued_);
+    }
+    for (auto& w : work) w();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::function<void()>> queued_;
+};
+
 // A store, a committer, and the accounts service over them, in a temp folder,
 // all on a ManualClock (and a ManualMonotonicClock for the login limits).
 // close()/open() keep the folder (reopen tests).
 class AccountsHarness {
  public:
-  explicit AccountsHarness(AccountsOptions options = fast_options(), hub::Hub* hub = nullptr)
-      : options_(options), hub_(hub) {
+  // `blocking` (default: inline) runs the password checks.
+  explicit AccountsHarness(AccountsOptions options = fast_options(), hub::Hub* hub = nullptr,
+                           Executor* blocking = nullptr)
+      : options_(options), hub_(hub), blocking_(blocking != nullptr ? *blocking : inline_) {
     open();
   }
   ~AccountsHarness() { close(); }
@@ -145,8 +175,19 @@ class AccountsHarness {
     req.set_password(password);
     req.set_device_name(device);
     Waiter<Result<LoginOutcome>> w;
-    accounts_->login(req, peer, w.callback());
+    accounts_->login(req, LoginSource{.address = peer}, w.callback());
     return w.wait().value_or(Result<LoginOutcome>(timed_out()));
+  }
+
+  // Starts a sign-in and returns at once; `done` gets the answer (with a
+  // ManualExecutor: once it runs the check).
+  void start_login(const std::string& username, const std::string& password, const LoginSource& source,
+                   std::function<void(Result<LoginOutcome>)> done) {
+    v1::Login req;
+    req.set_username(username);
+    req.set_password(password);
+    req.set_device_name("test phone");
+    accounts_->login(req, source, std::move(done));
   }
 
   Status logout(const std::string& token_hash) {
@@ -171,9 +212,10 @@ class AccountsHarness {
   TempDir dir_;
   ManualClock clock_;
   ManualMonotonicClock monotonic_;
-  InlineExecutor blocking_;
   AccountsOptions options_;
   hub::Hub* hub_;
+  InlineExecutor inline_;
+  Executor& blocking_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<storage::Committer> committer_;
   std::unique_ptr<Accounts> accounts_;

@@ -45,12 +45,20 @@ TestClient::~TestClient() {
 std::string TestClient::connect(uint16_t port, const std::string& origin, const std::string& path) {
   Impl& d = *impl_;
   boost::system::error_code ec;
-  beast::get_lowest_layer(d.ws).socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                                                 ec);
+  tcp::socket& socket = beast::get_lowest_layer(d.ws).socket();
+  if (!source_address_.empty()) {
+    socket.open(tcp::v4(), ec);
+    if (!ec) socket.bind(tcp::endpoint(asio::ip::make_address(source_address_), 0), ec);
+    if (ec) return "bind to " + source_address_ + ": " + ec.message();
+  }
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
   if (ec) return "connect: " + ec.message();
-  if (!origin.empty()) {
+  if (!origin.empty() || !handshake_headers_.empty()) {
     d.ws.set_option(websocket::stream_base::decorator(
-        [origin](websocket::request_type& req) { req.set(http::field::origin, origin); }));
+        [origin, headers = handshake_headers_](websocket::request_type& req) {
+          if (!origin.empty()) req.set(http::field::origin, origin);
+          for (const auto& [name, value] : headers) req.insert(name, value);
+        }));
   }
   bool done = false;
   d.ws.async_handshake("127.0.0.1:" + std::to_string(port), path, [&](boost::system::error_code e) {

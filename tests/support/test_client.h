@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "preceptor/v1/frames.pb.h"
 
@@ -31,6 +33,14 @@ class TestClient {
 
   // Connects to ws://127.0.0.1:port/v1/ws. Returns an error text, empty on success.
   std::string connect(uint16_t port, const std::string& origin = {}, const std::string& path = "/v1/ws");
+
+  // Before connect(): connect from this local address (another loopback
+  // address such as "127.0.0.2", so the server sees another client address).
+  void set_source_address(const std::string& address) { source_address_ = address; }
+  // Before connect(): one more header on the upgrade request (X-Forwarded-For).
+  void add_handshake_header(const std::string& name, const std::string& value) {
+    handshake_headers_.emplace_back(name, value);
+  }
 
   bool send(const v1::ClientFrame& frame);
   bool send_raw(const std::string& bytes, bool text = false);
@@ -66,6 +76,8 @@ class TestClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   uint64_t request_id_ = 0;
+  std::string source_address_;
+  std::vector<std::pair<std::string, std::string>> handshake_headers_;
   std::deque<v1::Event> backlog_;
   bool closed_ = false;
   Received close_info_;
