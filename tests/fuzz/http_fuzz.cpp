@@ -248,12 +248,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 4.1), and the server hands the socket, not what it read ahead, to the
   // session.
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  for (size_t from = 0; from < size;) {
+  bool broken = false;  // the server closed: nothing more can reach it
+  for (size_t from = 0; from < size && !broken && !client.ended;) {
     const size_t blank = input.find("\r\n\r\n", from);
     const size_t to = blank == std::string_view::npos ? size : blank + 4;
     bool written = false;
     asio::async_write(client.socket, asio::buffer(data + from, to - from),
-                      [&written](boost::system::error_code, size_t) { written = true; });
+                      [&](boost::system::error_code ec, size_t) {
+                        written = true;
+                        broken = ec.failed();
+                      });
     if (!drive([&] { return written; })) fail("the server did not take the request in time");
     if (io.stopped()) io.restart();
     while (io.poll() > 0) {
