@@ -1,6 +1,9 @@
-// preceptor-admin: offline administration of a Preceptor store (users,
-// passwords, roster import, token revocation). It opens the store itself, so
-// preceptor-server must not be running on the same data folder.
+// preceptor-admin: administration of a Preceptor store (users, passwords,
+// roster import, token revocation, disabling accounts). By default it opens
+// the store itself, so preceptor-server must not be running on the same data
+// folder; with --server it signs in to the running server as an admin and
+// sends the request there instead (reset-password, revoke-tokens,
+// disable-user, enable-user).
 
 #include <sodium.h>
 #include <unistd.h>
@@ -21,6 +24,7 @@
 #include "common/clock.h"
 #include "common/executor.h"
 #include "common/terminal.h"
+#include "preceptor/client/client.h"
 #include "server/services/accounts.h"
 #include "server/services/roster.h"
 #include "storage/committer.h"
@@ -43,10 +47,14 @@ constexpr size_t kMaxRosterBytes = 64u << 20;
 
 const char* const kOverview = R"(preceptor-admin: manage the users of a Preceptor store.
 
-It opens the store directly, so stop preceptor-server first (or use an admin
-account through the server instead).
+It opens the store directly, so stop preceptor-server first. While the server
+runs, give --server and --admin instead: reset-password, revoke-tokens,
+disable-user and enable-user then go through the server, which ends the user's
+live sessions at once. The admin's password comes from PRECEPTOR_ADMIN_PASSWORD
+or is asked for on the terminal.
 
 Usage: preceptor-admin [--data-dir DIR] COMMAND [OPTIONS]
+       preceptor-admin --server ws://HOST:PORT/v1/ws --admin USERNAME COMMAND [OPTIONS]
 
 Commands:
   add-user        Create one user. The password comes from --password or, when
@@ -63,8 +71,15 @@ Commands:
                     preceptor-admin import-roster cohort-2025.csv
 
   reset-password  Give a user a new password (from --password or standard input).
-                  Sessions already signed in stay signed in; see revoke-tokens.
+                  Every token of theirs ends: they sign in again with the new one.
                     echo 'a-long-new-password' | preceptor-admin reset-password --username dr.lee
+                    preceptor-admin --server ws://127.0.0.1:8080/v1/ws --admin admin.ada \
+                        reset-password --username dr.lee
+
+  disable-user    Stop a user from signing in; every token and live session of
+  enable-user     theirs ends at once. enable-user lets them sign in again.
+                    preceptor-admin --server ws://127.0.0.1:8080/v1/ws --admin admin.ada \
+                        disable-user --username dr.lee
 
   revoke-tokens   Sign a user out everywhere: every token of theirs ends.
                     preceptor-admin revoke-tokens --username dr.lee
@@ -79,6 +94,7 @@ Usernames: 3-64 letters, digits, '.', '_', '-', '@'; unique ignoring case.
 Passwords: 10-1024 bytes. Time zones: IANA names such as America/Chicago or UTC.
 
 Run 'preceptor-admin COMMAND --help' for the options of one command.
+add-user, import-roster and list-users work on the data folder only.
 Exit status: 0 done, 1 refused (bad input, unknown user, store unavailable), 2 usage error.
 )";
 
@@ -187,10 +203,11 @@ std::optional<std::string> password_from(const po::variables_map& vm, const std:
   return line;
 }
 
-Status set_password_sync(Accounts& accounts, uint64_t user_id, const std::string& password) {
-  std::promise<Status> promise;
+Result<uint32_t> set_password_sync(Accounts& accounts, uint64_t user_id, const std::string& password) {
+  std::promise<Result<uint32_t>> promise;
   auto f = promise.get_future();
-  accounts.set_password(user_id, password, [&promise](const Status& st) { promise.set_value(st); });
+  accounts.set_password(user_id, password,
+                        [&promise](Result<uint32_t> r) { promise.set_value(std::move(r)); });
   return f.get();  // the committer always completes what it was given
 }
 
@@ -391,7 +408,68 @@ int cmd_import_roster(const std::string& data_dir, const std::vector<std::string
   return kExitOk;
 }
 
-int cmd_reset_password(const std::string& data_dir, const std::vector<std::string>& args) {
+// The running server, when --server was given: where, and as which admin.
+struct Server {
+  std::string url;    // empty: work on the data folder
+  std::string admin;  // the admin's username
+};
+
+// A signed-in connection to the running server for one request. On failure
+// prints why and returns null.
+std::unique_ptr<preceptor::client::Client> sign_in(const Server& server) {
+  std::string password;
+  if (const char* env = std::getenv("PRECEPTOR_ADMIN_PASSWORD"); env != nullptr && *env != '\0') {
+    password = env;
+  } else if (isatty(STDIN_FILENO)) {
+    NoEcho quiet;
+    std::cerr << "Password of " << server.admin << ": " << std::flush;
+    auto line = read_line_from_stdin();
+    std::cerr << "\n";
+    if (!line) return nullptr;
+    password = *line;
+  } else {
+    std::cerr << "Set PRECEPTOR_ADMIN_PASSWORD to the password of " << server.admin
+              << " (standard input is not a terminal to ask on).\n";
+    return nullptr;
+  }
+  preceptor::client::Options options;
+  options.url = server.url;
+  options.sync_events = false;
+  options.max_backoff = std::chrono::milliseconds(1000);
+  auto client = std::make_unique<preceptor::client::Client>(options);
+  if (Status st = client->start(); !st) {
+    print_status(st);
+    return nullptr;
+  }
+  preceptor::v1::Login login;
+  login.set_username(server.admin);
+  login.set_password(password);
+  login.set_device_name("preceptor-admin");
+  auto signed_in = client->login_sync(login, std::chrono::seconds(15));
+  if (!signed_in) {
+    std::cerr << "Could not sign in to " << server.url << " as " << server.admin << ": ";
+    print_status(signed_in.status());
+    return nullptr;
+  }
+  return client;
+}
+
+// Prints the outcome of a request to the server; ends the admin's token.
+template <class T>
+int finish_online(preceptor::client::Client& client, const Result<T>& result, const std::string& done_text) {
+  (void)client.logout_sync(preceptor::v1::Logout(), std::chrono::seconds(5));
+  if (!result) {
+    print_status(result.status());
+    return kExitFailed;
+  }
+  std::cout << done_text;
+  return kExitOk;
+}
+
+std::string sessions_text(uint32_t n) { return std::to_string(n) + " session" + (n == 1 ? "" : "s"); }
+
+int cmd_reset_password(const std::string& data_dir, const std::vector<std::string>& args,
+                       const Server& server) {
   po::options_description options("reset-password options");
   options.add_options()("help,h", "show this help")("username", po::value<std::string>()->required(),
                                                     "whose password to set")(
@@ -404,6 +482,20 @@ int cmd_reset_password(const std::string& data_dir, const std::vector<std::strin
     return kExitOk;
   }
   const std::string username = vm["username"].as<std::string>();
+  if (!server.url.empty()) {
+    auto password = password_from(vm, username);
+    if (!password) return kExitFailed;
+    auto client = sign_in(server);
+    if (!client) return kExitFailed;
+    preceptor::v1::ResetPassword request;
+    request.set_username(username);
+    request.set_new_password(*password);
+    auto result = client->reset_password_sync(request);
+    return finish_online(*client, result,
+                         result ? "Set a new password for " + username + " and ended " +
+                                      sessions_text(result->tokens_ended()) + " of theirs.\n"
+                                : "");
+  }
   auto env = open_env(data_dir, /*create=*/false);
   if (!env) return kExitFailed;
   auto user = env->accounts->find_user(username);
@@ -413,16 +505,18 @@ int cmd_reset_password(const std::string& data_dir, const std::vector<std::strin
   }
   auto password = password_from(vm, user->username());
   if (!password) return kExitFailed;
-  if (Status st = set_password_sync(*env->accounts, user->id(), *password); !st) {
-    print_status(st);
+  auto ended = set_password_sync(*env->accounts, user->id(), *password);
+  if (!ended) {
+    print_status(ended.status());
     return kExitFailed;
   }
-  std::cout << "Set a new password for " << user->username()
-            << ". Sessions already signed in stay signed in; run revoke-tokens to end them.\n";
+  std::cout << "Set a new password for " << user->username() << " and ended " << sessions_text(*ended)
+            << " of theirs.\n";
   return kExitOk;
 }
 
-int cmd_revoke_tokens(const std::string& data_dir, const std::vector<std::string>& args) {
+int cmd_revoke_tokens(const std::string& data_dir, const std::vector<std::string>& args,
+                      const Server& server) {
   po::options_description options("revoke-tokens options");
   options.add_options()("help,h", "show this help")("username", po::value<std::string>()->required(),
                                                     "whose sessions to end");
@@ -431,6 +525,16 @@ int cmd_revoke_tokens(const std::string& data_dir, const std::vector<std::string
     print_command_help("revoke-tokens", "--username U", "preceptor-admin revoke-tokens --username dr.lee",
                        options);
     return kExitOk;
+  }
+  if (!server.url.empty()) {
+    auto client = sign_in(server);
+    if (!client) return kExitFailed;
+    preceptor::v1::RevokeTokens request;
+    request.set_username(vm["username"].as<std::string>());
+    auto result = client->revoke_tokens_sync(request);
+    return finish_online(
+        *client, result,
+        result ? "Ended " + sessions_text(result->revoked()) + " of " + request.username() + ".\n" : "");
   }
   auto env = open_env(data_dir, /*create=*/false);
   if (!env) return kExitFailed;
@@ -446,6 +550,52 @@ int cmd_revoke_tokens(const std::string& data_dir, const std::vector<std::string
   }
   std::cout << "Ended " << *revoked << " session" << (*revoked == 1 ? "" : "s") << " of " << user->username()
             << ".\n";
+  return kExitOk;
+}
+
+int cmd_set_disabled(const std::string& data_dir, const std::vector<std::string>& args, const Server& server,
+                     bool disabled) {
+  const std::string name = disabled ? "disable-user" : "enable-user";
+  po::options_description options(name + " options");
+  options.add_options()("help,h", "show this help")(
+      "username", po::value<std::string>()->required(),
+      disabled ? "whose account to disable" : "whose account to enable");
+  auto vm = parse_command(name, options, {}, args);
+  if (vm.count("help")) {
+    const std::string example = "preceptor-admin " + name + " --username dr.lee";
+    print_command_help(name, "--username U", example.c_str(), options);
+    return kExitOk;
+  }
+  const std::string username = vm["username"].as<std::string>();
+  const std::string done_text =
+      disabled ? "Disabled " + username + " and ended " : "Enabled " + username + ".\n";
+  if (!server.url.empty()) {
+    auto client = sign_in(server);
+    if (!client) return kExitFailed;
+    preceptor::v1::SetAccountDisabled request;
+    request.set_username(username);
+    request.set_disabled(disabled);
+    auto result = client->set_account_disabled_sync(request);
+    return finish_online(
+        *client, result,
+        result && disabled ? done_text + sessions_text(result->tokens_ended()) + " of theirs.\n" : done_text);
+  }
+  auto env = open_env(data_dir, /*create=*/false);
+  if (!env) return kExitFailed;
+  auto user = env->accounts->find_user(username);
+  if (!user) {
+    print_status(user.status());
+    return kExitFailed;
+  }
+  std::promise<Result<std::pair<preceptor::v1::User, uint32_t>>> promise;
+  auto f = promise.get_future();
+  env->accounts->set_disabled(user->id(), disabled, [&promise](auto r) { promise.set_value(std::move(r)); });
+  auto result = f.get();
+  if (!result) {
+    print_status(result.status());
+    return kExitFailed;
+  }
+  std::cout << (disabled ? done_text + sessions_text(result->second) + " of theirs.\n" : done_text);
   return kExitOk;
 }
 
@@ -504,7 +654,10 @@ int run(int argc, char** argv) {
   po::options_description global("Global options");
   global.add_options()("help,h", "explain every command, with examples")(
       "data-dir", po::value<std::string>()->default_value("./data"),
-      "the store's folder, as given to preceptor-server (default ./data)");
+      "the store's folder, as given to preceptor-server (default ./data)")(
+      "server", po::value<std::string>(),
+      "talk to the running server at this WebSocket URL (ws://host:port/v1/ws) instead of the data folder")(
+      "admin", po::value<std::string>(), "with --server: the admin account to sign in as");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>())("args", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -542,12 +695,26 @@ int run(int argc, char** argv) {
   }
   if (command == "add-user") return cmd_add_user(data_dir, args);
   if (command == "import-roster") return cmd_import_roster(data_dir, args);
-  if (command == "reset-password") return cmd_reset_password(data_dir, args);
-  if (command == "revoke-tokens") return cmd_revoke_tokens(data_dir, args);
+  Server server;
+  if (vm.count("server")) {
+    server.url = vm["server"].as<std::string>();
+    if (!vm.count("admin")) throw UsageError{"--server needs --admin, the admin account to sign in as."};
+    server.admin = vm["admin"].as<std::string>();
+    if (command == "add-user" || command == "import-roster" || command == "list-users") {
+      throw UsageError{command +
+                       " works on the data folder only; run it without --server (with the server "
+                       "stopped)."};
+    }
+  }
+  if (command == "reset-password") return cmd_reset_password(data_dir, args, server);
+  if (command == "revoke-tokens") return cmd_revoke_tokens(data_dir, args, server);
+  if (command == "disable-user") return cmd_set_disabled(data_dir, args, server, true);
+  if (command == "enable-user") return cmd_set_disabled(data_dir, args, server, false);
   if (command == "list-users") return cmd_list_users(data_dir, args);
   throw UsageError{
       "Unknown command '" + command +
-      "'; the commands are add-user, import-roster, reset-password, revoke-tokens and list-users."};
+      "'; the commands are add-user, import-roster, reset-password, revoke-tokens, disable-user, "
+      "enable-user and list-users."};
 }
 
 }  // namespace

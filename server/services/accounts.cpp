@@ -500,6 +500,27 @@ void Accounts::logout(const std::string& token_hash, uint64_t asking_connection,
       });
 }
 
+namespace {
+
+// Deletes every token of `user_id`, those created earlier in this same group
+// included (the mutation's scan sees the group's writes); adds to `count`.
+Status end_all_tokens(storage::CommitContext& ctx, uint64_t user_id, uint32_t& count) {
+  auto scanned = ctx.scan_prefix(
+      Cf::kUserTokens, storage::keys::UserToken::prefix(user_id),
+      [&](std::string_view key, std::string_view) {
+        const std::optional<storage::keys::UserToken> entry = storage::keys::UserToken::decode(key);
+        if (!entry) return true;  // not a token entry; nothing to end
+        ctx.del(Cf::kTokens, storage::keys::Token{.token_hash = entry->token_hash}.encode());
+        ctx.del(Cf::kUserTokens, key);
+        ++count;
+        return true;
+      });
+  if (!scanned) return scanned.status();
+  return Status::ok();
+}
+
+}  // namespace
+
 void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done) {
   commit_with_result<uint32_t>(
       committer_,
@@ -508,20 +529,7 @@ void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_
         auto user = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
         if (!user) return user.status();
         if (!user->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
-        // Every token of the user, those created earlier in this same group
-        // included: the mutation's scan sees the group's writes.
-        auto scanned = ctx.scan_prefix(
-            Cf::kUserTokens, storage::keys::UserToken::prefix(user_id),
-            [&](std::string_view key, std::string_view) {
-              const std::optional<storage::keys::UserToken> entry = storage::keys::UserToken::decode(key);
-              if (!entry) return true;  // not a token entry; nothing to end
-              ctx.del(Cf::kTokens, storage::keys::Token{.token_hash = entry->token_hash}.encode());
-              ctx.del(Cf::kUserTokens, key);
-              ++count;
-              return true;
-            });
-        if (!scanned) return scanned.status();
-        return Status::ok();
+        return end_all_tokens(ctx, user_id, count);
       },
       [this, user_id, done = std::move(done)](Result<uint32_t> count) {
         if (count && hub_ != nullptr) hub_->end_user(user_id, "An administrator ended your sessions.");
@@ -620,7 +628,7 @@ void Accounts::create_users(const std::vector<NewUser>& users,
 
 // Hashing runs on the caller's thread.
 void Accounts::set_password(uint64_t user_id, const std::string& password,
-                            std::function<void(const Status&)> done) {
+                            std::function<void(Result<uint32_t>)> done) {
   if (Status st = check_password_length(password); !st) {
     done(st);
     return;
@@ -630,17 +638,56 @@ void Accounts::set_password(uint64_t user_id, const std::string& password,
     done(hash.status());
     return;
   }
-  committer_.submit(
-      [user_id, hash = std::move(*hash)](storage::CommitContext& ctx) -> Status {
+  commit_with_result<uint32_t>(
+      committer_,
+      [user_id, hash = std::move(*hash)](storage::CommitContext& ctx, uint32_t& count) -> Status {
+        count = 0;
         auto rec = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
         if (!rec) return rec.status();
         if (!rec->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
         v1::UserRecord updated = std::move(**rec);
         updated.set_password_hash(hash);
         ctx.put(Cf::kUsers, user_key(user_id), updated.SerializeAsString());
+        // Whoever knew the old password is signed out everywhere.
+        return end_all_tokens(ctx, user_id, count);
+      },
+      [this, user_id, done = std::move(done)](Result<uint32_t> count) {
+        if (count && hub_ != nullptr) {
+          hub_->end_user(user_id, "Your password was reset by an administrator; sign in with the new one.");
+        }
+        done(std::move(count));
+      });
+}
+
+void Accounts::reset_password(uint64_t user_id, std::string password,
+                              std::function<void(Result<uint32_t>)> done) {
+  blocking_.run([this, user_id, password = std::move(password), done = std::move(done)]() mutable {
+    set_password(user_id, password, std::move(done));
+  });
+}
+
+void Accounts::set_disabled(uint64_t user_id, bool disabled,
+                            std::function<void(Result<std::pair<v1::User, uint32_t>>)> done) {
+  commit_with_result<std::pair<v1::User, uint32_t>>(
+      committer_,
+      [user_id, disabled](storage::CommitContext& ctx, std::pair<v1::User, uint32_t>& out) -> Status {
+        out.second = 0;
+        auto rec = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
+        if (!rec) return rec.status();
+        if (!rec->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
+        v1::UserRecord updated = std::move(**rec);
+        updated.set_disabled(disabled);
+        ctx.put(Cf::kUsers, user_key(user_id), updated.SerializeAsString());
+        out.first = updated.user();
+        if (disabled) return end_all_tokens(ctx, user_id, out.second);
         return Status::ok();
       },
-      std::move(done));
+      [this, user_id, disabled, done = std::move(done)](Result<std::pair<v1::User, uint32_t>> out) {
+        if (out && disabled && hub_ != nullptr) {
+          hub_->end_user(user_id, "An administrator disabled your account.");
+        }
+        done(std::move(out));
+      });
 }
 
 Result<v1::User> Accounts::get_user(uint64_t user_id) const {

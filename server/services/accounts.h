@@ -165,9 +165,17 @@ class Accounts {
   void create_users(const std::vector<NewUser>& users,
                     std::function<void(Result<std::vector<v1::User>>)> done,
                     std::function<void(size_t hashed, size_t total)> on_hashed = {});
-  // Hashes the password on the calling thread, then commits. Existing tokens
-  // stay valid (revoke_tokens ends them).
-  void set_password(uint64_t user_id, const std::string& password, std::function<void(const Status&)> done);
+  // Hashes the password on the calling thread, then commits. Every token of the user ends with it (live
+  // sessions too); `done` gets how many.
+  void set_password(uint64_t user_id, const std::string& password,
+                    std::function<void(Result<uint32_t>)> done);
+  // set_password with the hashing on the blocking executor (for requests
+  // from the network).
+  void reset_password(uint64_t user_id, std::string password, std::function<void(Result<uint32_t>)> done);
+  // Disables (every token and live session of the user ends; `done` gets
+  // the user and how many tokens ended) or enables the account again.
+  void set_disabled(uint64_t user_id, bool disabled,
+                    std::function<void(Result<std::pair<v1::User, uint32_t>>)> done);
 
   Result<v1::User> get_user(uint64_t user_id) const;
   Result<v1::User> find_user(std::string_view username) const;

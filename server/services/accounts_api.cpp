@@ -83,6 +83,39 @@ class AccountsModule final : public api::Module {
             reply(std::move(result));
           });
         });
+
+    router.handle<v1::SetAccountDisabled, v1::SetAccountDisabledResult>(
+        Access::roles({v1::ROLE_ADMIN}, "Only an administrator can disable or enable an account."),
+        [this](const Caller& caller, const v1::SetAccountDisabled& req,
+               Reply<v1::SetAccountDisabledResult> reply) {
+          auto target = core_.accounts.find_user(req.username());
+          if (!target) return reply(target.status());
+          if (req.disabled() && target->id() == caller.user().id()) {
+            return reply(failed_precondition(
+                "You cannot disable your own account; ask another administrator, so one always remains."));
+          }
+          core_.accounts.set_disabled(target->id(), req.disabled(),
+                                      [reply](Result<std::pair<v1::User, uint32_t>> out) {
+                                        if (!out) return reply(out.status());
+                                        v1::SetAccountDisabledResult result;
+                                        *result.mutable_user() = std::move(out->first);
+                                        result.set_tokens_ended(out->second);
+                                        reply(std::move(result));
+                                      });
+        });
+
+    router.handle<v1::ResetPassword, v1::ResetPasswordResult>(
+        Access::roles({v1::ROLE_ADMIN}, "Only an administrator can reset another person's password."),
+        [this](const Caller&, const v1::ResetPassword& req, Reply<v1::ResetPasswordResult> reply) {
+          auto target = core_.accounts.find_user(req.username());
+          if (!target) return reply(target.status());
+          core_.accounts.reset_password(target->id(), req.new_password(), [reply](Result<uint32_t> n) {
+            if (!n) return reply(n.status());
+            v1::ResetPasswordResult result;
+            result.set_tokens_ended(*n);
+            reply(std::move(result));
+          });
+        });
   }
 
   // Expired tokens are deleted in batches (AccountsOptions::token_sweep_batch),

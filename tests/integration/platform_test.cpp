@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <thread>
+#include <tuple>
 
 #include "server/net/metrics.h"
 #include "tests/support/test_client.h"
@@ -239,6 +241,113 @@ TEST_F(Platform, AbsoluteLifetimeEndsALiveSessionEvenInUse) {
   ASSERT_TRUE(ended && ended->has_session_ended());
   EXPECT_NE(ended->session_ended().reason().find("expired"), std::string::npos);
   EXPECT_EQ(busy->wait_closed(10s).close_code, kCloseSessionEnded);
+}
+
+// An admin disables an account or resets a password while the server runs:
+// every live session of the user ends at once and old tokens stop working.
+TEST_F(Platform, AdminDisablesAndResetsPasswordOnlineEndingEverySession) {
+  start();
+  server_->add_user("admin.ada", v1::ROLE_ADMIN);
+  server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  auto admin = signed_in("admin.ada");
+  std::string token;
+  auto phone = signed_in("mentor.erik", &token);
+  auto laptop = signed_in("mentor.erik");
+
+  v1::ClientFrame disable;
+  disable.mutable_set_account_disabled()->set_username("mentor.erik");
+  disable.mutable_set_account_disabled()->set_disabled(true);
+  auto denied = phone->call(disable);
+  ASSERT_TRUE(denied && denied->has_error());
+  EXPECT_EQ(denied->error().code(), v1::ERROR_CODE_PERMISSION_DENIED);
+  auto r = admin->call(disable);
+  ASSERT_TRUE(r && r->has_set_account_disabled()) << (r ? r->DebugString() : "no reply");
+  EXPECT_EQ(r->set_account_disabled().tokens_ended(), 2u);
+  for (TestClient* c : {phone.get(), laptop.get()}) {
+    auto ended = c->next_event();
+    ASSERT_TRUE(ended && ended->has_session_ended());
+    EXPECT_NE(ended->session_ended().reason().find("disabled"), std::string::npos);
+    EXPECT_EQ(c->wait_closed().close_code, kCloseSessionEnded);
+  }
+  TestClient again;
+  ASSERT_EQ(again.connect(server_->port()), "");
+  EXPECT_EQ(again.login("mentor.erik", TestServer::password_of("mentor.erik")).error().code(),
+            v1::ERROR_CODE_UNAUTHENTICATED);
+  EXPECT_EQ(again.authenticate(token).error().code(), v1::ERROR_CODE_UNAUTHENTICATED);
+
+  // Enabled again, the old password works; a reset ends that session too.
+  disable.mutable_set_account_disabled()->set_disabled(false);
+  ASSERT_TRUE(admin->call(disable)->has_set_account_disabled());
+  auto back = signed_in("mentor.erik");
+  v1::ClientFrame reset;
+  reset.mutable_reset_password()->set_username("mentor.erik");
+  reset.mutable_reset_password()->set_new_password("short");
+  auto too_short = admin->call(reset);
+  ASSERT_TRUE(too_short && too_short->has_error());
+  EXPECT_EQ(too_short->error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  reset.mutable_reset_password()->set_new_password("a-brand-new-passphrase");
+  auto done = admin->call(reset);
+  ASSERT_TRUE(done && done->has_reset_password()) << (done ? done->DebugString() : "no reply");
+  EXPECT_EQ(done->reset_password().tokens_ended(), 1u);
+  auto ended = back->next_event();
+  ASSERT_TRUE(ended && ended->has_session_ended());
+  EXPECT_EQ(back->wait_closed().close_code, kCloseSessionEnded);
+  TestClient fresh;
+  ASSERT_EQ(fresh.connect(server_->port()), "");
+  EXPECT_TRUE(fresh.login("mentor.erik", "a-brand-new-passphrase").has_login());
+
+  // An admin cannot lock themselves out.
+  disable.mutable_set_account_disabled()->set_username("admin.ada");
+  disable.mutable_set_account_disabled()->set_disabled(true);
+  auto self = admin->call(disable);
+  ASSERT_TRUE(self && self->has_error());
+  EXPECT_EQ(self->error().code(), v1::ERROR_CODE_FAILED_PRECONDITION);
+}
+
+// Runs a shell command; its exit status and everything it printed.
+std::pair<int, std::string> run_command(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST_F(Platform, AdminToolTalksToTheRunningServer) {
+  start();
+  server_->add_user("admin.ada", v1::ROLE_ADMIN);
+  server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  auto erik = signed_in("mentor.erik");
+  const std::string tool = std::string("PRECEPTOR_ADMIN_PASSWORD='") + TestServer::password_of("admin.ada") +
+                           "' " + PRECEPTOR_ADMIN_PATH +
+                           " --server ws://127.0.0.1:" + std::to_string(server_->port()) +
+                           "/v1/ws --admin admin.ada ";
+  auto [code, out] = run_command(tool + "disable-user --username mentor.erik");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("Disabled mentor.erik and ended 1 session of theirs."), std::string::npos) << out;
+  auto ended = erik->next_event();
+  ASSERT_TRUE(ended && ended->has_session_ended());
+
+  std::tie(code, out) = run_command(tool + "enable-user --username mentor.erik");
+  EXPECT_EQ(code, 0) << out;
+  std::tie(code, out) =
+      run_command(tool + "reset-password --username mentor.erik --password 'a-new-passphrase'");
+  EXPECT_EQ(code, 0) << out;
+  TestClient fresh;
+  ASSERT_EQ(fresh.connect(server_->port()), "");
+  EXPECT_TRUE(fresh.login("mentor.erik", "a-new-passphrase").has_login());
+
+  std::tie(code, out) = run_command(tool + "disable-user --username nobody.here");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("No user named nobody.here"), std::string::npos) << out;
+  std::tie(code, out) =
+      run_command("PRECEPTOR_ADMIN_PASSWORD='wrong-password-1' " + std::string(PRECEPTOR_ADMIN_PATH) +
+                  " --server ws://127.0.0.1:" + std::to_string(server_->port()) +
+                  "/v1/ws --admin admin.ada revoke-tokens --username mentor.erik </dev/null");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("Could not sign in"), std::string::npos) << out;
 }
 
 TEST_F(Platform, BadFramesGetTheirErrorsAndTheServerKeepsServing) {

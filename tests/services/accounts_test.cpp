@@ -927,11 +927,16 @@ TEST(Accounts, DisabledUserCannotLogInAndTheirTokensStopWorking) {
             "This token is not valid (it was revoked or never existed); sign in again with your password.");
 }
 
-TEST(Accounts, SetPasswordReplacesTheOldOne) {
+TEST(Accounts, SetPasswordReplacesTheOldOneAndEndsEveryToken) {
   AccountsHarness h;
   auto alice = h.create("alice");
   ASSERT_TRUE(alice);
-  ASSERT_TRUE(h.set_password(alice->id(), "a brand new password"));
+  auto before = h.login("alice", kPassword);
+  ASSERT_TRUE(before);
+  auto ended = h.set_password_ending(alice->id(), "a brand new password");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(*ended, 1u);
+  EXPECT_FALSE(h.accounts().authenticate(before->token));
   EXPECT_FALSE(h.login("alice", kPassword));
   EXPECT_TRUE(h.login("alice", "a brand new password"));
   EXPECT_EQ(h.set_password(alice->id(), "short").field(), "password");

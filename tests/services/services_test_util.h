@@ -202,10 +202,14 @@ class AccountsHarness {
     return w.wait().value_or(Result<uint32_t>(timed_out()));
   }
 
+  // Status of the change (how many tokens ended is in set_password_ending).
   Status set_password(uint64_t user_id, const std::string& password) {
-    Waiter<Status> w;
+    return set_password_ending(user_id, password).status();
+  }
+  Result<uint32_t> set_password_ending(uint64_t user_id, const std::string& password) {
+    Waiter<Result<uint32_t>> w;
     accounts_->set_password(user_id, password, w.callback());
-    return w.wait().value_or(timed_out());
+    return w.wait().value_or(Result<uint32_t>(timed_out()));
   }
 
  private:

@@ -811,6 +811,9 @@ PRECEPTOR_CLIENT_REQUEST(logout, Logout, LogoutResult, kLogout, logout)
 PRECEPTOR_CLIENT_REQUEST(who_am_i, WhoAmI, WhoAmIResult, kWhoAmI, who_am_i)
 PRECEPTOR_CLIENT_REQUEST(ping, Ping, PingResult, kPing, ping)
 PRECEPTOR_CLIENT_REQUEST(revoke_tokens, RevokeTokens, RevokeTokensResult, kRevokeTokens, revoke_tokens)
+PRECEPTOR_CLIENT_REQUEST(set_account_disabled, SetAccountDisabled, SetAccountDisabledResult,
+                         kSetAccountDisabled, set_account_disabled)
+PRECEPTOR_CLIENT_REQUEST(reset_password, ResetPassword, ResetPasswordResult, kResetPassword, reset_password)
 PRECEPTOR_CLIENT_REQUEST(update_mentor_profile, UpdateMentorProfile, UpdateMentorProfileResult,
                          kUpdateMentorProfile, update_mentor_profile)
 PRECEPTOR_CLIENT_REQUEST(list_mentors, ListMentors, ListMentorsResult, kListMentors, list_mentors)

@@ -156,6 +156,12 @@ class Client {
   void revoke_tokens(v1::RevokeTokens request, Callback<v1::RevokeTokensResult> done);
   Result<v1::RevokeTokensResult> revoke_tokens_sync(v1::RevokeTokens request,
                                                     Timeout timeout = kDefaultTimeout);
+  void set_account_disabled(v1::SetAccountDisabled request, Callback<v1::SetAccountDisabledResult> done);
+  Result<v1::SetAccountDisabledResult> set_account_disabled_sync(v1::SetAccountDisabled request,
+                                                                 Timeout timeout = kDefaultTimeout);
+  void reset_password(v1::ResetPassword request, Callback<v1::ResetPasswordResult> done);
+  Result<v1::ResetPasswordResult> reset_password_sync(v1::ResetPassword request,
+                                                      Timeout timeout = kDefaultTimeout);
 
   // Mentorships.
   void update_mentor_profile(v1::UpdateMentorProfile request, Callback<v1::UpdateMentorProfileResult> done);
