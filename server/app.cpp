@@ -118,7 +118,12 @@ Status Server::start() {
   auto store = storage::Store::open(store_options);
   if (!store) return store.status();
   d.store = std::move(store.value());
-  d.committer = std::make_unique<storage::Committer>(*d.store, d.clock);
+  if (d.config.unsafe_no_sync) {
+    log::warn("unsafe_no_sync")
+        .kv("what", "writes are acknowledged before they are on disk; a power cut loses them");
+  }
+  d.committer = std::make_unique<storage::Committer>(
+      *d.store, d.clock, storage::CommitterOptions{.sync = !d.config.unsafe_no_sync});
   d.committer->set_event_sink(
       [&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
   d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);

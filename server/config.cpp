@@ -130,7 +130,9 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "A sign-in token ends this many days after login, however much it is used.")(
       "fast-password-hashing", po::bool_switch(&fast_hash),
       "Use libsodium's minimum argon2id cost. For tests and demos only: it makes stolen hashes easy to "
-      "crack.");
+      "crack.")("unsafe-no-sync", po::bool_switch(&c.unsafe_no_sync),
+                "Acknowledge writes before they are synced to disk, so a power cut loses acknowledged "
+                "messages. Only for the power-cut test's negative control; never in production.");
 
   po::options_description all;
   all.add(general).add(limits).add(accounts);

@@ -19,6 +19,9 @@ struct ServerConfig : NetConfig {
   int64_t scheduler_interval_ms = 60'000;  // timed work (reminders, check-ins due); 0 = off
   bool demo = false;                       // create the demo program and print its logins
   std::string log_level = "info";          // debug, info, warn, error
+  // Acknowledge writes without syncing them: only for the power-cut test's
+  // negative control. Never in production.
+  bool unsafe_no_sync = false;
 
   services::AccountsOptions accounts;
 };
