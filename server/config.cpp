@@ -106,6 +106,10 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       po::value(&c.max_connections_per_address)->default_value(c.max_connections_per_address),
       "Open connections from one client address at most (503 beyond). Behind a reverse proxy every client "
       "has the proxy's address: set 0 there and limit at the proxy.")(
+      "http-header-timeout-ms", po::value(&c.http_header_timeout_ms)->default_value(c.http_header_timeout_ms),
+      "An HTTP request's head (and a keep-alive connection's next one) must arrive within this; a slow or "
+      "idle "
+      "client is then disconnected.")(
       "max-sessions-per-user", po::value(&c.max_sessions_per_user)->default_value(c.max_sessions_per_user),
       "Signed-in connections one user may have at once; one more sign-in is refused with RESOURCE_EXHAUSTED "
       "and closed. 0 = no limit.")(

@@ -553,7 +553,9 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
     // The route's limit applies once the route is known. (Not boost::none:
     // Beast 1.74 then refuses every Content-Length above 0.)
     parser.body_limit(std::numeric_limits<uint64_t>::max());
-    stream.expires_after(kIoTimeout);
+    // The whole request head, on a new connection and between keep-alive
+    // requests: a client that dawdles holds a connection this long at most.
+    stream.expires_after(std::chrono::milliseconds(ctx.config.http_header_timeout_ms));
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (is_parse_error(ec)) {  // say why before closing; otherwise closed or timed out: nothing to say

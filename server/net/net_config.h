@@ -45,6 +45,9 @@ struct NetConfig {
   size_t max_connections = 10'000;
   size_t max_connections_per_address = 256;
   size_t max_sessions_per_user = 20;
+  // An HTTP request's head must arrive whole within this, on a new
+  // connection and between keep-alive requests; otherwise the connection closes.
+  int http_header_timeout_ms = 10'000;
 };
 
 }  // namespace preceptor::server

@@ -149,10 +149,11 @@ class HttpConnection {
   }
 
   // True when the server closes the connection (nothing more arrives).
-  bool closed_by_server() {
+  bool closed_by_server() { return closed_by_server_within(kTimeout); }
+  bool closed_by_server_within(std::chrono::steady_clock::duration wait) {
     boost::system::error_code ec = asio::error::timed_out;
     char byte;
-    stream_.expires_after(kTimeout);
+    stream_.expires_after(wait);
     stream_.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code e, size_t) { ec = e; });
     run();
     return ec == asio::error::eof || ec == asio::error::connection_reset;
@@ -571,6 +572,28 @@ TEST_F(Http, HealthAndWebSocketStillWork) {
   EXPECT_TRUE(ws.ping("hi").has_ping());
   TestClient evil;
   EXPECT_NE(evil.connect(server_->port(), "http://evil.example"), "");
+}
+
+// A client that opens a connection and then sends its request head slowly,
+// or leaves a keep-alive connection idle, does not hold it longer than the
+// header timeout.
+TEST_F(Http, SlowOrIdleClientsAreDisconnectedAfterTheHeaderTimeout) {
+  auto config = test_config(dir_.path());
+  config.http_header_timeout_ms = 300;
+  start(config);
+  for (const bool idle_after_a_request : {false, true}) {
+    SCOPED_TRACE(idle_after_a_request ? "idle keep-alive" : "slow head");
+    HttpConnection c(server_->port());
+    ASSERT_TRUE(c.connected());
+    if (idle_after_a_request) {
+      ASSERT_TRUE(c.send(request_head("GET", "/healthz", "")));
+      EXPECT_EQ(c.read(false).status, 200);
+    } else {
+      ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));  // and never the blank line
+    }
+    // The server closes within the timeout (the wait here is far longer).
+    EXPECT_TRUE(c.closed_by_server_within(std::chrono::seconds(5)));
+  }
 }
 
 // An IPv4 address of this machine that is not loopback, if it has one.
