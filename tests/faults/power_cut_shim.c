@@ -3,11 +3,16 @@
 // (fsync/fdatasync) and every rename, so the test can later throw away what a
 // power cut would lose: every byte written after a file's last sync.
 //
+// With POWER_CUT_FAIL_FLAG set to a path, every fsync/fdatasync fails with
+// EIO (without syncing) while a file exists at that path: a disk that stops
+// taking writes, for the write-error test.
+//
 // Lines (each one write(2) with O_APPEND, so lines of threads never mix):
 //   S <size> <path>      the file at <path> was synced at <size> bytes
 //   R <old> <new>        rename(2) of <old> to <new> succeeded
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -46,9 +51,19 @@ static void record_sync(int fd) {
   if (len > 0 && (size_t)len < sizeof line) log_line(line, (size_t)len);
 }
 
+// True while the test wants syncs to fail.
+static int failing(void) {
+  const char* flag = getenv("POWER_CUT_FAIL_FLAG");
+  return flag != NULL && access(flag, F_OK) == 0;
+}
+
 int fsync(int fd) {
   static int (*real)(int) = NULL;
   if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+  if (failing()) {
+    errno = EIO;
+    return -1;
+  }
   const int r = real(fd);
   if (r == 0) record_sync(fd);
   return r;
@@ -57,6 +72,10 @@ int fsync(int fd) {
 int fdatasync(int fd) {
   static int (*real)(int) = NULL;
   if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+  if (failing()) {
+    errno = EIO;
+    return -1;
+  }
   const int r = real(fd);
   if (r == 0) record_sync(fd);
   return r;

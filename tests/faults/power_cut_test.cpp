@@ -144,9 +144,11 @@ class PowerCut : public ::testing::Test {
   }
 
   // Starts the server as a child, with the shim recording syncs to `log`.
-  std::unique_ptr<ServerProcess> start_recorded(const fs::path& log, bool no_sync) {
+  std::unique_ptr<ServerProcess> start_recorded(const fs::path& log, bool no_sync,
+                                                const fs::path& fail_flag = {}) {
     ::setenv("LD_PRELOAD", POWER_CUT_SHIM_PATH, 1);
     ::setenv("POWER_CUT_LOG", log.c_str(), 1);
+    if (!fail_flag.empty()) ::setenv("POWER_CUT_FAIL_FLAG", fail_flag.c_str(), 1);
     // Under AddressSanitizer the shim is loaded before ASan's runtime.
     const char* asan = ::getenv("ASAN_OPTIONS");
     const std::string asan_before = asan != nullptr ? asan : "";
@@ -157,6 +159,7 @@ class PowerCut : public ::testing::Test {
     auto proc = std::make_unique<ServerProcess>(PRECEPTOR_SERVER_PATH, data_, args);
     ::unsetenv("LD_PRELOAD");
     ::unsetenv("POWER_CUT_LOG");
+    ::unsetenv("POWER_CUT_FAIL_FLAG");
     if (asan != nullptr) {
       ::setenv("ASAN_OPTIONS", asan_before.c_str(), 1);
     } else {
@@ -302,6 +305,56 @@ TEST_F(PowerCut, NegativeControlWithoutSyncLosesAcknowledgedMessages) {
   std::printf("negative control: %d cuts, %zu messages acknowledged, %zu lost\n", t.cuts, t.acked, t.lost);
   RecordProperty("lost", static_cast<int>(t.lost));
   EXPECT_GT(t.lost, 0u);
+}
+
+// The disk starts failing every sync: the server refuses writes with a clear
+// UNAVAILABLE, keeps serving reads, says why on /readyz, and loses nothing it
+// acknowledged, through a restart.
+TEST_F(PowerCut, FailingSyncsRefuseWritesKeepReadsAndLoseNothingAcknowledged) {
+  const fs::path log = dir_.path() / "syncs.log";
+  const fs::path flag = dir_.path() / "disk-fails";
+  const std::map<std::string, uint64_t> before = file_sizes(data_);
+  auto proc = start_recorded(log, /*no_sync=*/false, flag);
+  ASSERT_NE(proc->port(), 0) << proc->output();
+  TestClient mentee;
+  ASSERT_EQ(mentee.connect(proc->port()), "");
+  ASSERT_TRUE(mentee.authenticate(tokens_[0]).has_authenticate());
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "before-" + std::to_string(i);
+    auto r = mentee.call(send_frame(convs_[0], id));
+    ASSERT_TRUE(r && r->has_send_message());
+    acked_[convs_[0]].insert(id);
+  }
+
+  std::ofstream(flag) << "fail";  // from now on every sync fails with EIO
+  auto failed = mentee.call(send_frame(convs_[0], "during-1"));
+  ASSERT_TRUE(failed && failed->has_error());
+  EXPECT_EQ(failed->error().code(), v1::ERROR_CODE_UNAVAILABLE);
+  EXPECT_NE(failed->error().message().find("may still appear after the server restarts"), std::string::npos)
+      << failed->error().message();
+  EXPECT_EQ(failed->error().message().find(data_.string()), std::string::npos) << "a path reached the client";
+  auto refused = mentee.call(send_frame(convs_[0], "during-2"));
+  ASSERT_TRUE(refused && refused->has_error());
+  EXPECT_EQ(refused->error().code(), v1::ERROR_CODE_UNAVAILABLE);
+
+  // Reads still work, and /readyz says why the server is not ready.
+  v1::ClientFrame h;
+  h.mutable_history()->set_conversation_id(convs_[0]);
+  auto page = mentee.call(h);
+  ASSERT_TRUE(page && page->has_history()) << (page ? page->DebugString() : "no reply");
+  EXPECT_GE(page->history().messages_size(), 5);
+  const HttpResult ready = http_get(proc->port(), "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("a write to the database failed"), std::string::npos) << ready.body;
+
+  ::kill(proc->pid(), SIGKILL);
+  proc->wait_exit(10s);
+  fs::remove(flag);
+  apply_power_cut(data_, log, before);
+  ServerProcess again(PRECEPTOR_SERVER_PATH, data_);
+  ASSERT_NE(again.port(), 0) << again.output();
+  acked_count_ = 5;
+  EXPECT_EQ(count_lost(again.port()), 0u);
 }
 
 }  // namespace
