@@ -124,8 +124,11 @@ struct World {
         [](const api::Caller&, const v1::Logout&) { return Result<v1::LogoutResult>(v1::LogoutResult()); });
 
     ctx = std::make_unique<server::ServerContext>(
-        config, metrics, router, hub, [] { return true; }, [this] { return metrics.render(); }, monotonic);
+        config, metrics, router, hub, []() -> std::string { return {}; }, [this] { return metrics.render(); },
+        monotonic);
     ctx->http_routes = &routes;
+    // Signed-in sessions stay valid (the fuzzer has no store of tokens).
+    ctx->refresh_session = [](const api::Session& s) -> Result<api::Session> { return s; };
     ctx->authenticate = [](std::string_view token) -> Result<api::Session> {
       if (token == "unavailable") return preceptor::unavailable("The store is not open.");
       if (token != kToken) return preceptor::unauthenticated("Unknown token.");
