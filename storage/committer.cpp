@@ -61,7 +61,7 @@ Status run_apply(const ApplyFn& apply, CommitContext& ctx) {
 }
 
 // Runs a callback of the caller's (sink, done) so that nothing it throws can
-// end the committer thread; there is no one to return the error to.
+// end the writer or delivery thread; there is no one to return the error to.
 template <class F>
 void call_guarded(const char* what, F&& f) {
   try {
@@ -266,7 +266,15 @@ Committer::Committer(Store& store, const Clock& clock, CommitterOptions options)
   write_fn_ = [db = store_.db()](const rocksdb::WriteOptions& write_options, rocksdb::WriteBatch* batch) {
     return db->Write(write_options, batch);
   };
-  thread_ = std::thread([this] { run(); });
+  delivery_thread_ = std::thread([this] { deliver_all(); });
+  thread_ = std::thread([this] {
+    run();
+    {
+      std::lock_guard lock(delivery_mu_);
+      writer_done_ = true;
+    }
+    delivery_cv_.notify_all();
+  });
 }
 
 Committer::~Committer() { stop(); }
@@ -300,11 +308,12 @@ void Committer::stop() {
   }
   cv_.notify_all();
   std::lock_guard join_lock(join_mu_);
-  if (!thread_.joinable()) return;
-  // From a `done` callback the thread cannot join itself; it exits once the
-  // queue is empty and the destructor (on another thread) joins it.
-  if (thread_.get_id() == std::this_thread::get_id()) return;
-  thread_.join();
+  // From a `done` callback or the sink the delivery thread cannot join
+  // itself; both threads exit once everything is complete, and the
+  // destructor (on another thread) joins them.
+  if (delivery_thread_.joinable() && delivery_thread_.get_id() == std::this_thread::get_id()) return;
+  if (thread_.joinable()) thread_.join();
+  if (delivery_thread_.joinable()) delivery_thread_.join();
 }
 
 bool Committer::running() const {
@@ -438,22 +447,56 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
   // Counted before any `done` runs, so whoever waits on `done` sees them.
   commits_total_.fetch_add(ok);
 
-  // Mutation by mutation: its events, then its reply. A session then sees
-  // the reply to its own request between the events before and after it.
-  const std::span<const CommittedEvent> events(ctx.events_);
-  size_t begin = 0;
-  for (size_t i = 0; i < group.size(); ++i) {
-    if (sink_ && events_end[i] > begin) {
-      call_guarded("the event sink", [&] { sink_(events.subspan(begin, events_end[i] - begin)); });
-    }
-    begin = events_end[i];
-    if (group[i].done) call_guarded("a done callback", [&] { group[i].done(results[i]); });
-  }
+  Delivery delivery;
+  delivery.events = std::move(ctx.events_);
+  delivery.events_end = std::move(events_end);
+  delivery.results = std::move(results);
+  delivery.dones.reserve(group.size());
+  for (Pending& p : group) delivery.dones.push_back(std::move(p.done));
+  hand_over(std::move(delivery));
 }
 
 void Committer::fail_all(std::vector<Pending>& group, const Status& status) {
-  for (Pending& p : group) {
-    if (p.done) call_guarded("a done callback", [&] { p.done(status); });
+  Delivery delivery;
+  delivery.events_end.assign(group.size(), 0);
+  delivery.results.assign(group.size(), status);
+  delivery.dones.reserve(group.size());
+  for (Pending& p : group) delivery.dones.push_back(std::move(p.done));
+  hand_over(std::move(delivery));
+}
+
+void Committer::hand_over(Delivery delivery) {
+  {
+    std::unique_lock lock(delivery_mu_);
+    delivery_cv_.wait(lock, [this] { return deliveries_.size() < kMaxGroupsAwaitingDelivery; });
+    deliveries_.push_back(std::move(delivery));
+  }
+  delivery_cv_.notify_all();
+}
+
+void Committer::deliver_all() {
+  pthread_setname_np(pthread_self(), "delivery");
+  for (;;) {
+    Delivery d;
+    {
+      std::unique_lock lock(delivery_mu_);
+      delivery_cv_.wait(lock, [this] { return !deliveries_.empty() || writer_done_; });
+      if (deliveries_.empty()) return;  // the writer ended and everything is delivered
+      d = std::move(deliveries_.front());
+      deliveries_.pop_front();
+    }
+    delivery_cv_.notify_all();  // room for the writer
+    // Mutation by mutation: its events, then its reply. A session then sees
+    // the reply to its own request between the events before and after it.
+    const std::span<const CommittedEvent> events(d.events);
+    size_t begin = 0;
+    for (size_t i = 0; i < d.dones.size(); ++i) {
+      if (sink_ && d.events_end[i] > begin) {
+        call_guarded("the event sink", [&] { sink_(events.subspan(begin, d.events_end[i] - begin)); });
+      }
+      begin = std::max(begin, d.events_end[i]);
+      if (d.dones[i]) call_guarded("a done callback", [&] { d.dones[i](d.results[i]); });
+    }
   }
 }
 

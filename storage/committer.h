@@ -131,16 +131,17 @@ class CommitContext {
 // A unit of change. `apply` runs on the committer thread and adds writes
 // through the context; returning an error rejects this mutation only (its
 // writes and positions are rolled back) and that error goes to `done`.
-// `done` runs on the committer thread after the group's synced write (or
-// with the write's error), right after the sink got this mutation's events
-// and before the next mutation's: keep it short, e.g. post to a strand.
+// `done` runs on the committer's delivery thread after the group's synced
+// write (or with the write's error), right after the sink got this
+// mutation's events and before the next mutation's: keep it short, e.g.
+// post to a strand.
 using ApplyFn = std::function<Status(CommitContext&)>;
 using DoneFn = std::function<void(const Status&)>;
 
 // Receives every committed event, in position order, after the write that
 // made it durable: one call per mutation, just before that mutation's
 // `done`, so a reply and the events around it leave in position order.
-// Committer thread.
+// Delivery thread (see Committer).
 using EventSink = std::function<void(std::span<const CommittedEvent>)>;
 
 struct CommitterOptions {
@@ -155,6 +156,13 @@ struct CommitterOptions {
 // one thread applies waiting mutations in submission order, writes them as
 // one WriteBatch with sync=true, then completes them. The batch is sized by
 // what is waiting, never by a timer.
+//
+// Completing a group (the event sink's fan-out to live sessions, then each
+// `done`) runs on a second thread, the delivery thread, in group order: the
+// writer hands each written group over and goes on to apply and write the
+// next one, so a slow fan-out never delays a commit. At most
+// kMaxGroupsAwaitingDelivery written groups wait for delivery; beyond, the
+// writer waits (and its own queue, bounded by max_queue, then refuses work).
 //
 // A failed write (disk full, I/O error) fails every mutation of that group,
 // is logged (event=commit_failed), and puts the committer in a failed state: later submissions fail at once
@@ -177,8 +185,10 @@ class Committer {
   using WriteFn = std::function<rocksdb::Status(const rocksdb::WriteOptions&, rocksdb::WriteBatch*)>;
   void set_write_fn_for_test(WriteFn fn) { write_fn_ = std::move(fn); }
 
+  static constexpr size_t kMaxGroupsAwaitingDelivery = 8;
+
   // Stops taking work, completes everything already submitted, joins the
-  // thread. Later submissions fail with UNAVAILABLE. Idempotent.
+  // threads. Later submissions fail with UNAVAILABLE. Idempotent.
   void stop();
 
   bool running() const;                                             // thread alive and not failed
@@ -194,10 +204,20 @@ class Committer {
 
  private:
   struct Pending;
+  // One written (or failed) group, as the delivery thread completes it.
+  struct Delivery {
+    std::vector<CommittedEvent> events;
+    std::vector<size_t> events_end;  // per mutation: one past its last event
+    std::vector<Status> results;     // per mutation
+    std::vector<DoneFn> dones;       // per mutation
+  };
   void run();
+  // Hands a group to the delivery thread; waits while it is full. Writer thread.
+  void hand_over(Delivery delivery);
+  void deliver_all();  // the delivery thread
   // Applies, writes and completes one group. Committer thread.
   void commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& batch, CommitContext::Overlay& overlay);
-  // Calls every `done` of `group` with `status`. Committer thread.
+  // Completes every mutation of `group` with `status` (through the delivery thread).
   void fail_all(std::vector<Pending>& group, const Status& status);
 
   Store& store_;
@@ -224,7 +244,14 @@ class Committer {
   Histogram latency_;
   Histogram write_seconds_;
 
-  std::thread thread_;  // last: started once everything above is constructed
+  std::mutex delivery_mu_;
+  std::condition_variable delivery_cv_;  // a group was handed over, taken, or the writer ended
+  std::deque<Delivery> deliveries_;      // guarded by delivery_mu_
+  bool writer_done_ = false;             // guarded by delivery_mu_
+
+  // Last: started once everything above is constructed.
+  std::thread delivery_thread_;
+  std::thread thread_;
 };
 
 }  // namespace preceptor::storage

@@ -31,7 +31,7 @@ class SessionSink {
 };
 
 // Who is connected where, and fan-out of committed events to them.
-// Thread-safe: network threads attach/detach, the committer thread publishes.
+// Thread-safe: network threads attach/detach, the committer's delivery thread publishes.
 class Hub {
  public:
   // Registers an authenticated session; returns an id for detach().

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -657,6 +659,61 @@ TEST_F(CommitterTest, SinkGetsEventsInOrderOnceDurableAndBeforeDone) {
   std::lock_guard lock(mu);
   EXPECT_TRUE(problems.empty()) << problems.front();
   EXPECT_EQ(sunk, one_to(kThreads * kPerThread));
+}
+
+// Fan-out to live sessions can be slow (a user with many devices, slow
+// strands); it must not hold back the next commit. The sink blocks on the
+// first group's events; a later mutation must still become durable (readable
+// through the store) meanwhile, and its reply follows the first one's.
+TEST_F(CommitterTest, SlowFanOutDoesNotHoldBackTheNextCommit) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> sink_entered;
+  std::atomic<bool> first = true;
+  committer_->set_event_sink([&](std::span<const CommittedEvent>) {
+    if (first.exchange(false)) {
+      sink_entered.set_value();
+      released.wait();
+    }
+  });
+  std::mutex mu;
+  std::vector<int> replies;
+  auto reply = [&](int n) {
+    return [&, n](const Status& s) {
+      EXPECT_TRUE(s.is_ok()) << s.to_string();
+      std::lock_guard lock(mu);
+      replies.push_back(n);
+    };
+  };
+  committer_->submit(append({1}), reply(1));
+  sink_entered.get_future().wait();  // the first group is written; its fan-out is stuck
+
+  std::promise<void> second_done;
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kMeta, "second", "written");
+        return Status::ok();
+      },
+      [&, r = reply(2)](const Status& s) {
+        r(s);
+        second_done.set_value();
+      });
+  bool durable = false;
+  for (int i = 0; i < 10000 && !durable; ++i) {  // up to 10 s
+    Result<std::optional<std::string>> got = store_->get(Cf::kMeta, "second");
+    ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+    durable = got->has_value();
+    if (!durable) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(durable) << "the second mutation waited for the first one's fan-out";
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(replies.empty()) << "a reply overtook the events before it";
+  }
+  release.set_value();
+  second_done.get_future().wait();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(replies, (std::vector<int>{1, 2}));
 }
 
 // A session must get the reply to its request between the events before and
