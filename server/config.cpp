@@ -97,6 +97,9 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "Requests each connection may make at once before the rate applies.")(
       "outbound-queue-bytes", po::value(&c.outbound_queue_bytes)->default_value(c.outbound_queue_bytes),
       "Bytes waiting to be sent to one connection before it is considered not reading and is closed.")(
+      "user-quota-mb", po::value(&c.user_quota_mb)->default_value(c.user_quota_mb),
+      "Text one account may keep stored (message bodies and check-in notes), in MiB; a message past it is "
+      "refused with RESOURCE_EXHAUSTED until the user deletes some. 0 = no limit.")(
       "max-bad-frames", po::value(&c.max_bad_frames)->default_value(c.max_bad_frames),
       "Undecodable, text or oversized frames tolerated per connection before it is closed.")(
       "max-connections", po::value(&c.max_connections)->default_value(c.max_connections),

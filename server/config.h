@@ -15,6 +15,7 @@ struct ServerConfig : NetConfig {
   std::string data_dir = "./data";  // RocksDB folder, created if missing
   int blocking_threads = 2;         // password hashing threads (default 2)
   size_t block_cache_mb = 64;       // RocksDB block cache, MiB
+  uint64_t user_quota_mb = 256;     // text one account may keep stored, MiB; 0 = no limit
 
   int64_t scheduler_interval_ms = 60'000;  // timed work (reminders, check-ins due); 0 = off
   bool demo = false;                       // create the demo program and print its logins

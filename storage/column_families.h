@@ -26,6 +26,7 @@ enum class Cf : uint8_t {
   kMessages = 12,
   kClientMessageIds = 13,
   kReadMarkers = 14,
+  kUserUsage = 15,
   kCount,
 };
 
@@ -118,6 +119,8 @@ inline constexpr CfSpec kCfTable[] = {
      .name = "read_markers",
      .kept_by_committer = true,
      .insert_hint = hint_leading_bytes(16)},
+    // user_id(u64be) -> UserUsage: what the user has stored, counted against their quota
+    {.id = Cf::kUserUsage, .name = "user_usage", .kept_by_committer = true},
 };
 
 namespace internal {

@@ -213,5 +213,15 @@ struct ReadMarker {
   bool operator==(const ReadMarker&) const = default;
 };
 
+// ---- user_usage: user_id -> UserUsage ----
+struct UserUsage {
+  static constexpr Cf kFamily = Cf::kUserUsage;
+  static constexpr size_t kSize = 8;
+  uint64_t user_id;
+  std::string encode() const;
+  static std::optional<UserUsage> decode(std::string_view key);
+  bool operator==(const UserUsage&) const = default;
+};
+
 }  // namespace keys
 }  // namespace preceptor::storage

@@ -3,6 +3,7 @@
 #include "server/hub/hub.h"
 #include "server/services/membership.h"
 #include "server/services/record_io.h"
+#include "server/services/usage.h"
 
 namespace preceptor::services {
 namespace {
@@ -65,12 +66,13 @@ Status load_message(storage::CommitContext& ctx, uint64_t conv, uint64_t seq, v1
 }  // namespace
 
 Chat::Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Membership& membership,
-           const Clock& clock, const MonotonicClock& monotonic_clock)
+           const Clock& clock, const MonotonicClock& monotonic_clock, StorageQuota quota)
     : store_(store),
       committer_(committer),
       hub_(hub),
       membership_(membership),
       clock_(clock),
+      quota_(quota),
       typing_(TokenRate::one_every_ms(1000, 1), monotonic_clock, kMaxTypingKeys),
       presence_(TokenRate::one_every_ms(kPresenceIntervalMs, kPresenceBurst), monotonic_clock,
                 kMaxPresenceKeys) {}
@@ -101,7 +103,8 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
 
   commit_with_result<v1::SendMessageResult>(
       committer_,
-      [actor, req, checkin](storage::CommitContext& ctx, v1::SendMessageResult& out) -> Status {
+      [actor, req, checkin, quota = quota_](storage::CommitContext& ctx,
+                                            v1::SendMessageResult& out) -> Status {
         const uint64_t conv_id = req.conversation_id();
         // A retry of a stored message answers with the original, even after
         // the conversation became read-only.
@@ -142,6 +145,8 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
           m.mutable_check_in()->set_status(req.check_in().status());
           m.mutable_check_in()->set_note(req.check_in().note());
         }
+        PRECEPTOR_RETURN_IF_ERROR(
+            charge_stored_bytes(ctx, actor.id(), static_cast<int64_t>(quota_bytes_of(m)), quota));
         m.set_position(ctx.next_position());
         save(ctx, Cf::kMessages, keys::Message{.conversation_id = conv_id, .seq = seq}.encode(), m);
         ctx.put(Cf::kClientMessageIds, id_key, storage::encode_u64(seq));
@@ -172,13 +177,16 @@ void Chat::edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Mess
     return done(invalid_argument("The message may be at most 16384 bytes.", "body"));
   commit_with_result<v1::Message>(
       committer_,
-      [actor, req](storage::CommitContext& ctx, v1::Message& out) -> Status {
+      [actor, req, quota = quota_](storage::CommitContext& ctx, v1::Message& out) -> Status {
         auto conv = writable(ctx, actor, req.conversation_id());
         if (!conv) return conv.status();
         PRECEPTOR_RETURN_IF_ERROR(load_message(ctx, req.conversation_id(), req.seq(), out));
         if (out.sender_id() != actor.id()) return permission_denied("You can edit only your own messages.");
         if (out.deleted()) return failed_precondition("This message was deleted; it cannot be edited.");
+        const auto before = static_cast<int64_t>(quota_bytes_of(out));
         out.set_body(req.body());
+        PRECEPTOR_RETURN_IF_ERROR(
+            charge_stored_bytes(ctx, actor.id(), static_cast<int64_t>(quota_bytes_of(out)) - before, quota));
         out.set_edited_at_ms(ctx.now_ms());
         save(ctx, Cf::kMessages,
              keys::Message{.conversation_id = req.conversation_id(), .seq = req.seq()}.encode(), out);
@@ -193,12 +201,14 @@ void Chat::edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Mess
 void Chat::remove(const v1::User& actor, const v1::DeleteMessage& req, Done<v1::Message> done) {
   commit_with_result<v1::Message>(
       committer_,
-      [actor, req](storage::CommitContext& ctx, v1::Message& out) -> Status {
+      [actor, req, quota = quota_](storage::CommitContext& ctx, v1::Message& out) -> Status {
         auto conv = writable(ctx, actor, req.conversation_id());
         if (!conv) return conv.status();
         PRECEPTOR_RETURN_IF_ERROR(load_message(ctx, req.conversation_id(), req.seq(), out));
         if (out.sender_id() != actor.id()) return permission_denied("You can delete only your own messages.");
         if (out.deleted()) return Status::ok();  // already a tombstone
+        PRECEPTOR_RETURN_IF_ERROR(
+            charge_stored_bytes(ctx, actor.id(), -static_cast<int64_t>(quota_bytes_of(out)), quota));
         out.clear_body();
         out.clear_check_in();
         out.set_deleted(true);

@@ -12,6 +12,7 @@
 #include "preceptor/v1/events.pb.h"
 #include "preceptor/v1/records.pb.h"
 #include "server/services/membership.h"
+#include "server/services/usage.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -28,7 +29,7 @@ inline constexpr uint32_t kMaxSyncPage = 1000;
 
 // One conversation per active mentorship: messages with gap-free seqs,
 // idempotent sends, history, per-user sync, read markers, and live-only
-// typing and presence. Thread-safe; callbacks run on the committer thread.
+// typing and presence. Thread-safe; callbacks run on the committer's delivery thread.
 //
 // Authorization: only the two members read or write a conversation. Anyone
 // else gets NOT_FOUND ("No conversation N among yours."), except program
@@ -41,7 +42,7 @@ class Chat {
 
   // `clock` dates events; `monotonic_clock` times the typing limit. Both must outlive the Chat.
   Chat(storage::Store& store, storage::Committer& committer, hub::Hub& hub, const Membership& membership,
-       const Clock& clock, const MonotonicClock& monotonic_clock);
+       const Clock& clock, const MonotonicClock& monotonic_clock, StorageQuota quota = {});
 
   // The reply carries the stored message, so the connection that sent it
   // (`origin`, a connection id; 0: none) is not sent its MessagePosted;
@@ -76,6 +77,7 @@ class Chat {
   hub::Hub& hub_;
   const Membership& membership_;
   const Clock& clock_;
+  const StorageQuota quota_;
 
   void publish_presence(uint64_t user_id, bool online);
 

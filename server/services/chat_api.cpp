@@ -15,7 +15,8 @@ using api::Reply;
 class ChatModule final : public api::Module {
  public:
   explicit ChatModule(Core& core)
-      : chat_(core.store, core.committer, core.hub, core.membership, core.clock, core.monotonic_clock) {
+      : chat_(core.store, core.committer, core.hub, core.membership, core.clock, core.monotonic_clock,
+              core.quota) {
     core.hub.add_presence_listener([this](uint64_t user, bool online) { chat_.on_presence(user, online); });
   }
   std::string_view name() const override { return "chat"; }

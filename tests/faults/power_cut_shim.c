@@ -57,28 +57,26 @@ static int failing(void) {
   return flag != NULL && access(flag, F_OK) == 0;
 }
 
-int fsync(int fd) {
-  static int (*real)(int) = NULL;
-  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+// fsync and fdatasync: fail when asked to, else sync and record the file.
+static int sync_through(const char* name, int (**real)(int), int fd) {
+  if (*real == NULL) *real = (int (*)(int))dlsym(RTLD_NEXT, name);
   if (failing()) {
     errno = EIO;
     return -1;
   }
-  const int r = real(fd);
+  const int r = (*real)(fd);
   if (r == 0) record_sync(fd);
   return r;
 }
 
+int fsync(int fd) {
+  static int (*real)(int) = NULL;
+  return sync_through("fsync", &real, fd);
+}
+
 int fdatasync(int fd) {
   static int (*real)(int) = NULL;
-  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-  if (failing()) {
-    errno = EIO;
-    return -1;
-  }
-  const int r = real(fd);
-  if (r == 0) record_sync(fd);
-  return r;
+  return sync_through("fdatasync", &real, fd);
 }
 
 int rename(const char* from, const char* to) {

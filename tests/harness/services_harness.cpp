@@ -55,7 +55,8 @@ ServicesHarness::ServicesHarness() {
   accounts_ = std::make_unique<services::Accounts>(*store_, *committer_, clock_, monotonic_, inline_,
                                                    accounts_options, &hub_);
   membership_ = std::make_unique<services::Membership>(*store_);
-  core_.reset(new services::Core{*store_, *committer_, hub_, clock_, monotonic_, *accounts_, *membership_});
+  core_.reset(new services::Core{*store_, *committer_, hub_, clock_, monotonic_, *accounts_, *membership_,
+                                 services::StorageQuota{}});
   modules_ = services::all_modules(*core_);
   router_ = std::make_unique<api::Router>(clock_);
   for (auto& module : modules_) module->add_requests(*router_);

@@ -108,8 +108,10 @@ ErrorCode code_of(const v1::Response& r) { return r.error().code(); }
 
 class Chat : public ::testing::Test {
  protected:
-  void start(const Clock* clock = nullptr, const MonotonicClock* monotonic_clock = nullptr) {
+  void start(const Clock* clock = nullptr, const MonotonicClock* monotonic_clock = nullptr,
+             uint64_t user_quota_mb = 256) {
     auto config = test_config(dir_.path());
+    config.user_quota_mb = user_quota_mb;
     config.scheduler_interval_ms = 0;  // tests run the scheduler by hand
     // Tests move a manual clock on by weeks; sessions must outlive that
     // (a live session ends when its token expires).
@@ -353,6 +355,67 @@ TEST_F(Chat, RetryWithSameClientIdMakesNoDuplicateEvenAfterRestart) {
   EXPECT_EQ(next.send_message().message().seq(), 2u);
   auto hist = mentee.history(conv);
   ASSERT_EQ(hist.history().messages_size(), 2);
+}
+
+// What one account keeps stored is bounded (--user-quota-mb): past it a
+// message is refused with a sentence that says what to do, the counterpart
+// is not affected, deleting gives room back, and the count survives a restart.
+TEST_F(Chat, StoredTextIsBoundedPerAccountAndDeletingGivesRoomBack) {
+  start(nullptr, nullptr, /*user_quota_mb=*/1);
+  const v1::User mentor_u = server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  const v1::User mentee_u = server_->add_user("wei", v1::ROLE_MENTEE);
+  const std::string page(16 * 1024, 'p');
+  uint64_t conv = 0;
+  std::string mentee_token, mentor_token;
+  {
+    User mentor(port(), mentor_u);
+    User mentee(port(), mentee_u);
+    conv = pair(mentee, mentor).conversation_id();
+    mentee_token = mentee.token();
+    mentor_token = mentor.token();
+    // 63 full pages and one 4 bytes short: 4 bytes under 1 MiB.
+    for (int i = 1; i <= 64; ++i) {
+      auto r = mentee.send(conv, i < 64 ? page : page.substr(4));
+      ASSERT_TRUE(r.has_send_message()) << i << ": " << r.error().DebugString();
+    }
+    auto refused = mentee.send(conv, "one more line");
+    ASSERT_EQ(code_of(refused), v1::ERROR_CODE_RESOURCE_EXHAUSTED) << refused.DebugString();
+    EXPECT_NE(refused.error().message().find("Delete messages you no longer need"), std::string::npos)
+        << refused.error().message();
+    EXPECT_EQ(mentor.history(conv, 1).history().messages(0).seq(), 64u)
+        << "nothing of the refused one stored";
+    EXPECT_TRUE(mentor.send(conv, "Your quota is yours; mine is mine.").has_send_message());
+
+    // Edits count their new length: growing to exactly the limit passes, a
+    // shrinking one gives room back.
+    auto edit = [&](uint64_t seq, const std::string& body) {
+      v1::ClientFrame f;
+      f.mutable_edit_message()->set_conversation_id(conv);
+      f.mutable_edit_message()->set_seq(seq);
+      f.mutable_edit_message()->set_body(body);
+      return mentee.call(f);
+    };
+    EXPECT_TRUE(edit(64, page).has_edit_message());
+    EXPECT_EQ(code_of(mentee.send(conv, "x")), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+    EXPECT_TRUE(edit(2, "short now").has_edit_message());
+    EXPECT_TRUE(mentee.send(conv, "x").has_send_message());
+    EXPECT_EQ(code_of(mentee.send(conv, page)), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
+
+    v1::ClientFrame del;
+    del.mutable_delete_message()->set_conversation_id(conv);
+    del.mutable_delete_message()->set_seq(1);
+    ASSERT_TRUE(mentee.call(del).has_delete_message());
+    EXPECT_TRUE(mentee.send(conv, "room again").has_send_message());
+  }
+  server_.reset();
+  start(nullptr, nullptr, /*user_quota_mb=*/1);
+  User mentee(port(), mentee_u, mentee_token);
+  // About 32 KiB are free: one page fits, a second does not.
+  auto fits = mentee.send(conv, page, "after-restart-1");
+  ASSERT_TRUE(fits.has_send_message()) << fits.DebugString();
+  EXPECT_FALSE(fits.send_message().duplicate());
+  EXPECT_EQ(code_of(mentee.send(conv, page, "after-restart-2")), v1::ERROR_CODE_RESOURCE_EXHAUSTED)
+      << "the count was forgotten at restart";
 }
 
 TEST_F(Chat, HistoryPagesBothWaysWithGapFreeSeqs) {

@@ -119,6 +119,7 @@ TEST(Keys, EveryFamilyHasACodecNamingIt) {
   EXPECT_EQ(cf_name(keys::Message::kFamily), "messages");
   EXPECT_EQ(cf_name(keys::ClientMessageId::kFamily), "client_message_ids");
   EXPECT_EQ(cf_name(keys::ReadMarker::kFamily), "read_markers");
+  EXPECT_EQ(cf_name(keys::UserUsage::kFamily), "user_usage");
 }
 
 // ---- meta ----
@@ -164,6 +165,7 @@ TEST(Keys, UserIsTheUserId) { expect_one_number_codec(&keys::User::user_id); }
 TEST(Keys, MentorProfileIsTheMentorId) { expect_one_number_codec(&keys::MentorProfile::mentor_id); }
 TEST(Keys, MentorshipIsTheMentorshipId) { expect_one_number_codec(&keys::Mentorship::mentorship_id); }
 TEST(Keys, ConversationIsTheConversationId) { expect_one_number_codec(&keys::Conversation::conversation_id); }
+TEST(Keys, UserUsageIsTheUserId) { expect_one_number_codec(&keys::UserUsage::user_id); }
 
 // ---- two-number keys ----
 

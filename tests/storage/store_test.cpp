@@ -511,7 +511,7 @@ TEST(ColumnFamilies, TableKeepsTheTunedHintsBloomAndKeptFamilies) {
                        {"read_markers", "rocksdb.FixedPrefix.16"},
                    }));
   EXPECT_EQ(kept, (std::vector<std::string_view>{"meta", "users", "mentor_profiles", "mentorships",
-                                                 "conversations", "read_markers"}));
+                                                 "conversations", "read_markers", "user_usage"}));
   EXPECT_EQ(bloom, (std::vector<std::string_view>{"client_message_ids"}));
   EXPECT_TRUE(blob.empty());
 }
