@@ -12,6 +12,7 @@
 #include "server/net/network.h"
 #include "server/scheduler/scheduler.h"
 #include "server/services/accounts.h"
+#include "server/services/indexes.h"
 #include "server/services/membership.h"
 #include "server/services/modules.h"
 #include "storage/committer.h"
@@ -133,6 +134,11 @@ Status Server::start() {
   d.core.reset(new services::Core{*d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts,
                                   *d.membership,
                                   services::StorageQuota{.bytes_per_user = d.config.user_quota_mb << 20}});
+  // Indexes a store written by an older binary lacks are built before anything reads them.
+  if (Status built = services::build_missing_indexes(*d.store, *d.committer); !built) {
+    d.stop_core();
+    return Status(built.code(), "Could not build the indexes of the data folder: " + built.message());
+  }
   d.modules = services::all_modules(*d.core);
   d.router = std::make_unique<api::Router>(d.clock);
   for (auto& module : d.modules) module->add_requests(*d.router);

@@ -27,6 +27,8 @@ enum class Cf : uint8_t {
   kClientMessageIds = 13,
   kReadMarkers = 14,
   kUserUsage = 15,
+  kUsersByRole = 16,
+  kMentorshipsByDue = 17,
   kCount,
 };
 
@@ -121,6 +123,14 @@ inline constexpr CfSpec kCfTable[] = {
      .insert_hint = hint_leading_bytes(16)},
     // user_id(u64be) -> UserUsage: what the user has stored, counted against their quota
     {.id = Cf::kUserUsage, .name = "user_usage", .kept_by_committer = true},
+    // role(u64be) | user_id(u64be) -> "": every user under their v1::Role, disabled ones too, written
+    //   with the user. The directory reads the mentors' range instead of every user.
+    {.id = Cf::kUsersByRole, .name = "users_by_role"},
+    // due_ms(u64be) | mentorship_id(u64be) -> "": when the scheduler next has work for a mentorship
+    //   (request reminder or expiry, check-in due); none when it never will. Moved in the mutation
+    //   that changes the due time (a request, an answer, an agreement, a message, the work itself),
+    //   so a pass reads only the entries due now.
+    {.id = Cf::kMentorshipsByDue, .name = "mentorships_by_due"},
 };
 
 namespace internal {

@@ -70,6 +70,20 @@ std::optional<NextId> NextId::decode(std::string_view key) {
   return NextId{.kind = key.substr(kPrefix.size())};
 }
 
+std::string UpgradeDone::encode() const {
+  assert(!name.empty());
+  std::string out;
+  out.reserve(kPrefix.size() + name.size());
+  out.append(kPrefix);
+  out.append(name);
+  return out;
+}
+
+std::optional<UpgradeDone> UpgradeDone::decode(std::string_view key) {
+  if (key.size() <= kPrefix.size() || !key.starts_with(kPrefix)) return std::nullopt;
+  return UpgradeDone{.name = key.substr(kPrefix.size())};
+}
+
 std::string Event::encode() const { return pack({position}); }
 
 std::optional<Event> Event::decode(std::string_view key) {
@@ -201,6 +215,22 @@ std::string UserUsage::encode() const { return pack({user_id}); }
 std::optional<UserUsage> UserUsage::decode(std::string_view key) {
   if (key.size() != kSize) return std::nullopt;
   return UserUsage{.user_id = field(key, 0)};
+}
+
+std::string UserByRole::encode() const { return pack({role, user_id}); }
+
+std::optional<UserByRole> UserByRole::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return UserByRole{.role = field(key, 0), .user_id = field(key, 1)};
+}
+
+std::string UserByRole::prefix(uint64_t role) { return pack({role}); }
+
+std::string MentorshipByDue::encode() const { return pack({due_ms, mentorship_id}); }
+
+std::optional<MentorshipByDue> MentorshipByDue::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return MentorshipByDue{.due_ms = field(key, 0), .mentorship_id = field(key, 1)};
 }
 
 }  // namespace keys

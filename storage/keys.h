@@ -57,6 +57,17 @@ struct NextId {
   bool operator==(const NextId&) const = default;
 };
 
+// "upgrade/<name>" -> "": the start-up step `name` (an index built from the
+// records of a store written before it existed) has run to the end.
+struct UpgradeDone {
+  static constexpr Cf kFamily = Cf::kMeta;
+  static constexpr std::string_view kPrefix = "upgrade/";
+  std::string_view name;  // REQUIRES: not empty
+  std::string encode() const;
+  static std::optional<UpgradeDone> decode(std::string_view key);  // nullopt: not an upgrade's key
+  bool operator==(const UpgradeDone&) const = default;
+};
+
 // ---- events: position -> EventRecord ----
 struct Event {
   static constexpr Cf kFamily = Cf::kEvents;
@@ -221,6 +232,31 @@ struct UserUsage {
   std::string encode() const;
   static std::optional<UserUsage> decode(std::string_view key);
   bool operator==(const UserUsage&) const = default;
+};
+
+// ---- users_by_role: role | user_id -> "" ----
+struct UserByRole {
+  static constexpr Cf kFamily = Cf::kUsersByRole;
+  static constexpr size_t kSize = 16;
+  uint64_t role;  // the v1::Role number
+  uint64_t user_id;
+  std::string encode() const;
+  static std::optional<UserByRole> decode(std::string_view key);
+  static std::string prefix(uint64_t role);  // the users with that role, in id order
+  bool operator==(const UserByRole&) const = default;
+};
+
+// ---- mentorships_by_due: due_ms | mentorship_id -> "" ----
+// Scans in due order: the entries due at `now` are those below
+// MentorshipByDue{.due_ms = now + 1, .mentorship_id = 0}.
+struct MentorshipByDue {
+  static constexpr Cf kFamily = Cf::kMentorshipsByDue;
+  static constexpr size_t kSize = 16;
+  uint64_t due_ms;  // UTC milliseconds
+  uint64_t mentorship_id;
+  std::string encode() const;
+  static std::optional<MentorshipByDue> decode(std::string_view key);
+  bool operator==(const MentorshipByDue&) const = default;
 };
 
 }  // namespace keys

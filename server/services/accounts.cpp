@@ -12,6 +12,7 @@
 
 #include "preceptor/v1/events.pb.h"
 #include "server/hub/hub.h"
+#include "server/services/indexes.h"
 #include "server/services/record_io.h"
 #include "server/services/text_checks.h"
 #include "server/services/time_zones.h"
@@ -153,6 +154,7 @@ Result<v1::User> put_new_user(storage::CommitContext& ctx, const NewUser& user,
   rec.set_created_ms(ctx.now_ms());
   ctx.put(Cf::kUsers, user_key(id), rec.SerializeAsString());
   ctx.put(Cf::kUsernames, name_key, user_key(id));
+  index_user_role(ctx, rec.user());
   v1::Event event;
   *event.mutable_user_created()->mutable_user() = rec.user();
   ctx.append_event(std::move(event), {id});

@@ -1,6 +1,7 @@
 #include "server/services/chat.h"
 
 #include "server/hub/hub.h"
+#include "server/services/indexes.h"
 #include "server/services/membership.h"
 #include "server/services/record_io.h"
 #include "server/services/usage.h"
@@ -131,6 +132,7 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
                                       " is not a message of this conversation.",
                                   "reply_to_seq");
         }
+        const v1::ConversationRecord before = *conv;
         const uint64_t seq = conv->last_seq() + 1;
         v1::Message m;
         m.set_conversation_id(conv_id);
@@ -159,7 +161,8 @@ void Chat::send(const v1::User& actor, const v1::SendMessage& req, Done<v1::Send
         conv->set_last_contact_ms(ctx.now_ms());
         conv->set_checkin_due_notified_ms(0);
         save(ctx, Cf::kConversations, conv_key, *conv);
-        auto moved = advance_read(ctx, actor.id(), conv_id, seq);  // one's own message is read
+        PRECEPTOR_RETURN_IF_ERROR(conversation_due_changed(ctx, before, *conv));  // the check-in is due later
+        auto moved = advance_read(ctx, actor.id(), conv_id, seq);                 // one's own message is read
         if (!moved) return moved.status();
         v1::Event e;
         *e.mutable_message_posted()->mutable_message() = m;

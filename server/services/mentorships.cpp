@@ -5,6 +5,7 @@
 #include <latch>
 #include <limits>
 
+#include "server/services/indexes.h"
 #include "server/services/membership.h"
 #include "server/services/record_io.h"
 
@@ -19,7 +20,10 @@ constexpr uint32_t kMaxCapacity = 100;
 // Pages of ListMentors and ListMentorships (besides kMaxPageBytes).
 constexpr uint32_t kDefaultListPage = 100;
 constexpr uint32_t kMaxListPage = 200;
-constexpr size_t kMaxUsersExaminedPerPage = 2000;
+// Mentors (listed or hidden) one directory page looks at, at most.
+constexpr size_t kMaxMentorsExaminedPerPage = 2000;
+// Due entries one scheduler pass takes on, at most; the rest wait for the next.
+constexpr size_t kMaxTimedWorkPerRun = 10000;
 // Each value at most once: five purposes, four channels.
 constexpr int kMaxPurposes = v1::PURPOSE_OTHER - v1::PURPOSE_CLINICAL_SKILLS + 1;
 constexpr int kMaxChannels = v1::CHANNEL_IN_PERSON - v1::CHANNEL_CHAT + 1;
@@ -251,48 +255,59 @@ Result<v1::ListMentorsResult> Mentorships::list_mentors(const v1::User&, const v
   out.set_next_after_mentor_id(req.after_mentor_id());
   if (req.after_mentor_id() == std::numeric_limits<uint64_t>::max()) return out;
   const std::string specialty = lower(req.specialty());
-  const std::string begin = keys::User{.user_id = req.after_mentor_id() + 1}.encode();
+  const uint64_t mentor_role = static_cast<uint64_t>(v1::ROLE_MENTOR);
+  const std::string begin =
+      keys::UserByRole{.role = mentor_role, .user_id = req.after_mentor_id() + 1}.encode();
+  const std::string end = keys::prefix_end(keys::UserByRole::prefix(mentor_role));
   size_t bytes = 0;
   Status inner;
-  // Users in id order; every one looked at moves the cursor, listed or not.
-  auto add = [&](std::string_view key, std::string_view value) {
+  // Mentors in id order, from the role index; every one looked at moves the cursor, listed or not.
+  auto add = [&](std::string_view key, std::string_view) {
     if (static_cast<uint32_t>(out.mentors_size()) == limit) {
       out.set_has_more(true);
       return false;
     }
-    const std::optional<keys::User> id = keys::User::decode(key);
-    v1::UserRecord rec;
-    if (!id || !rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      inner = data_loss("A stored record of " + std::string(storage::cf_name(Cf::kUsers)) + " is damaged.");
+    const std::optional<keys::UserByRole> entry = keys::UserByRole::decode(key);
+    if (!entry) {
+      inner = data_loss("A stored index entry of " + std::string(storage::cf_name(Cf::kUsersByRole)) +
+                        " is damaged.");
       return false;
     }
-    const v1::User& u = rec.user();
-    if (u.role() == v1::ROLE_MENTOR && !rec.disabled() &&
-        (specialty.empty() || lower(u.specialty()) == specialty)) {
-      auto profile = load_profile(store_, id->user_id);
-      if (!profile) {
-        inner = profile.status();
-        return false;
-      }
-      if (profile->accepting_requests() &&
-          (req.purpose() == v1::PURPOSE_UNSPECIFIED || offers(*profile, req.purpose()))) {
-        v1::DirectoryEntry entry;
-        *entry.mutable_mentor() = u;
-        *entry.mutable_profile() = std::move(*profile);
-        const size_t size = entry.ByteSizeLong();
-        if (out.mentors_size() > 0 && bytes + size > kMaxPageBytes) {
-          out.set_has_more(true);
+    auto rec = load<v1::UserRecord>(store_, Cf::kUsers, keys::User{.user_id = entry->user_id}.encode());
+    if (!rec) {
+      inner = rec.status();
+      return false;
+    }
+    if (rec->has_value()) {
+      const v1::User& u = (*rec)->user();
+      if (u.role() == v1::ROLE_MENTOR && !(*rec)->disabled() &&
+          (specialty.empty() || lower(u.specialty()) == specialty)) {
+        auto profile = load_profile(store_, entry->user_id);
+        if (!profile) {
+          inner = profile.status();
           return false;
         }
-        bytes += size;
-        *out.add_mentors() = std::move(entry);
+        if (profile->accepting_requests() &&
+            (req.purpose() == v1::PURPOSE_UNSPECIFIED || offers(*profile, req.purpose()))) {
+          v1::DirectoryEntry listed;
+          *listed.mutable_mentor() = u;
+          *listed.mutable_profile() = std::move(*profile);
+          const size_t size = listed.ByteSizeLong();
+          if (out.mentors_size() > 0 && bytes + size > kMaxPageBytes) {
+            out.set_has_more(true);
+            return false;
+          }
+          bytes += size;
+          *out.add_mentors() = std::move(listed);
+        }
       }
     }
-    out.set_next_after_mentor_id(id->user_id);
+    out.set_next_after_mentor_id(entry->user_id);
     return true;
   };
-  // Each page looks at a bounded number of users, matching or not.
-  auto scanned = store_.scan(Cf::kUsers, {.begin = begin}, add, {.max_entries = kMaxUsersExaminedPerPage});
+  // Each page looks at a bounded number of mentors, matching or not.
+  auto scanned = store_.scan(Cf::kUsersByRole, {.begin = begin, .end = end}, add,
+                             {.max_entries = kMaxMentorsExaminedPerPage});
   if (!scanned) return scanned.status();
   if (!inner) return inner;
   if (*scanned == storage::ScanEnd::kLimitReached) out.set_has_more(true);
@@ -371,6 +386,7 @@ void Mentorships::request(const v1::User& actor, const v1::RequestMentorship& re
         m->set_requested_at_ms(ctx.now_ms());
         save(ctx, Cf::kMentorships, mentorship_key(m->id()), rec);
         index_new(ctx, *m);
+        move_due(ctx, m->id(), std::nullopt, mentorship_due_ms(*m, nullptr));  // the reminder
         emit(ctx, v1::MENTORSHIP_CHANGE_REQUESTED, *m, mentee);
         out = *m;
         return Status::ok();
@@ -396,9 +412,13 @@ void Mentorships::accept(const v1::User& actor, const v1::AcceptMentorship& req,
           return failed_precondition("You are at your capacity of " + std::to_string(profile->capacity()) +
                                      " mentorships; raise it in your profile or end one first.");
         }
+        const std::optional<int64_t> due_before = mentorship_due_ms(rec->mentorship(), nullptr);
         auto active = activate(ctx, std::move(*rec));
         if (!active) return active.status();
         save(ctx, Cf::kMentorships, mentorship_key(id), *active);
+        auto due_after = mentorship_due_ms(ctx, active->mentorship());
+        if (!due_after) return due_after.status();
+        move_due(ctx, id, due_before, *due_after);
         emit(ctx, v1::MENTORSHIP_CHANGE_ACCEPTED, active->mentorship(), actor.id());
         out = active->mentorship();
         return Status::ok();
@@ -435,6 +455,7 @@ void Mentorships::decline(const v1::User& actor, const v1::DeclineMentorship& re
                              "referred_mentor_id");
           }
         }
+        move_due(ctx, m->id(), mentorship_due_ms(*m, nullptr), std::nullopt);  // no reminder for an answer
         m->set_state(v1::MENTORSHIP_STATE_DECLINED);
         m->set_ended_at_ms(ctx.now_ms());
         m->set_ended_by(actor.id());
@@ -483,6 +504,9 @@ void Mentorships::assign(const v1::User& actor, const v1::AssignMentorship& req,
         const auto& am = active->mentorship();
         save(ctx, Cf::kMentorships, mentorship_key(am.id()), *active);
         index_new(ctx, am);
+        auto due = mentorship_due_ms(ctx, am);  // none until an agreement sets a cadence
+        if (!due) return due.status();
+        move_due(ctx, am.id(), std::nullopt, *due);
         emit(ctx, v1::MENTORSHIP_CHANGE_ASSIGNED, am, actor.id());
         out = am;
         return Status::ok();
@@ -504,6 +528,9 @@ void Mentorships::end(const v1::User& actor, const v1::EndMentorship& req, Done<
         const bool withdrawal = m->state() == v1::MENTORSHIP_STATE_REQUESTED && m->mentee_id() == actor.id();
         if (!was_active && !withdrawal)
           return failed_precondition("This mentorship is not active, so it cannot be ended.");
+        auto due_before = mentorship_due_ms(ctx, *m);
+        if (!due_before) return due_before.status();
+        move_due(ctx, m->id(), *due_before, std::nullopt);  // nothing is due on an ended one
         m->set_state(v1::MENTORSHIP_STATE_ENDED);
         m->set_ended_at_ms(ctx.now_ms());
         m->set_ended_by(actor.id());
@@ -581,6 +608,8 @@ void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreem
         if (m->proposed_agreement().proposed_by() == actor.id()) {
           return failed_precondition("You proposed this agreement; the other side accepts it.");
         }
+        auto due_before = mentorship_due_ms(ctx, *m);
+        if (!due_before) return due_before.status();
         *m->mutable_agreement() = m->proposed_agreement();
         m->mutable_agreement()->set_accepted_at_ms(ctx.now_ms());
         m->clear_proposed_agreement();
@@ -594,6 +623,9 @@ void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreem
           (*conv)->set_checkin_due_notified_ms(0);
           save(ctx, Cf::kConversations, conversation_key(m->conversation_id()), **conv);
         }
+        auto due_after = mentorship_due_ms(ctx, *m);  // the new cadence from now
+        if (!due_after) return due_after.status();
+        move_due(ctx, m->id(), *due_before, *due_after);
         emit(ctx, v1::MENTORSHIP_CHANGE_AGREEMENT_ACCEPTED, *m, actor.id());
         out = *m;
         return Status::ok();
@@ -693,31 +725,42 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor,
 
 size_t Mentorships::run_timed_work() {
   const int64_t now = clock_.now_ms();
-  std::vector<v1::MentorshipRecord> due;
-  auto st = store_.scan_prefix(Cf::kMentorships, "", [&](std::string_view, std::string_view value) {
-    v1::MentorshipRecord rec;
-    if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-    const auto& m = rec.mentorship();
-    if (m.state() == v1::MENTORSHIP_STATE_REQUESTED) {
-      const int64_t waited = now - m.requested_at_ms();
-      if (waited >= kRequestExpiryMs || (waited >= kRequestReminderMs && !m.reminder_sent()))
-        due.push_back(rec);
-    } else if (m.state() == v1::MENTORSHIP_STATE_ACTIVE && m.has_agreement()) {
-      due.push_back(rec);  // checked against the conversation below, inside the mutation
-    }
-    return true;
-  });
+  // Only what is due by now, from the due index, in due order; at most a
+  // bounded number a pass (the rest stays due for the next).
+  std::vector<keys::MentorshipByDue> due;
+  const std::string end =
+      keys::MentorshipByDue{.due_ms = static_cast<uint64_t>(std::max<int64_t>(0, now)) + 1,
+                            .mentorship_id = 0}
+          .encode();
+  auto st = store_.scan(Cf::kMentorshipsByDue, {.end = end},
+                        [&](std::string_view key, std::string_view) {
+                          if (auto entry = keys::MentorshipByDue::decode(key)) due.push_back(*entry);
+                          return true;
+                        },
+                        {.max_entries = kMaxTimedWorkPerRun});
   if (!st) return 0;
   std::latch finished(static_cast<std::ptrdiff_t>(due.size()));
-  for (const auto& candidate : due) {
-    const uint64_t id = candidate.mentorship().id();
+  for (const keys::MentorshipByDue& entry : due) {
+    const uint64_t id = entry.mentorship_id;
+    const int64_t indexed_due = static_cast<int64_t>(entry.due_ms);
     committer_.submit(
-        [id, now](storage::CommitContext& ctx) -> Status {
+        [id, indexed_due, now](storage::CommitContext& ctx) -> Status {
           auto loaded = load<v1::MentorshipRecord>(ctx, Cf::kMentorships, mentorship_key(id));
           if (!loaded) return loaded.status();
-          if (!loaded->has_value()) return Status::ok();
+          if (!loaded->has_value()) {
+            move_due(ctx, id, indexed_due, std::nullopt);
+            return Status::ok();
+          }
           v1::MentorshipRecord rec = std::move(**loaded);
           auto* m = rec.mutable_mentorship();
+          // The conditions are checked again here, against the records as they are now;
+          // the entry then moves to the next due time they give (or goes).
+          auto done = [&]() -> Status {
+            auto next = mentorship_due_ms(ctx, *m);
+            if (!next) return next.status();
+            move_due(ctx, id, indexed_due, *next);
+            return Status::ok();
+          };
           if (m->state() == v1::MENTORSHIP_STATE_REQUESTED) {
             const int64_t waited = now - m->requested_at_ms();
             if (waited >= kRequestExpiryMs) {
@@ -731,19 +774,18 @@ size_t Mentorships::run_timed_work() {
               save(ctx, Cf::kMentorships, mentorship_key(id), rec);
               emit(ctx, v1::MENTORSHIP_CHANGE_REMINDER, *m, 0);
             }
-            return Status::ok();
+            return done();
           }
-          if (m->state() != v1::MENTORSHIP_STATE_ACTIVE || !m->has_agreement()) return Status::ok();
+          if (m->state() != v1::MENTORSHIP_STATE_ACTIVE || !m->has_agreement()) return done();
           const int64_t period = cadence_ms(m->agreement().cadence());
           auto conv =
               load<v1::ConversationRecord>(ctx, Cf::kConversations, conversation_key(m->conversation_id()));
           if (!conv) return conv.status();
-          if (!conv->has_value() || period <= 0) return Status::ok();
+          if (!conv->has_value() || period <= 0) return done();
           v1::ConversationRecord c = std::move(**conv);
-          if (now - c.last_contact_ms() < period) return Status::ok();
+          if (now - c.last_contact_ms() < period) return done();
           // Once per lapsed period: again only after another full period of silence.
-          if (c.checkin_due_notified_ms() != 0 && now - c.checkin_due_notified_ms() < period)
-            return Status::ok();
+          if (c.checkin_due_notified_ms() != 0 && now - c.checkin_due_notified_ms() < period) return done();
           c.set_checkin_due_notified_ms(now);
           save(ctx, Cf::kConversations, conversation_key(c.id()), c);
           v1::Event e;
@@ -752,7 +794,7 @@ size_t Mentorships::run_timed_work() {
           dueev->set_conversation_id(c.id());
           dueev->set_due_since_ms(c.last_contact_ms() + period);
           ctx.append_event(std::move(e), {m->mentor_id(), m->mentee_id()});
-          return Status::ok();
+          return done();
         },
         [&finished](const Status& s) {
           s.ignore_error();  // a failed write is logged by the committer; the next run retries

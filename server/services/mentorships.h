@@ -61,7 +61,9 @@ class Mentorships {
 
   // Scheduler work, one committer mutation per change (all idempotent):
   // reminders after 7 days, expiry after 14, check-in due after the cadence.
-  // Blocks until they are committed; returns how many were examined.
+  // Reads only the mentorships due by now from mentorships_by_due, so a pass
+  // with nothing due reads one index entry and writes nothing. Blocks until
+  // they are committed; returns how many mutations it submitted.
   size_t run_timed_work();
 
  private:

@@ -85,6 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_decode<keys::Message>(bytes, "Message::decode");
   check_decode<keys::ClientMessageId>(bytes, "ClientMessageId::decode");
   check_decode<keys::ReadMarker>(bytes, "ReadMarker::decode");
+  check_decode<keys::UserByRole>(bytes, "UserByRole::decode");
+  check_decode<keys::MentorshipByDue>(bytes, "MentorshipByDue::decode");
   for (size_t offset = 0; offset <= size + 1 && offset < 24; ++offset) {
     if (auto v = decode_u64(bytes, offset)) {
       require(offset + 8 <= size, "decode_u64 read past the end");
@@ -122,6 +124,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_prefix(message.encode(), keys::Message::prefix(f2[0]), "Message::prefix");
   check_numeric(keys::ReadMarker{.user_id = f2[0], .conversation_id = f2[1]}, f2,
                 keys::ReadMarker{.user_id = g2[0], .conversation_id = g2[1]}, g2, "ReadMarker");
+  const keys::UserByRole by_role{.role = f2[0], .user_id = f2[1]};
+  check_numeric(by_role, f2, keys::UserByRole{.role = g2[0], .user_id = g2[1]}, g2, "UserByRole");
+  check_prefix(by_role.encode(), keys::UserByRole::prefix(f2[0]), "UserByRole::prefix");
+  check_numeric(keys::MentorshipByDue{.due_ms = f2[0], .mentorship_id = f2[1]}, f2,
+                keys::MentorshipByDue{.due_ms = g2[0], .mentorship_id = g2[1]}, g2, "MentorshipByDue");
   check_numeric(keys::OpenPair{.mentee_id = f3[0], .mentor_id = f3[1], .purpose = f3[2]}, f3,
                 keys::OpenPair{.mentee_id = g3[0], .mentor_id = g3[1], .purpose = g3[2]}, g3, "OpenPair");
 

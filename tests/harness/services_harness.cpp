@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "server/services/indexes.h"
 #include "server/services/modules.h"
 
 namespace preceptor::harness {
@@ -55,6 +56,9 @@ ServicesHarness::ServicesHarness() {
   accounts_ = std::make_unique<services::Accounts>(*store_, *committer_, clock_, monotonic_, inline_,
                                                    accounts_options, &hub_);
   membership_ = std::make_unique<services::Membership>(*store_);
+  // As Server::start does.
+  if (Status built = services::build_missing_indexes(*store_, *committer_); !built)
+    throw std::runtime_error(built.to_string());
   core_.reset(new services::Core{*store_, *committer_, hub_, clock_, monotonic_, *accounts_, *membership_,
                                  services::StorageQuota{}});
   modules_ = services::all_modules(*core_);

@@ -120,6 +120,8 @@ TEST(Keys, EveryFamilyHasACodecNamingIt) {
   EXPECT_EQ(cf_name(keys::ClientMessageId::kFamily), "client_message_ids");
   EXPECT_EQ(cf_name(keys::ReadMarker::kFamily), "read_markers");
   EXPECT_EQ(cf_name(keys::UserUsage::kFamily), "user_usage");
+  EXPECT_EQ(cf_name(keys::UserByRole::kFamily), "users_by_role");
+  EXPECT_EQ(cf_name(keys::MentorshipByDue::kFamily), "mentorships_by_due");
 }
 
 // ---- meta ----
@@ -140,6 +142,16 @@ TEST(Keys, NextIdRoundTripsAndRejectsOtherMetaKeys) {
   EXPECT_EQ(keys::NextId::decode(keys::kSchemaVersionKey), std::nullopt);
   EXPECT_EQ(keys::NextId::decode(keys::kStoreKey), std::nullopt);
   EXPECT_EQ(keys::NextId::decode(""), std::nullopt);
+}
+
+TEST(Keys, UpgradeDoneRoundTripsAndRejectsOtherMetaKeys) {
+  EXPECT_EQ(keys::UpgradeDone{.name = "users_by_role"}.encode(), "upgrade/users_by_role");
+  const std::string key = keys::UpgradeDone{.name = "mentorships_by_due"}.encode();
+  EXPECT_EQ(keys::UpgradeDone::decode(key), keys::UpgradeDone{.name = "mentorships_by_due"});
+  EXPECT_EQ(keys::UpgradeDone::decode("upgrade/"), std::nullopt);  // no name
+  EXPECT_EQ(keys::UpgradeDone::decode(keys::NextId{.kind = "user"}.encode()), std::nullopt);
+  EXPECT_EQ(keys::UpgradeDone::decode(keys::kSchemaVersionKey), std::nullopt);
+  EXPECT_EQ(keys::NextId::decode(key), std::nullopt);
 }
 
 // ---- one-number keys ----
@@ -225,6 +237,21 @@ TEST(Keys, ReadMarkerIsUserThenConversation) {
   // The order of the fields is the layout: a swap gives another key.
   EXPECT_NE((keys::ReadMarker{.user_id = 1, .conversation_id = 2}.encode()),
             (keys::ReadMarker{.user_id = 2, .conversation_id = 1}.encode()));
+}
+
+TEST(Keys, UserByRoleIsRoleThenUser) {
+  expect_two_number_codec(&keys::UserByRole::role, &keys::UserByRole::user_id);
+  expect_prefix_holds_one_id<keys::UserByRole>([](uint64_t role, bool first) {
+    return keys::UserByRole{.role = role, .user_id = first ? 0 : kMax}.encode();
+  });
+}
+
+TEST(Keys, MentorshipByDueIsDueTimeThenMentorship) {
+  expect_two_number_codec(&keys::MentorshipByDue::due_ms, &keys::MentorshipByDue::mentorship_id);
+  // Everything due at `now` sorts below the first key of now + 1, whatever its id.
+  const std::string bound = keys::MentorshipByDue{.due_ms = 1001, .mentorship_id = 0}.encode();
+  EXPECT_LT((keys::MentorshipByDue{.due_ms = 1000, .mentorship_id = kMax}.encode()), bound);
+  EXPECT_GE((keys::MentorshipByDue{.due_ms = 1001, .mentorship_id = 0}.encode()), bound);
 }
 
 // ---- the other layouts ----
