@@ -26,6 +26,7 @@ enum class Cf : uint8_t {
   kMessages = 12,
   kClientMessageIds = 13,
   kReadMarkers = 14,
+  kAudit = 15,
   kCount,
 };
 
@@ -118,6 +119,9 @@ inline constexpr CfSpec kCfTable[] = {
      .name = "read_markers",
      .kept_by_committer = true,
      .insert_hint = hint_leading_bytes(16)},
+    // sequence(u64be) -> AuditRecord: the security log, append-only. Sequences come from
+    //   meta "next_id/audit" and only grow; the oldest are swept after the retention period.
+    {.id = Cf::kAudit, .name = "audit", .insert_hint = kHintWholeFamily},
 };
 
 namespace internal {

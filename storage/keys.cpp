@@ -196,5 +196,12 @@ std::optional<ReadMarker> ReadMarker::decode(std::string_view key) {
   return ReadMarker{.user_id = field(key, 0), .conversation_id = field(key, 1)};
 }
 
+std::string Audit::encode() const { return pack({sequence}); }
+
+std::optional<Audit> Audit::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return Audit{.sequence = field(key, 0)};
+}
+
 }  // namespace keys
 }  // namespace preceptor::storage

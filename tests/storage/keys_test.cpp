@@ -119,6 +119,7 @@ TEST(Keys, EveryFamilyHasACodecNamingIt) {
   EXPECT_EQ(cf_name(keys::Message::kFamily), "messages");
   EXPECT_EQ(cf_name(keys::ClientMessageId::kFamily), "client_message_ids");
   EXPECT_EQ(cf_name(keys::ReadMarker::kFamily), "read_markers");
+  EXPECT_EQ(cf_name(keys::Audit::kFamily), "audit");
 }
 
 // ---- meta ----
@@ -164,6 +165,11 @@ TEST(Keys, UserIsTheUserId) { expect_one_number_codec(&keys::User::user_id); }
 TEST(Keys, MentorProfileIsTheMentorId) { expect_one_number_codec(&keys::MentorProfile::mentor_id); }
 TEST(Keys, MentorshipIsTheMentorshipId) { expect_one_number_codec(&keys::Mentorship::mentorship_id); }
 TEST(Keys, ConversationIsTheConversationId) { expect_one_number_codec(&keys::Conversation::conversation_id); }
+TEST(Keys, AuditIsTheSequence) {
+  expect_one_number_codec(&keys::Audit::sequence);
+  // Later entries sort after earlier ones, so the oldest are first and retention sweeps a prefix.
+  EXPECT_LT(keys::Audit{.sequence = 255}.encode(), keys::Audit{.sequence = 256}.encode());
+}
 
 // ---- two-number keys ----
 
