@@ -130,8 +130,8 @@ Status Server::start() {
   d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock,
                                                     *d.blocking, d.config.accounts, &d.hub);
   d.membership = std::make_unique<services::Membership>(*d.store);
-  d.core.reset(
-      new services::Core{*d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts, *d.membership});
+  d.core.reset(new services::Core{*d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts,
+                                  *d.membership, d.config.audit});
   d.modules = services::all_modules(*d.core);
   d.router = std::make_unique<api::Router>(d.clock);
   for (auto& module : d.modules) module->add_requests(*d.router);

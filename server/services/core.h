@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/clock.h"
+#include "server/services/audit.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -25,6 +26,7 @@ struct Core {
   const MonotonicClock& monotonic_clock;  // rate limits
   Accounts& accounts;
   Membership& membership;
+  AuditOptions audit = {};  // the security log's retention
 };
 
 }  // namespace preceptor::services
