@@ -1,9 +1,9 @@
 // preceptor-admin: administration of a Preceptor store (users, passwords,
-// roster import, token revocation, disabling accounts). By default it opens
-// the store itself, so preceptor-server must not be running on the same data
-// folder; with --server it signs in to the running server as an admin and
-// sends the request there instead (reset-password, revoke-tokens,
-// disable-user, enable-user).
+// roster import, token revocation, disabling accounts, the audit log). By
+// default it opens the store itself, so preceptor-server must not be running
+// on the same data folder; with --server it signs in to the running server
+// as an admin and sends the request there instead (reset-password,
+// revoke-tokens, disable-user, enable-user, audit).
 
 #include <sodium.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -26,6 +27,7 @@
 #include "common/terminal.h"
 #include "preceptor/client/client.h"
 #include "server/services/accounts.h"
+#include "server/services/audit.h"
 #include "server/services/roster.h"
 #include "storage/committer.h"
 #include "storage/store.h"
@@ -49,8 +51,8 @@ const char* const kOverview = R"(preceptor-admin: manage the users of a Precepto
 
 It opens the store directly, so stop preceptor-server first. While the server
 runs, give --server and --admin instead: reset-password, revoke-tokens,
-disable-user and enable-user then go through the server, which ends the user's
-live sessions at once. The admin's password comes from PRECEPTOR_ADMIN_PASSWORD
+disable-user, enable-user and audit then go through the server, which ends the
+user's live sessions at once. The admin's password comes from PRECEPTOR_ADMIN_PASSWORD
 or is asked for on the terminal.
 
 Usage: preceptor-admin [--data-dir DIR] COMMAND [OPTIONS]
@@ -88,6 +90,14 @@ Commands:
                   training level, time zone.
                     preceptor-admin list-users
                     preceptor-admin --data-dir /var/lib/preceptor list-users
+
+  audit           Print the audit log (sign-ins, failed ones, sign-outs, ended
+                  sessions, account changes, created users, directors' reads),
+                  oldest first, one entry a line, times in UTC. --after N starts
+                  after entry N; --user NAME keeps the entries by or about NAME.
+                    preceptor-admin audit --user dr.lee
+                    preceptor-admin --server ws://127.0.0.1:8080/v1/ws --admin admin.ada \
+                        audit --after 1200
 
 Roles: mentee, mentor, program_director (or director), admin.
 Usernames: 3-64 letters, digits, '.', '_', '-', '@'; unique ignoring case.
@@ -206,7 +216,7 @@ std::optional<std::string> password_from(const po::variables_map& vm, const std:
 Result<uint32_t> set_password_sync(Accounts& accounts, uint64_t user_id, const std::string& password) {
   std::promise<Result<uint32_t>> promise;
   auto f = promise.get_future();
-  accounts.set_password(user_id, password,
+  accounts.set_password(preceptor::services::AuditActor{}, user_id, password,
                         [&promise](Result<uint32_t> r) { promise.set_value(std::move(r)); });
   return f.get();  // the committer always completes what it was given
 }
@@ -214,7 +224,8 @@ Result<uint32_t> set_password_sync(Accounts& accounts, uint64_t user_id, const s
 Result<uint32_t> revoke_tokens_sync(Accounts& accounts, uint64_t user_id) {
   std::promise<Result<uint32_t>> promise;
   auto f = promise.get_future();
-  accounts.revoke_tokens(user_id, [&promise](Result<uint32_t> r) { promise.set_value(std::move(r)); });
+  accounts.revoke_tokens(preceptor::services::AuditActor{}, user_id,
+                         [&promise](Result<uint32_t> r) { promise.set_value(std::move(r)); });
   return f.get();  // the committer always completes what it was given
 }
 
@@ -589,13 +600,101 @@ int cmd_set_disabled(const std::string& data_dir, const std::vector<std::string>
   }
   std::promise<Result<std::pair<preceptor::v1::User, uint32_t>>> promise;
   auto f = promise.get_future();
-  env->accounts->set_disabled(user->id(), disabled, [&promise](auto r) { promise.set_value(std::move(r)); });
+  env->accounts->set_disabled(preceptor::services::AuditActor{}, user->id(), disabled,
+                              [&promise](auto r) { promise.set_value(std::move(r)); });
   auto result = f.get();
   if (!result) {
     print_status(result.status());
     return kExitFailed;
   }
   std::cout << (disabled ? done_text + sessions_text(result->second) + " of theirs.\n" : done_text);
+  return kExitOk;
+}
+
+// "2026-11-29T04:36:48.123Z"
+std::string iso_utc(int64_t ms) {
+  int64_t secs = ms / 1000;
+  int64_t millis = ms % 1000;
+  if (millis < 0) millis += 1000, secs -= 1;
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(ms) + "ms";
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", date, static_cast<int>(millis));
+  return out;
+}
+
+// "dr.lee(#4)", "#4", a name tried at sign-in, or "-".
+std::string person(uint64_t id, const std::string& username) {
+  if (id == 0) return username.empty() ? "-" : username;
+  const std::string number = "#" + std::to_string(id);
+  return username.empty() ? number : username + "(" + number + ")";
+}
+
+// One entry as one line: time, sequence, kind, then key=value fields.
+std::string audit_line(const preceptor::v1::AuditEntry& e) {
+  std::string line = iso_utc(e.time_ms()) + " #" + std::to_string(e.sequence()) + " " +
+                     preceptor::services::audit_kind_name(e.kind());
+  line += " by=" + person(e.actor_id(), e.actor_username());
+  if (e.subject_id() != 0 || !e.username().empty()) line += " user=" + person(e.subject_id(), e.username());
+  if (!e.address().empty()) line += " address=" + e.address();
+  if (e.role() != preceptor::v1::ROLE_UNSPECIFIED) {
+    line += " role=" + std::string(preceptor::services::role_name(e.role()));
+  }
+  if (!e.detail().empty()) line += " detail=\"" + e.detail() + "\"";
+  return line;
+}
+
+int cmd_audit(const std::string& data_dir, const std::vector<std::string>& args, const Server& server) {
+  po::options_description options("audit options");
+  options.add_options()("help,h", "show this help")("after", po::value<uint64_t>()->default_value(0),
+                                                    "start after the entry with this number (#N)")(
+      "user", po::value<std::string>(), "only entries by or about this username (sign-in attempts included)");
+  auto vm = parse_command("audit", options, {}, args);
+  if (vm.count("help")) {
+    print_command_help("audit", "[--after N] [--user NAME]", "preceptor-admin audit --user dr.lee", options);
+    std::cout
+        << "\nEach line: time (UTC), #sequence, kind, by=who did it (- : the server or this tool on the\n"
+           "data folder), user=whom it concerns, address=the client's address, role=, detail=.\n";
+    return kExitOk;
+  }
+  preceptor::v1::ListAudit request;
+  request.set_after_sequence(vm["after"].as<uint64_t>());
+  request.set_limit(1000);
+  if (vm.count("user")) request.set_username(vm["user"].as<std::string>());
+
+  std::unique_ptr<preceptor::client::Client> client;
+  std::unique_ptr<Env> env;
+  if (!server.url.empty()) {
+    client = sign_in(server);
+    if (!client) return kExitFailed;
+  } else {
+    env = open_env(data_dir, /*create=*/false);
+    if (!env) return kExitFailed;
+  }
+  size_t printed = 0;
+  Result<preceptor::v1::ListAuditResult> page = preceptor::v1::ListAuditResult();
+  for (;;) {
+    page = client ? client->list_audit_sync(request)
+                  : preceptor::services::list_audit(*env->store, *env->accounts, request);
+    if (!page) break;
+    for (const auto& entry : page->entries()) std::cout << audit_line(entry) << "\n";
+    printed += static_cast<size_t>(page->entries_size());
+    if (!page->has_more()) break;
+    request.set_after_sequence(page->next_after_sequence());
+  }
+  const std::string summary =
+      printed == 0 ? "No audit entries" +
+                         std::string(request.username().empty() ? "" : " for " + request.username()) + ".\n"
+                   : std::to_string(printed) + " entr" + (printed == 1 ? "y" : "ies") + ".\n";
+  if (client) return finish_online(*client, page, summary);
+  if (!page) {
+    print_status(page.status());
+    return kExitFailed;
+  }
+  std::cout << summary;
   return kExitOk;
 }
 
@@ -711,10 +810,11 @@ int run(int argc, char** argv) {
   if (command == "disable-user") return cmd_set_disabled(data_dir, args, server, true);
   if (command == "enable-user") return cmd_set_disabled(data_dir, args, server, false);
   if (command == "list-users") return cmd_list_users(data_dir, args);
+  if (command == "audit") return cmd_audit(data_dir, args, server);
   throw UsageError{
       "Unknown command '" + command +
       "'; the commands are add-user, import-roster, reset-password, revoke-tokens, disable-user, "
-      "enable-user and list-users."};
+      "enable-user, list-users and audit."};
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   std::string origins;
   std::string trusted_proxies;
   double token_idle_days = 7, token_lifetime_days = 30;
+  int64_t audit_retention_days = 365;
   std::string config_file;
   bool fast_hash = false;
 
@@ -137,9 +138,13 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "A sign-in token ends this many days after login, however much it is used.")(
       "fast-password-hashing", po::bool_switch(&fast_hash),
       "Use libsodium's minimum argon2id cost. For tests and demos only: it makes stolen hashes easy to "
-      "crack.")("unsafe-no-sync", po::bool_switch(&c.unsafe_no_sync),
-                "Acknowledge writes before they are synced to disk, so a power cut loses acknowledged "
-                "messages. Only for the power-cut test's negative control; never in production.");
+      "crack.")(
+      "audit-retention-days", po::value(&audit_retention_days)->default_value(audit_retention_days),
+      "Entries of the audit log (sign-ins, account changes, directors' reads; docs/security.md) are "
+      "deleted this many days after they were written, by the timed work.")(
+      "unsafe-no-sync", po::bool_switch(&c.unsafe_no_sync),
+      "Acknowledge writes before they are synced to disk, so a power cut loses acknowledged "
+      "messages. Only for the power-cut test's negative control; never in production.");
 
   po::options_description all;
   all.add(general).add(limits).add(accounts);
@@ -201,6 +206,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
     return fail("--auth-timeout-ms must be at least 100 and --idle-timeout-ms at least 1000.");
   if (token_idle_days <= 0 || token_lifetime_days <= 0)
     return fail("--token-idle-days and --token-lifetime-days must be above 0.");
+  if (audit_retention_days < 1 || audit_retention_days > 36'500)
+    return fail("--audit-retention-days must be between 1 and 36500 (100 years).");
   std::error_code fs_error;
   if (!c.web_root.empty() && !std::filesystem::is_directory(c.web_root, fs_error))
     return fail("--web-root " + c.web_root +
@@ -219,6 +226,7 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
     return fail("--log-level must be debug, info, warn or error.");
   c.accounts.token_idle_timeout_ms = static_cast<int64_t>(token_idle_days * 24 * 3600 * 1000);
   c.accounts.token_lifetime_ms = static_cast<int64_t>(token_lifetime_days * 24 * 3600 * 1000);
+  c.audit.retention_ms = audit_retention_days * 24 * 3600 * 1000;
   if (fast_hash) {
     c.accounts.pwhash_opslimit = 1;
     c.accounts.pwhash_memlimit_bytes = 8192;

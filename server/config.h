@@ -6,6 +6,7 @@
 
 #include "server/net/net_config.h"
 #include "server/services/accounts.h"
+#include "server/services/audit.h"
 
 namespace preceptor::server {
 
@@ -25,6 +26,7 @@ struct ServerConfig : NetConfig {
   bool unsafe_no_sync = false;
 
   services::AccountsOptions accounts;
+  services::AuditOptions audit;  // --audit-retention-days (default 365)
 };
 
 // Result of reading the command line, environment and config file.

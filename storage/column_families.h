@@ -29,6 +29,7 @@ enum class Cf : uint8_t {
   kUserUsage = 15,
   kUsersByRole = 16,
   kMentorshipsByDue = 17,
+  kAudit = 18,
   kCount,
 };
 
@@ -131,6 +132,9 @@ inline constexpr CfSpec kCfTable[] = {
     //   that changes the due time (a request, an answer, an agreement, a message, the work itself),
     //   so a pass reads only the entries due now.
     {.id = Cf::kMentorshipsByDue, .name = "mentorships_by_due"},
+    // sequence(u64be) -> AuditRecord: the security log, append-only. Sequences come from
+    //   meta "next_id/audit" and only grow; the oldest are swept after the retention period.
+    {.id = Cf::kAudit, .name = "audit", .insert_hint = kHintWholeFamily},
 };
 
 namespace internal {

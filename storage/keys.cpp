@@ -233,5 +233,12 @@ std::optional<MentorshipByDue> MentorshipByDue::decode(std::string_view key) {
   return MentorshipByDue{.due_ms = field(key, 0), .mentorship_id = field(key, 1)};
 }
 
+std::string Audit::encode() const { return pack({sequence}); }
+
+std::optional<Audit> Audit::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return Audit{.sequence = field(key, 0)};
+}
+
 }  // namespace keys
 }  // namespace preceptor::storage

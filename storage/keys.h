@@ -259,5 +259,15 @@ struct MentorshipByDue {
   bool operator==(const MentorshipByDue&) const = default;
 };
 
+// ---- audit: sequence -> AuditRecord ----
+struct Audit {
+  static constexpr Cf kFamily = Cf::kAudit;
+  static constexpr size_t kSize = 8;
+  uint64_t sequence;
+  std::string encode() const;
+  static std::optional<Audit> decode(std::string_view key);
+  bool operator==(const Audit&) const = default;
+};
+
 }  // namespace keys
 }  // namespace preceptor::storage

@@ -12,6 +12,7 @@
 
 #include "preceptor/v1/events.pb.h"
 #include "server/hub/hub.h"
+#include "server/services/audit.h"
 #include "server/services/indexes.h"
 #include "server/services/record_io.h"
 #include "server/services/text_checks.h"
@@ -52,6 +53,16 @@ std::string device_name_of(const std::string& requested) {
 }
 
 std::string user_key(uint64_t user_id) { return storage::encode_u64(user_id); }
+
+// The name a sign-in tried, as the audit log keeps it: only a valid
+// username (anything else may be a password typed into the wrong field).
+std::string attempted_name(const std::string& username) {
+  return valid_username(username) ? username : std::string();
+}
+
+std::string sessions_ended(uint32_t n) {
+  return "ended " + std::to_string(n) + " session" + (n == 1 ? "" : "s");
+}
 
 Status unreadable_user(uint64_t user_id) {
   return data_loss("The stored record of user " + std::to_string(user_id) +
@@ -158,6 +169,9 @@ Result<v1::User> put_new_user(storage::CommitContext& ctx, const NewUser& user,
   v1::Event event;
   *event.mutable_user_created()->mutable_user() = rec.user();
   ctx.append_event(std::move(event), {id});
+  v1::AuditEntry entry = audit_entry(v1::AUDIT_KIND_USER_CREATED, AuditActor{}, id, user.username);
+  entry.set_role(user.role);
+  append_audit(ctx, std::move(entry));
   return rec.user();
 }
 
@@ -202,7 +216,10 @@ Accounts::Accounts(storage::Store& store, storage::Committer& committer, const C
           monotonic_clock),
       login_queue_(LoginQueueBounds{.per_connection = options.logins_in_flight_per_connection,
                                     .per_address = options.logins_in_flight_per_address,
-                                    .total = options.logins_in_flight_total}) {
+                                    .total = options.logins_in_flight_total}),
+      refusal_records_by_address_(TokenRate::one_every_ms(kRefusalRecordPerAddressMs, 1), monotonic_clock,
+                                  10'000),
+      refusal_records_overall_(TokenRate::one_every_ms(kRefusalRecordOverallMs, 60), monotonic_clock) {
   init_sodium_once();
   // Same cost as real hashes, so that verifying against it takes as long.
   std::array<unsigned char, 16> junk;
@@ -241,6 +258,7 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
   }
   auto place = login_queue_.enter(source.connection_id, address_limit_key(source.address));
   if (!place) {
+    record_refused_sign_in(source.address, attempted_name(request.username()), place.status());
     done(place.status());
     return;
   }
@@ -249,6 +267,7 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
       name_ok ? storage::username_key(request.username()) : std::string(kInvalidUsernameLimitKey);
   auto reservation = login_limits_.reserve(name_key, source.address);
   if (!reservation) {
+    record_refused_sign_in(source.address, attempted_name(request.username()), reservation.status());
     done(reservation.status());
     return;
   }
@@ -279,8 +298,8 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
 
   blocking_.run([this, record = std::move(record), password = request.password(),
                  device = device_name_of(request.device_name()), place = std::move(*place),
-                 reservation = std::move(*reservation), gone = source.gone,
-                 done = std::move(done)]() mutable {
+                 reservation = std::move(*reservation), gone = source.gone, address = source.address,
+                 attempted = attempted_name(request.username()), name_ok, done = std::move(done)]() mutable {
     if (logins_stopped_.load() || (gone && gone->load())) {
       // Nobody waits for the answer, or the server is stopping: no check, so no guess was made.
       sodium_memzero(password.data(), password.size());
@@ -295,6 +314,12 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
     place.reset();  // the slow part is over
     if (!record || record->disabled()) ok = false;
     if (!ok) {
+      // Failures are bounded by the limits above (each took a reservation) and by the queue.
+      const char* why = !record              ? (name_ok ? "no such user" : "not a valid username")
+                        : record->disabled() ? "the account is disabled"
+                                             : "wrong password";
+      submit_audit(committer_, audit_entry(v1::AUDIT_KIND_SIGN_IN_FAILED, AuditActor{.address = address},
+                                           record ? record->user().id() : 0, attempted, why));
       done(unauthenticated(kWrongCredentials));  // the reservation stays taken: it was a wrong guess
       return;
     }
@@ -324,19 +349,26 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
     struct Issued {
       LoginOutcome outcome;
       std::vector<std::string> ended;  // hashes of the older tokens this login ended
+      bool refused = false;            // the account changed during the check: a failure, audited
     };
+    const AuditActor by{
+        .user_id = record->user().id(), .username = record->user().username(), .address = address};
     const uint64_t user_id = record->user().id();
     const int max_tokens = options_.max_tokens_per_user;
     commit_with_result<Issued>(
         committer_,
         [user_id, token_hash, max_tokens, token = std::move(token), verified_hash = record->password_hash(),
-         outcome = std::move(outcome)](storage::CommitContext& ctx, Issued& out) -> Status {
+         outcome = std::move(outcome), by](storage::CommitContext& ctx, Issued& out) -> Status {
           // The user may have been disabled or given a new password while we verified.
           auto current = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
           if (!current) return current.status();
           if (!current->has_value() || (*current)->disabled() ||
               (*current)->password_hash() != verified_hash) {
-            return unauthenticated(kWrongCredentials);
+            append_audit(ctx, audit_entry(v1::AUDIT_KIND_SIGN_IN_FAILED, AuditActor{.address = by.address},
+                                          user_id, by.username,
+                                          "the account was disabled or its password reset during the check"));
+            out.refused = true;
+            return Status::ok();
           }
           if (max_tokens > 0) {
             auto ended = end_oldest_tokens(ctx, user_id, static_cast<size_t>(max_tokens) - 1);
@@ -345,11 +377,16 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
           }
           ctx.put(Cf::kTokens, token_hash, token.SerializeAsString());
           ctx.put(Cf::kUserTokens, storage::user_token_key(user_id, token_hash), "");
+          std::string detail = "device " + token.device_name();
+          if (!out.ended.empty())
+            detail = sessions_ended(static_cast<uint32_t>(out.ended.size())) + "; " + detail;
+          append_audit(ctx, audit_entry(v1::AUDIT_KIND_SIGN_IN_SUCCEEDED, by, user_id, by.username, detail));
           out.outcome = outcome;
           return Status::ok();
         },
         [this, max_tokens, done = std::move(done)](Result<Issued> issued) {
           if (!issued) return done(issued.status());
+          if (issued->refused) return done(unauthenticated(kWrongCredentials));
           if (hub_ != nullptr) {
             for (const std::string& ended : issued->ended) {
               hub_->end_token(ended, "You are signed in on more than " + std::to_string(max_tokens) +
@@ -362,6 +399,27 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
 }
 
 void Accounts::stop_logins() { logins_stopped_.store(true); }
+
+void Accounts::record_refused_sign_in(const std::string& address, const std::string& attempted,
+                                      const Status& why) {
+  uint64_t unrecorded = 0;
+  {
+    std::lock_guard lock(refusal_mu_);
+    // The overall bucket is only asked once the address's allows it, so a
+    // busy address cannot use up everyone's entries.
+    if (!refusal_records_by_address_.try_take(address_limit_key(address)) ||
+        !refusal_records_overall_.try_take()) {
+      ++refusals_unrecorded_;
+      return;
+    }
+    unrecorded = std::exchange(refusals_unrecorded_, 0);
+  }
+  std::string detail = why.message();
+  if (unrecorded > 0)
+    detail += " (" + std::to_string(unrecorded) + " refusals since the last entry were not recorded)";
+  submit_audit(committer_, audit_entry(v1::AUDIT_KIND_SIGN_IN_REFUSED, AuditActor{.address = address}, 0,
+                                       attempted, detail));
+}
 
 Result<TokenSweep> Accounts::sweep_expired_tokens() {
   std::lock_guard lock(sweep_mu_);
@@ -484,15 +542,17 @@ Result<AuthSession> Accounts::session_of(const std::string& token_hash) {
   return session;
 }
 
-void Accounts::logout(const std::string& token_hash, uint64_t asking_connection,
+void Accounts::logout(const AuditActor& by, const std::string& token_hash, uint64_t asking_connection,
                       std::function<void(const Status&)> done) {
   committer_.submit(
-      [token_hash](storage::CommitContext& ctx) -> Status {
+      [by, token_hash](storage::CommitContext& ctx) -> Status {
         auto rec = parse_token(ctx.get(Cf::kTokens, token_hash));
         if (!rec) return rec.status();
         if (!rec->has_value()) return Status::ok();  // already ended: signing out again is fine
         ctx.del(Cf::kTokens, token_hash);
         ctx.del(Cf::kUserTokens, storage::user_token_key((*rec)->user_id(), token_hash));
+        append_audit(ctx, audit_entry(v1::AUDIT_KIND_SIGNED_OUT, by, (*rec)->user_id(), by.username,
+                                      "device " + (*rec)->device_name()));
         return Status::ok();
       },
       [this, token_hash, asking_connection, done = std::move(done)](const Status& st) {
@@ -523,15 +583,19 @@ Status end_all_tokens(storage::CommitContext& ctx, uint64_t user_id, uint32_t& c
 
 }  // namespace
 
-void Accounts::revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done) {
+void Accounts::revoke_tokens(const AuditActor& by, uint64_t user_id,
+                             std::function<void(Result<uint32_t>)> done) {
   commit_with_result<uint32_t>(
       committer_,
-      [user_id](storage::CommitContext& ctx, uint32_t& count) -> Status {
+      [by, user_id](storage::CommitContext& ctx, uint32_t& count) -> Status {
         count = 0;
         auto user = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
         if (!user) return user.status();
         if (!user->has_value()) return not_found("No user with id " + std::to_string(user_id) + ".");
-        return end_all_tokens(ctx, user_id, count);
+        PRECEPTOR_RETURN_IF_ERROR(end_all_tokens(ctx, user_id, count));
+        append_audit(ctx, audit_entry(v1::AUDIT_KIND_TOKENS_REVOKED, by, user_id, (*user)->user().username(),
+                                      sessions_ended(count)));
+        return Status::ok();
       },
       [this, user_id, done = std::move(done)](Result<uint32_t> count) {
         if (count && hub_ != nullptr) hub_->end_user(user_id, "An administrator ended your sessions.");
@@ -623,13 +687,16 @@ void Accounts::create_users(const std::vector<NewUser>& users,
           if (!u) return u.status();  // rejects the whole mutation: all or none
           created.push_back(std::move(*u));
         }
+        append_audit(ctx, audit_entry(v1::AUDIT_KIND_ROSTER_IMPORTED, AuditActor{}, 0, {},
+                                      "created " + std::to_string(created.size()) + " user" +
+                                          (created.size() == 1 ? "" : "s")));
         return Status::ok();
       },
       std::move(done));
 }
 
 // Hashing runs on the caller's thread.
-void Accounts::set_password(uint64_t user_id, const std::string& password,
+void Accounts::set_password(const AuditActor& by, uint64_t user_id, const std::string& password,
                             std::function<void(Result<uint32_t>)> done) {
   if (Status st = check_password_length(password); !st) {
     done(st);
@@ -642,7 +709,7 @@ void Accounts::set_password(uint64_t user_id, const std::string& password,
   }
   commit_with_result<uint32_t>(
       committer_,
-      [user_id, hash = std::move(*hash)](storage::CommitContext& ctx, uint32_t& count) -> Status {
+      [by, user_id, hash = std::move(*hash)](storage::CommitContext& ctx, uint32_t& count) -> Status {
         count = 0;
         auto rec = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
         if (!rec) return rec.status();
@@ -651,7 +718,10 @@ void Accounts::set_password(uint64_t user_id, const std::string& password,
         updated.set_password_hash(hash);
         ctx.put(Cf::kUsers, user_key(user_id), updated.SerializeAsString());
         // Whoever knew the old password is signed out everywhere.
-        return end_all_tokens(ctx, user_id, count);
+        PRECEPTOR_RETURN_IF_ERROR(end_all_tokens(ctx, user_id, count));
+        append_audit(ctx, audit_entry(v1::AUDIT_KIND_PASSWORD_RESET, by, user_id, updated.user().username(),
+                                      sessions_ended(count)));
+        return Status::ok();
       },
       [this, user_id, done = std::move(done)](Result<uint32_t> count) {
         if (count && hub_ != nullptr) {
@@ -661,18 +731,18 @@ void Accounts::set_password(uint64_t user_id, const std::string& password,
       });
 }
 
-void Accounts::reset_password(uint64_t user_id, std::string password,
+void Accounts::reset_password(const AuditActor& by, uint64_t user_id, std::string password,
                               std::function<void(Result<uint32_t>)> done) {
-  blocking_.run([this, user_id, password = std::move(password), done = std::move(done)]() mutable {
-    set_password(user_id, password, std::move(done));
+  blocking_.run([this, by, user_id, password = std::move(password), done = std::move(done)]() mutable {
+    set_password(by, user_id, password, std::move(done));
   });
 }
 
-void Accounts::set_disabled(uint64_t user_id, bool disabled,
+void Accounts::set_disabled(const AuditActor& by, uint64_t user_id, bool disabled,
                             std::function<void(Result<std::pair<v1::User, uint32_t>>)> done) {
   commit_with_result<std::pair<v1::User, uint32_t>>(
       committer_,
-      [user_id, disabled](storage::CommitContext& ctx, std::pair<v1::User, uint32_t>& out) -> Status {
+      [by, user_id, disabled](storage::CommitContext& ctx, std::pair<v1::User, uint32_t>& out) -> Status {
         out.second = 0;
         auto rec = parse_user(user_id, ctx.get(Cf::kUsers, user_key(user_id)));
         if (!rec) return rec.status();
@@ -681,7 +751,11 @@ void Accounts::set_disabled(uint64_t user_id, bool disabled,
         updated.set_disabled(disabled);
         ctx.put(Cf::kUsers, user_key(user_id), updated.SerializeAsString());
         out.first = updated.user();
-        if (disabled) return end_all_tokens(ctx, user_id, out.second);
+        if (disabled) PRECEPTOR_RETURN_IF_ERROR(end_all_tokens(ctx, user_id, out.second));
+        append_audit(
+            ctx, audit_entry(disabled ? v1::AUDIT_KIND_ACCOUNT_DISABLED : v1::AUDIT_KIND_ACCOUNT_ENABLED, by,
+                             user_id, updated.user().username(),
+                             disabled ? sessions_ended(out.second) : std::string()));
         return Status::ok();
       },
       [this, user_id, disabled, done = std::move(done)](Result<std::pair<v1::User, uint32_t>> out) {

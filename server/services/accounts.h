@@ -16,6 +16,7 @@
 #include "preceptor/v1/accounts.pb.h"
 #include "preceptor/v1/records.pb.h"
 #include "server/api/session.h"
+#include "server/services/audit.h"
 #include "server/services/login_limits.h"
 #include "storage/committer.h"
 #include "storage/store.h"
@@ -95,7 +96,10 @@ struct LoginOutcome {
   AuthSession session;
 };
 
-// Users, passwords and tokens. Thread-safe. Writes go through the Committer;
+// Users, passwords and tokens. Thread-safe. Every sign-in, failed sign-in,
+// sign-out and account change leaves an entry in the audit log
+// (server/services/audit.h), in the same write as the change; `by` names who
+// asked (AuditActor{}: the server, or preceptor-admin on the data folder). Writes go through the Committer;
 // slow password hashing runs on `blocking`; callbacks run on the committer
 // thread or a `blocking` thread, so keep them short (post to a strand).
 // Must outlive the work it hands to the committer and to `blocking`
@@ -116,6 +120,10 @@ class Accounts {
   // each attempt is counted before its check), and so are sign-ins waiting
   // for their check (LoginQueue): RESOURCE_EXHAUSTED with retry_after_ms.
   // A login past max_tokens_per_user ends the user's oldest tokens.
+  // Audit: a success or failure is recorded with the source's address (a
+  // failure in a write of its own, after the check); a refusal by a limit at
+  // most once a minute per address and once a second in all (see
+  // kRefusalRecord*), so refusals cannot grow the log faster than that.
   void login(const v1::Login& request, const LoginSource& source,
              std::function<void(Result<LoginOutcome>)> done);
 
@@ -147,19 +155,21 @@ class Accounts {
   // Ends one token now; live connections using it, except the connection
   // `asking_connection` that signed out (it closes after its reply), are
   // ended through the hub after the write is durable.
-  void logout(const std::string& token_hash, uint64_t asking_connection,
+  void logout(const AuditActor& by, const std::string& token_hash, uint64_t asking_connection,
               std::function<void(const Status&)> done);
 
   // Ends every token of a user; `done` gets how many were ended.
-  void revoke_tokens(uint64_t user_id, std::function<void(Result<uint32_t>)> done);
+  void revoke_tokens(const AuditActor& by, uint64_t user_id, std::function<void(Result<uint32_t>)> done);
 
   // Validates without writing (used by roster dry-run). Checks format only,
   // plus whether the username is taken in the store.
   Status validate_new_user(const NewUser& user) const;
   // Hashes the password on the calling thread, then commits. ALREADY_EXISTS
-  // when the username is taken.
+  // when the username is taken. Audited as created by the server (these are
+  // called by tools and the demo only).
   void create_user(const NewUser& user, std::function<void(Result<v1::User>)> done);
-  // Creates all or none, in one write (roster import). Hashes every password
+  // Creates all or none, in one write (roster import), audited as one
+  // ROSTER_IMPORTED entry after a USER_CREATED entry each. Hashes every password
   // on the calling thread first; `on_hashed(hashed, total)`, when set, is
   // called on that thread after each one (progress for long imports).
   void create_users(const std::vector<NewUser>& users,
@@ -167,14 +177,15 @@ class Accounts {
                     std::function<void(size_t hashed, size_t total)> on_hashed = {});
   // Hashes the password on the calling thread, then commits. Every token of the user ends with it (live
   // sessions too); `done` gets how many.
-  void set_password(uint64_t user_id, const std::string& password,
+  void set_password(const AuditActor& by, uint64_t user_id, const std::string& password,
                     std::function<void(Result<uint32_t>)> done);
   // set_password with the hashing on the blocking executor (for requests
   // from the network).
-  void reset_password(uint64_t user_id, std::string password, std::function<void(Result<uint32_t>)> done);
+  void reset_password(const AuditActor& by, uint64_t user_id, std::string password,
+                      std::function<void(Result<uint32_t>)> done);
   // Disables (every token and live session of the user ends; `done` gets
   // the user and how many tokens ended) or enables the account again.
-  void set_disabled(uint64_t user_id, bool disabled,
+  void set_disabled(const AuditActor& by, uint64_t user_id, bool disabled,
                     std::function<void(Result<std::pair<v1::User, uint32_t>>)> done);
 
   Result<v1::User> get_user(uint64_t user_id) const;
@@ -186,6 +197,9 @@ class Accounts {
   Result<AuthSession> session_of(const std::string& token_hash);
   // Argon2id string of `password` with options_' cost; INTERNAL when out of memory.
   Result<std::string> hash_password(std::string_view password) const;
+  // Audits a sign-in refused by a limit, unless this address (or everyone)
+  // had one recorded too recently; those are counted into the next entry.
+  void record_refused_sign_in(const std::string& address, const std::string& attempted, const Status& why);
 
   storage::Store& store_;
   storage::Committer& committer_;
@@ -198,6 +212,14 @@ class Accounts {
 
   LoginLimits login_limits_;  // wrong guesses by (username, address), address, username
   LoginQueue login_queue_;    // sign-ins waiting for their check
+
+  // Refused sign-ins recorded in the audit log: per address (limit key) and in all.
+  static constexpr int64_t kRefusalRecordPerAddressMs = 60 * 1000;  // one a minute per address
+  static constexpr int64_t kRefusalRecordOverallMs = 1000;          // one a second in all, 60 at once
+  std::mutex refusal_mu_;
+  KeyedTokenBuckets refusal_records_by_address_;  // GUARDED_BY(refusal_mu_)
+  TokenBucket refusal_records_overall_;           // GUARDED_BY(refusal_mu_)
+  uint64_t refusals_unrecorded_ = 0;              // GUARDED_BY(refusal_mu_); since the last entry
   std::atomic<bool> logins_stopped_{false};
 
   std::mutex sweep_mu_;

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "server/hub/hub.h"
 #include "server/services/accounts.h"
+#include "server/services/audit.h"
 #include "server/services/modules.h"
 
 namespace preceptor::services {
@@ -65,18 +66,19 @@ class AccountsModule final : public api::Module {
     // its reply, the others are ended through the hub.
     router.handle<v1::Logout, v1::LogoutResult>(
         Access::signed_in(), [this](const Caller& caller, const v1::Logout&, Reply<v1::LogoutResult> reply) {
-          core_.accounts.logout(caller.session->token_hash, caller.connection_id, [reply](const Status& st) {
-            if (!st) return reply(st);
-            reply.then_close(v1::LogoutResult());
-          });
+          core_.accounts.logout(audit_actor(caller), caller.session->token_hash, caller.connection_id,
+                                [reply](const Status& st) {
+                                  if (!st) return reply(st);
+                                  reply.then_close(v1::LogoutResult());
+                                });
         });
 
     router.handle<v1::RevokeTokens, v1::RevokeTokensResult>(
         Access::roles({v1::ROLE_ADMIN}, "Only an administrator can end another person's sessions."),
-        [this](const Caller&, const v1::RevokeTokens& req, Reply<v1::RevokeTokensResult> reply) {
+        [this](const Caller& caller, const v1::RevokeTokens& req, Reply<v1::RevokeTokensResult> reply) {
           auto target = core_.accounts.find_user(req.username());
           if (!target) return reply(target.status());
-          core_.accounts.revoke_tokens(target->id(), [reply](Result<uint32_t> n) {
+          core_.accounts.revoke_tokens(audit_actor(caller), target->id(), [reply](Result<uint32_t> n) {
             if (!n) return reply(n.status());
             v1::RevokeTokensResult result;
             result.set_revoked(*n);
@@ -94,7 +96,7 @@ class AccountsModule final : public api::Module {
             return reply(failed_precondition(
                 "You cannot disable your own account; ask another administrator, so one always remains."));
           }
-          core_.accounts.set_disabled(target->id(), req.disabled(),
+          core_.accounts.set_disabled(audit_actor(caller), target->id(), req.disabled(),
                                       [reply](Result<std::pair<v1::User, uint32_t>> out) {
                                         if (!out) return reply(out.status());
                                         v1::SetAccountDisabledResult result;
@@ -106,15 +108,16 @@ class AccountsModule final : public api::Module {
 
     router.handle<v1::ResetPassword, v1::ResetPasswordResult>(
         Access::roles({v1::ROLE_ADMIN}, "Only an administrator can reset another person's password."),
-        [this](const Caller&, const v1::ResetPassword& req, Reply<v1::ResetPasswordResult> reply) {
+        [this](const Caller& caller, const v1::ResetPassword& req, Reply<v1::ResetPasswordResult> reply) {
           auto target = core_.accounts.find_user(req.username());
           if (!target) return reply(target.status());
-          core_.accounts.reset_password(target->id(), req.new_password(), [reply](Result<uint32_t> n) {
-            if (!n) return reply(n.status());
-            v1::ResetPasswordResult result;
-            result.set_tokens_ended(*n);
-            reply(std::move(result));
-          });
+          core_.accounts.reset_password(audit_actor(caller), target->id(), req.new_password(),
+                                        [reply](Result<uint32_t> n) {
+                                          if (!n) return reply(n.status());
+                                          v1::ResetPasswordResult result;
+                                          result.set_tokens_ended(*n);
+                                          reply(std::move(result));
+                                        });
         });
   }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/clock.h"
+#include "server/services/audit.h"
 #include "server/services/usage.h"
 #include "storage/committer.h"
 #include "storage/store.h"
@@ -26,7 +27,8 @@ struct Core {
   const MonotonicClock& monotonic_clock;  // rate limits
   Accounts& accounts;
   Membership& membership;
-  StorageQuota quota;  // per user
+  StorageQuota quota;       // per user
+  AuditOptions audit = {};  // the security log's retention
 };
 
 }  // namespace preceptor::services

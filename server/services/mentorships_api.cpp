@@ -1,5 +1,8 @@
 // The mentorships module: the directory, requests and answers, assignment,
 // ending, agreements, and the timed work that keeps them moving.
+#include <memory>
+
+#include "server/services/audit.h"
 #include "server/services/mentorships.h"
 #include "server/services/modules.h"
 
@@ -24,7 +27,7 @@ Mentorships::Done<v1::Mentorship> answer_with_mentorship(Reply<Res> reply) {
 class MentorshipsModule final : public api::Module {
  public:
   explicit MentorshipsModule(Core& core)
-      : mentorships_(core.store, core.committer, core.accounts, core.clock) {}
+      : committer_(core.committer), mentorships_(core.store, core.committer, core.accounts, core.clock) {}
   std::string_view name() const override { return "mentorships"; }
 
   void add_requests(api::Router& router) override {
@@ -81,15 +84,33 @@ class MentorshipsModule final : public api::Module {
         [this](const Caller& caller, const v1::AcceptAgreement& req, Reply<v1::AcceptAgreementResult> reply) {
           mentorships_.accept_agreement(caller.user(), req, answer_with_mentorship(reply));
         });
-    router.handle_now<v1::ListMentorships, v1::ListMentorshipsResult>(
-        Access::signed_in(), [this](const Caller& caller, const v1::ListMentorships& req) {
-          return mentorships_.list(caller.user(), req);
+    // A program director's (or admin's) read of the whole program is
+    // answered only once its audit entry is durable: no read goes unrecorded.
+    router.handle<v1::ListMentorships, v1::ListMentorshipsResult>(
+        Access::signed_in(),
+        [this](const Caller& caller, const v1::ListMentorships& req, Reply<v1::ListMentorshipsResult> reply) {
+          auto page = mentorships_.list(caller.user(), req);
+          const v1::Role role = caller.user().role();
+          if (!page || (role != v1::ROLE_PROGRAM_DIRECTOR && role != v1::ROLE_ADMIN))
+            return reply(std::move(page));
+          const int n = page->mentorships_size();
+          const std::string detail =
+              "listed " + std::to_string(n) + (n == 1 ? " mentorship" : " mentorships") + " after id " +
+              std::to_string(req.after_mentorship_id()) + (page->has_more() ? "; more follow" : "");
+          auto result = std::make_shared<v1::ListMentorshipsResult>(std::move(*page));
+          submit_audit(committer_,
+                       audit_entry(v1::AUDIT_KIND_DIRECTOR_READ, audit_actor(caller), 0, {}, detail),
+                       [reply, result](const Status& st) {
+                         if (!st) return reply(st);
+                         reply(std::move(*result));
+                       });
         });
   }
 
   void run_timed_work() override { mentorships_.run_timed_work(); }
 
  private:
+  storage::Committer& committer_;
   Mentorships mentorships_;
 };
 

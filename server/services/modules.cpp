@@ -7,6 +7,7 @@ std::vector<std::unique_ptr<api::Module>> all_modules(Core& core) {
   modules.push_back(accounts_module(core));
   modules.push_back(mentorships_module(core));
   modules.push_back(chat_module(core));
+  modules.push_back(audit_module(core));
   return modules;
 }
 

@@ -16,5 +16,6 @@ std::vector<std::unique_ptr<api::Module>> all_modules(Core& core);
 std::unique_ptr<api::Module> accounts_module(Core& core);
 std::unique_ptr<api::Module> mentorships_module(Core& core);
 std::unique_ptr<api::Module> chat_module(Core& core);
+std::unique_ptr<api::Module> audit_module(Core& core);
 
 }  // namespace preceptor::services

@@ -87,6 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_decode<keys::ReadMarker>(bytes, "ReadMarker::decode");
   check_decode<keys::UserByRole>(bytes, "UserByRole::decode");
   check_decode<keys::MentorshipByDue>(bytes, "MentorshipByDue::decode");
+  check_decode<keys::Audit>(bytes, "Audit::decode");
   for (size_t offset = 0; offset <= size + 1 && offset < 24; ++offset) {
     if (auto v = decode_u64(bytes, offset)) {
       require(offset + 8 <= size, "decode_u64 read past the end");
@@ -113,6 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 "Mentorship");
   check_numeric(keys::Conversation{.conversation_id = f1[0]}, f1,
                 keys::Conversation{.conversation_id = g1[0]}, g1, "Conversation");
+  check_numeric(keys::Audit{.sequence = f1[0]}, f1, keys::Audit{.sequence = g1[0]}, g1, "Audit");
   const keys::UserInbox inbox{.user_id = f2[0], .position = f2[1]};
   check_numeric(inbox, f2, keys::UserInbox{.user_id = g2[0], .position = g2[1]}, g2, "UserInbox");
   check_prefix(inbox.encode(), keys::UserInbox::prefix(f2[0]), "UserInbox::prefix");

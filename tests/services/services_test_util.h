@@ -192,13 +192,13 @@ class AccountsHarness {
 
   Status logout(const std::string& token_hash) {
     Waiter<Status> w;
-    accounts_->logout(token_hash, /*asking_connection=*/0, w.callback());
+    accounts_->logout(services::AuditActor{}, token_hash, /*asking_connection=*/0, w.callback());
     return w.wait().value_or(timed_out());
   }
 
   Result<uint32_t> revoke(uint64_t user_id) {
     Waiter<Result<uint32_t>> w;
-    accounts_->revoke_tokens(user_id, w.callback());
+    accounts_->revoke_tokens(services::AuditActor{}, user_id, w.callback());
     return w.wait().value_or(Result<uint32_t>(timed_out()));
   }
 
@@ -208,7 +208,7 @@ class AccountsHarness {
   }
   Result<uint32_t> set_password_ending(uint64_t user_id, const std::string& password) {
     Waiter<Result<uint32_t>> w;
-    accounts_->set_password(user_id, password, w.callback());
+    accounts_->set_password(services::AuditActor{}, user_id, password, w.callback());
     return w.wait().value_or(Result<uint32_t>(timed_out()));
   }
 

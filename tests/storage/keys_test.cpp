@@ -122,6 +122,7 @@ TEST(Keys, EveryFamilyHasACodecNamingIt) {
   EXPECT_EQ(cf_name(keys::UserUsage::kFamily), "user_usage");
   EXPECT_EQ(cf_name(keys::UserByRole::kFamily), "users_by_role");
   EXPECT_EQ(cf_name(keys::MentorshipByDue::kFamily), "mentorships_by_due");
+  EXPECT_EQ(cf_name(keys::Audit::kFamily), "audit");
 }
 
 // ---- meta ----
@@ -178,6 +179,11 @@ TEST(Keys, MentorProfileIsTheMentorId) { expect_one_number_codec(&keys::MentorPr
 TEST(Keys, MentorshipIsTheMentorshipId) { expect_one_number_codec(&keys::Mentorship::mentorship_id); }
 TEST(Keys, ConversationIsTheConversationId) { expect_one_number_codec(&keys::Conversation::conversation_id); }
 TEST(Keys, UserUsageIsTheUserId) { expect_one_number_codec(&keys::UserUsage::user_id); }
+TEST(Keys, AuditIsTheSequence) {
+  expect_one_number_codec(&keys::Audit::sequence);
+  // Later entries sort after earlier ones, so the oldest are first and retention sweeps a prefix.
+  EXPECT_LT(keys::Audit{.sequence = 255}.encode(), keys::Audit{.sequence = 256}.encode());
+}
 
 // ---- two-number keys ----
 

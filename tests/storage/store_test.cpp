@@ -509,6 +509,7 @@ TEST(ColumnFamilies, TableKeepsTheTunedHintsBloomAndKeptFamilies) {
                        {"messages", "rocksdb.FixedPrefix.8"},
                        {"client_message_ids", "rocksdb.FixedPrefix.16"},
                        {"read_markers", "rocksdb.FixedPrefix.16"},
+                       {"audit", "rocksdb.FixedPrefix.0"},
                    }));
   EXPECT_EQ(kept, (std::vector<std::string_view>{"meta", "users", "mentor_profiles", "mentorships",
                                                  "conversations", "read_markers", "user_usage"}));

@@ -814,6 +814,7 @@ PRECEPTOR_CLIENT_REQUEST(revoke_tokens, RevokeTokens, RevokeTokensResult, kRevok
 PRECEPTOR_CLIENT_REQUEST(set_account_disabled, SetAccountDisabled, SetAccountDisabledResult,
                          kSetAccountDisabled, set_account_disabled)
 PRECEPTOR_CLIENT_REQUEST(reset_password, ResetPassword, ResetPasswordResult, kResetPassword, reset_password)
+PRECEPTOR_CLIENT_REQUEST(list_audit, ListAudit, ListAuditResult, kListAudit, list_audit)
 PRECEPTOR_CLIENT_REQUEST(update_mentor_profile, UpdateMentorProfile, UpdateMentorProfileResult,
                          kUpdateMentorProfile, update_mentor_profile)
 PRECEPTOR_CLIENT_REQUEST(list_mentors, ListMentors, ListMentorsResult, kListMentors, list_mentors)

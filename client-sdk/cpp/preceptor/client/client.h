@@ -162,6 +162,9 @@ class Client {
   void reset_password(v1::ResetPassword request, Callback<v1::ResetPasswordResult> done);
   Result<v1::ResetPasswordResult> reset_password_sync(v1::ResetPassword request,
                                                       Timeout timeout = kDefaultTimeout);
+  // Admins: the audit log, a page at a time.
+  void list_audit(v1::ListAudit request, Callback<v1::ListAuditResult> done);
+  Result<v1::ListAuditResult> list_audit_sync(v1::ListAudit request, Timeout timeout = kDefaultTimeout);
 
   // Mentorships.
   void update_mentor_profile(v1::UpdateMentorProfile request, Callback<v1::UpdateMentorProfileResult> done);
