@@ -1386,8 +1386,11 @@ TEST_F(Chat, DeletedAndEditedTextLeavesEveryFileOfTheDataFolder) {
   start();
   User mentor(port(), mentor_u, mentor_token);
   User mentee(port(), mentee_u, mentee_token);
-  ASSERT_TRUE(mentee.send(conv, "Patient " + deleted_logged + " in bed 16").has_send_message());  // seq 3
-  ASSERT_TRUE(mentee.send(conv, "Patient " + edited_logged + " in bed 18").has_send_message());   // seq 4
+  // (Client ids of their own: this User's counter starts again.)
+  auto third = mentee.send(conv, "Patient " + deleted_logged + " in bed 16", "after-restart-1");
+  auto fourth = mentee.send(conv, "Patient " + edited_logged + " in bed 18", "after-restart-2");
+  ASSERT_EQ(third.send_message().message().seq(), 3u) << third.DebugString();
+  ASSERT_EQ(fourth.send_message().message().seq(), 4u) << fourth.DebugString();
   for (const std::string& canary : {deleted_flushed, edited_flushed, deleted_logged, edited_logged}) {
     ASSERT_FALSE(files_containing(dir_.path(), canary).empty()) << canary << ": the grep must see it first";
   }
