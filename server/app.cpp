@@ -16,6 +16,7 @@
 #include "server/services/membership.h"
 #include "server/services/modules.h"
 #include "storage/committer.h"
+#include "storage/redactor.h"
 #include "storage/store.h"
 
 namespace preceptor::server {
@@ -83,6 +84,8 @@ struct Server::Impl {
   std::unique_ptr<api::Router> router;
   api::HttpRoutes http_routes;  // the modules', the platform's, and any a test added before start()
   std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<storage::Redactor> redactor;
+  std::unique_ptr<scheduler::Scheduler> redaction;  // runs the redactor every redaction_interval_ms
   std::unique_ptr<ServerContext> ctx;
   std::unique_ptr<Network> network;
   std::vector<DemoLogin> demo_logins;
@@ -127,6 +130,15 @@ Status Server::start() {
       *d.store, d.clock, storage::CommitterOptions{.sync = !d.config.unsafe_no_sync});
   d.committer->set_event_sink(
       [&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
+  d.redactor = std::make_unique<storage::Redactor>(*d.store);
+  d.committer->set_redaction_sink(
+      [&d](std::span<const std::pair<storage::Cf, std::string>> keys) { d.redactor->note(keys); });
+  d.redaction = std::make_unique<scheduler::Scheduler>(
+      [&d] {
+        // A failure is logged and the keys stay noted: the next run tries again.
+        d.redactor->run_once().ignore_error();
+      },
+      d.config.redaction_interval_ms);
   d.blocking = std::make_unique<PoolExecutor>(d.config.blocking_threads);
   d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock,
                                                     *d.blocking, d.config.accounts, &d.hub);
@@ -188,6 +200,7 @@ Status Server::start() {
     return listening;
   }
   if (d.config.scheduler_interval_ms > 0) d.scheduler->start();
+  if (d.config.redaction_interval_ms > 0) d.redaction->start();
   d.network->start();
   {
     std::lock_guard lock(d.mu);
@@ -226,9 +239,14 @@ void Server::Impl::stop_core() {
   if (accounts) accounts->stop_logins();
   // In-flight commits finish before the store closes; their replies go nowhere.
   if (committer) committer->stop();
+  if (redaction) redaction->stop();
+  // What was noted since the last run goes before the store closes.
+  if (redactor) redactor->run_once().ignore_error();
   if (blocking) blocking->join();
   const uint64_t last = committer ? committer->last_position() : 0;
   scheduler.reset();
+  redaction.reset();
+  redactor.reset();
   router.reset();
   modules.clear();
   core.reset();
@@ -259,6 +277,7 @@ void Server::run_until_signal() {
 
 services::Accounts& Server::accounts() { return *impl_->accounts; }
 void Server::run_scheduler_once() { impl_->scheduler->run_once(); }
+Status Server::run_redaction_once() { return impl_->redactor->run_once(); }
 storage::Store& Server::store() { return *impl_->store; }
 storage::Committer& Server::committer() { return *impl_->committer; }
 const Metrics& Server::metrics() const { return impl_->metrics; }

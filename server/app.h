@@ -65,6 +65,9 @@ class Server {
   // Runs every module's timed work now, on this thread, against the
   // server's clock. For tests with a ManualClock.
   void run_scheduler_once();
+  // Compacts the text of the messages deleted or edited so far off the disk
+  // now, on this thread (what --redaction-interval-ms does on a timer).
+  Status run_redaction_once();
   storage::Store& store();
   storage::Committer& committer();
   const Metrics& metrics() const;

@@ -72,8 +72,13 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "Threads hashing passwords (argon2id), kept off the network threads.")(
       "scheduler-interval-ms", po::value(&c.scheduler_interval_ms)->default_value(c.scheduler_interval_ms),
       "How often timed work runs: request reminders (7 days) and expiry (14 days), check-ins due. 0 turns it "
-      "off.")("block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb),
-              "RocksDB block cache size in MiB.")(
+      "off.")("redaction-interval-ms",
+              po::value(&c.redaction_interval_ms)->default_value(c.redaction_interval_ms),
+              "How often, at most, the text of deleted and edited messages is flushed and compacted off the "
+              "disk (write-ahead log and table files). The old text is gone from the disk within about this "
+              "long after the change, plus the compaction's time. 0 runs it only at shutdown.")(
+      "block-cache-mb", po::value(&c.block_cache_mb)->default_value(c.block_cache_mb),
+      "RocksDB block cache size in MiB.")(
       "web-root", po::value(&c.web_root),
       "Serve the files in this folder at / (the web app): index.html for folders, Content-Type by extension, "
       "ETag and Range. Empty (the default) serves none.")(

@@ -19,8 +19,12 @@ struct ServerConfig : NetConfig {
   uint64_t user_quota_mb = 256;     // text one account may keep stored, MiB; 0 = no limit
 
   int64_t scheduler_interval_ms = 60'000;  // timed work (reminders, check-ins due); 0 = off
-  bool demo = false;                       // create the demo program and print its logins
-  std::string log_level = "info";          // debug, info, warn, error
+  // How often the text of deleted and edited messages is flushed and
+  // compacted off the disk (storage/redactor.h), at most; ms, default 60 000.
+  // 0 = only at shutdown (tests).
+  int64_t redaction_interval_ms = 60'000;
+  bool demo = false;               // create the demo program and print its logins
+  std::string log_level = "info";  // debug, info, warn, error
   // Acknowledge writes without syncing them: only for the power-cut test's
   // negative control. Never in production.
   bool unsafe_no_sync = false;

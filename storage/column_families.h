@@ -80,7 +80,8 @@ struct CfSpec {
 // key -> value; "|" joins fixed-width fields, u64be is a big-endian uint64.
 // "default" is RocksDB's own family and is unused.
 inline constexpr CfSpec kCfTable[] = {
-    // "schema_version" -> u64be; "store" -> StoreIdentity; "next_id/<kind>" -> u64be (next id to hand out)
+    // "schema_version" -> u64be; "store" -> StoreIdentity; "next_id/<kind>" -> u64be (next id to hand out);
+    //   "upgrade/message_text_once" -> "" (see Store::upgrade_message_text)
     {.id = Cf::kMeta, .name = "meta", .kept_by_committer = true},
     // position(u64be) -> EventRecord. Positions only grow.
     {.id = Cf::kEvents, .name = "events", .insert_hint = kHintWholeFamily},
@@ -109,7 +110,8 @@ inline constexpr CfSpec kCfTable[] = {
      .name = "conversations",
      .kept_by_committer = true,
      .insert_hint = hint_leading_bytes(8)},
-    // conversation_id(u64be) | seq(u64be) -> Message (latest text; tombstone when deleted)
+    // conversation_id(u64be) | seq(u64be) -> Message (latest text; tombstone when deleted): the only
+    //   stored copy of a message's text
     {.id = Cf::kMessages, .name = "messages", .insert_hint = hint_leading_bytes(8)},
     // conversation_id(u64be) | sender(u64be) | client_message_id -> seq(u64be): idempotency, kept for good.
     //   Every SendMessage looks its id up, and nearly every lookup misses.

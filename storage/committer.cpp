@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
+#include "storage/message_text.h"
 #include "storage/rocksdb_status.h"
 
 namespace preceptor::storage {
@@ -214,18 +215,31 @@ uint64_t CommitContext::append_event(v1::Event event, std::vector<uint64_t> audi
   event.set_position(position);
   event.set_time_ms(now_ms_);
 
+  // Live delivery gets the event whole.
   auto bytes = std::make_shared<std::string>(event.SerializeAsString());
-  // Borrow the event into the record for serialization instead of copying it.
+  // The stored copies hold no message text: `messages` alone does, so a
+  // deletion or an edit overwrites the one copy. Readers hydrate them.
   v1::EventRecord record;
-  record.mutable_event()->Swap(&event);
-  record.mutable_audience()->Add(audience.begin(), audience.end());
-  put(Cf::kEvents, keys::Event{.position = position}.encode(), record.SerializeAsString());
-  record.mutable_event()->Swap(&event);
+  std::shared_ptr<const std::string> stored = bytes;
+  if (has_message_text(event)) {
+    *record.mutable_event() = event;
+    strip_message_text(*record.mutable_event());
+    stored = std::make_shared<const std::string>(record.event().SerializeAsString());
+    record.mutable_audience()->Add(audience.begin(), audience.end());
+    put(Cf::kEvents, keys::Event{.position = position}.encode(), record.SerializeAsString());
+  } else {
+    // Borrow the event into the record for serialization instead of copying it.
+    record.mutable_event()->Swap(&event);
+    record.mutable_audience()->Add(audience.begin(), audience.end());
+    put(Cf::kEvents, keys::Event{.position = position}.encode(), record.SerializeAsString());
+    record.mutable_event()->Swap(&event);
+  }
 
-  // Each inbox entry carries the event itself, so catching up reads one
-  // user's key range in order instead of looking up every position.
+  // Each inbox entry carries the (stored form of the) event itself, so
+  // catching up reads one user's key range in order instead of looking up
+  // every position.
   for (uint64_t user_id : audience) {
-    put(Cf::kUserInbox, keys::UserInbox{.user_id = user_id, .position = position}.encode(), *bytes);
+    put(Cf::kUserInbox, keys::UserInbox{.user_id = user_id, .position = position}.encode(), *stored);
   }
   events_.push_back(CommittedEvent{std::make_shared<const v1::Event>(std::move(event)),
                                    std::make_shared<const std::vector<uint64_t>>(std::move(audience)),
@@ -364,6 +378,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
   for (Pending& p : group) {
     const uint64_t position_before = ctx.next_position_;
     const size_t events_before = ctx.events_.size();
+    const size_t redacted_before = ctx.redacted_.size();
     ctx.error_ = Status();
     ctx.origin_ = p.origin;
     batch.SetSavePoint();
@@ -394,6 +409,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
       }
       ctx.next_position_ = position_before;
       ctx.events_.erase(ctx.events_.begin() + static_cast<std::ptrdiff_t>(events_before), ctx.events_.end());
+      ctx.redacted_.resize(redacted_before);
     }
     results.push_back(std::move(status));
     events_end.push_back(ctx.events_.size());
@@ -446,6 +462,9 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
   }
   // Counted before any `done` runs, so whoever waits on `done` sees them.
   commits_total_.fetch_add(ok);
+  if (redaction_sink_ && !ctx.redacted_.empty()) {
+    call_guarded("the redaction sink", [&] { redaction_sink_(ctx.redacted_); });
+  }
 
   Delivery delivery;
   delivery.events = std::move(ctx.events_);

@@ -36,7 +36,9 @@ enum class InReply : bool { kNotCarried = false, kCarried = true };
 struct CommittedEvent {
   std::shared_ptr<const v1::Event> event;                 // position and time_ms set
   std::shared_ptr<const std::vector<uint64_t>> audience;  // user ids
-  std::shared_ptr<const std::string> bytes;               // `event` serialized, as stored
+  // `event` serialized whole, as sent live. The stored copy may differ: a
+  // message event is stored without its text (storage/message_text.h).
+  std::shared_ptr<const std::string> bytes;
   // The connection whose reply carried this event (InReply::kCarried), so
   // the hub does not send it again; 0 when every session gets it.
   uint64_t carried_in_reply_to = 0;
@@ -68,10 +70,18 @@ class CommitContext {
 
   // Stores `event` at the next global position (setting event.position and
   // event.time_ms) in `events`, and indexes it in each audience member's
-  // inbox. Returns the position. Positions are gap-free: a rejected mutation
-  // gives its positions back. See InReply for `in_reply`.
+  // inbox. A MessagePosted / MessageEdited is stored without its text (the
+  // text lives in `messages` only; see storage/message_text.h), while the
+  // event sink gets it whole, text included. Returns the position. Positions are gap-free: a rejected
+  // mutation gives its positions back. See InReply for `in_reply`.
   uint64_t append_event(v1::Event event, std::vector<uint64_t> audience,
                         InReply in_reply = InReply::kNotCarried);
+
+  // The values `key` of `cf` had before this mutation must leave the disk
+  // (a deleted or edited message's text): once the group's write is durable
+  // the key goes to the redaction sink (see Committer::set_redaction_sink).
+  // Forgotten if the mutation is rejected.
+  void redact(Cf cf, std::string_view key) { redacted_.emplace_back(cf, std::string(key)); }
 
   // Next value of a named counter kept in `meta` ("next_id/<kind>"), starting at 1.
   // Rolled back with the mutation if it fails.
@@ -122,10 +132,11 @@ class CommitContext {
   rocksdb::WriteBatch& batch_;
   Overlay& overlay_;
   int64_t now_ms_ = 0;
-  uint64_t next_position_ = 0;          // next to hand out
-  uint64_t origin_ = 0;                 // of the mutation being applied
-  std::vector<CommittedEvent> events_;  // appended in this group so far
-  Status error_;                        // from note(); reset for each mutation
+  uint64_t next_position_ = 0;                        // next to hand out
+  uint64_t origin_ = 0;                               // of the mutation being applied
+  std::vector<CommittedEvent> events_;                // appended in this group so far
+  std::vector<std::pair<Cf, std::string>> redacted_;  // redact() in this group so far
+  Status error_;                                      // from note(); reset for each mutation
 };
 
 // A unit of change. `apply` runs on the committer thread and adds writes
@@ -143,6 +154,10 @@ using DoneFn = std::function<void(const Status&)>;
 // `done`, so a reply and the events around it leave in position order.
 // Delivery thread (see Committer).
 using EventSink = std::function<void(std::span<const CommittedEvent>)>;
+
+// Receives the keys a group's mutations passed to CommitContext::redact,
+// after that group's write is durable (e.g. Redactor::note). Committer thread.
+using RedactionSink = std::function<void(std::span<const std::pair<Cf, std::string>>)>;
 
 struct CommitterOptions {
   size_t max_batch = 1024;  // mutations per WriteBatch at most (default 1024)
@@ -179,6 +194,8 @@ class Committer {
 
   // Must be set before the first submit().
   void set_event_sink(EventSink sink) { sink_ = std::move(sink); }
+  // Must be set before the first submit(); without one, redact() notes go nowhere.
+  void set_redaction_sink(RedactionSink sink) { redaction_sink_ = std::move(sink); }
 
   // Test hook: replaces the call that writes a group (default: the store's
   // DB::Write). Must be set before the first submit().
@@ -224,6 +241,7 @@ class Committer {
   const Clock& clock_;
   CommitterOptions options_;
   EventSink sink_;
+  RedactionSink redaction_sink_;
   WriteFn write_fn_;
 
   mutable std::mutex mu_;

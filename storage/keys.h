@@ -46,6 +46,8 @@ std::string prefix_end(std::string_view prefix);
 // ---- meta ----
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";  // -> u64be
 inline constexpr std::string_view kStoreKey = "store";                   // -> StoreIdentity
+// -> "" once the stored events and inboxes hold no message text (Store::upgrade_message_text).
+inline constexpr std::string_view kUpgradeMessageTextKey = "upgrade/message_text_once";
 
 // "next_id/<kind>" -> u64be, the next id of that kind to hand out.
 struct NextId {

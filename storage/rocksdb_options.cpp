@@ -18,9 +18,17 @@ rocksdb::Options db_options(const StoreOptions& options) {
   // The WAL is our durability: every group is written with sync=true and
   // must reach the log without a manual flush.
   o.manual_wal_flush = false;
+  // A deleted message's text must leave the disk (storage/redactor.h): a WAL
+  // file no memtable needs any more is deleted, not archived (no TTL, no
+  // size limit) nor recycled for new writes (a recycled file keeps its old
+  // bytes until overwritten). These are RocksDB's defaults, spelled out.
+  o.WAL_ttl_seconds = 0;
+  o.WAL_size_limit_MB = 0;
+  o.recycle_log_file_num = 0;
   o.compaction_style = rocksdb::kCompactionStyleLevel;
   o.level_compaction_dynamic_level_bytes = true;
-  // RocksDB's own info LOG: keep it from growing without bound.
+  // RocksDB's own info LOG: keep it from growing without bound. It holds
+  // options, file numbers and key ranges (ids), never values.
   o.max_log_file_size = 16 << 20;
   o.keep_log_file_num = 4;
 

@@ -211,6 +211,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     store->store_id_ = identity.store_id();
   }
 
+  PRECEPTOR_RETURN_IF_ERROR(store->upgrade_message_text());
+
   std::unique_ptr<rocksdb::Iterator> it(
       store->db_->NewIterator(rocksdb::ReadOptions(), store->cf(Cf::kEvents)));
   it->SeekToLast();
@@ -257,6 +259,55 @@ Result<std::optional<std::string>> Store::get(Cf cf, std::string_view key) const
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return from_rocksdb(s, "The database could not read from " + std::string(cf_name(cf)));
   return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::optional<std::string>>> Store::multi_get(Cf cf,
+                                                                 std::span<const std::string> keys) const {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handles_[static_cast<size_t>(cf)], keys.size(), slices.data(),
+                values.data(), statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok())
+      return from_rocksdb(statuses[i], "The database could not read from " + std::string(cf_name(cf)));
+    out[i].emplace(values[i].ToStringView());
+  }
+  return out;
+}
+
+Status Store::compact_away(Cf cf, std::span<const KeyInterval> intervals) const {
+  // Every family, not only `cf`: a WAL file is deleted only once no family's
+  // memtable still needs it.
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (h != nullptr) all.push_back(h);
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  flush.allow_write_stall = true;
+  rocksdb::Status s = db_->Flush(flush, all);
+  if (!s.ok()) return from_rocksdb(s, "The database could not flush its memtables");
+  rocksdb::CompactRangeOptions compact;
+  // Rewrite the bottommost files too, or an older version there would stay;
+  // "optimized" skips the files this very compaction just wrote there.
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  compact.exclusive_manual_compaction = false;  // background compactions go on meanwhile
+  compact.allow_write_stall = true;             // never wait on a stall the writer is in
+  rocksdb::ColumnFamilyHandle* handle = handles_[static_cast<size_t>(cf)];
+  if (intervals.empty()) {
+    s = db_->CompactRange(compact, handle, nullptr, nullptr);
+  }
+  for (const KeyInterval& interval : intervals) {
+    if (!s.ok()) break;
+    const rocksdb::Slice first(interval.first);
+    const rocksdb::Slice last(interval.last);  // CompactRange's end is inclusive
+    s = db_->CompactRange(compact, handle, &first, &last);
+  }
+  if (!s.ok()) return from_rocksdb(s, "The database could not compact " + std::string(cf_name(cf)));
+  return Status::ok();
 }
 
 Result<ScanEnd> Store::scan(Cf cf, KeyRange range, ScanFn fn, ScanLimits limits) const {

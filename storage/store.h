@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,26 @@ class Store {
   // The keys starting with `prefix` (a keys::X::prefix(...)); "" is the whole family.
   Result<ScanEnd> scan_prefix(Cf cf, std::string_view prefix, ScanFn fn, ScanLimits limits = {}) const;
 
+  // Point reads of many keys of one family in one batched lookup (RocksDB
+  // MultiGet, which shares the work of finding their blocks): one result per
+  // key, in the same order, nullopt when absent. Errors carry the RocksDB
+  // message.
+  Result<std::vector<std::optional<std::string>>> multi_get(Cf cf, std::span<const std::string> keys) const;
+
+  // The keys first <= k <= last, bytewise.
+  struct KeyInterval {
+    std::string first;
+    std::string last;
+  };
+  // Makes the earlier (overwritten or deleted) values of the keys in
+  // `intervals` of `cf` leave the disk: flushes every family, so the write-
+  // ahead log files that still hold them become obsolete and are deleted,
+  // then compacts each interval through the bottommost level, so no table
+  // file keeps an older version. No `intervals`: the whole family. Blocks
+  // for the flush and the compactions (seconds on a large store); never call
+  // it on the committer thread. Any other thread.
+  Status compact_away(Cf cf, std::span<const KeyInterval> intervals) const;
+
   // Random identity written at creation; positions are only meaningful
   // within one store (a client holding a position from another store must refetch).
   uint64_t store_id() const { return store_id_; }
@@ -76,6 +97,13 @@ class Store {
   rocksdb::ColumnFamilyHandle* cf(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
 
   Store() = default;
+  // The one-time rewrite of stores written before message text moved to
+  // `messages` alone (storage/message_text.h): strips the text from every
+  // stored MessagePosted / MessageEdited in `events` and `user_inbox`, then
+  // compacts those families so the text leaves the disk. Idempotent, and
+  // done once: meta[keys::kUpgradeMessageTextKey] records completion (an
+  // interrupted run is simply run again). Called by open().
+  Status upgrade_message_text();
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kCfCount> handles_{};

@@ -5,6 +5,7 @@
 #include "server/services/membership.h"
 #include "server/services/record_io.h"
 #include "server/services/usage.h"
+#include "storage/message_text.h"
 
 namespace preceptor::services {
 namespace {
@@ -191,8 +192,12 @@ void Chat::edit(const v1::User& actor, const v1::EditMessage& req, Done<v1::Mess
         PRECEPTOR_RETURN_IF_ERROR(
             charge_stored_bytes(ctx, actor.id(), static_cast<int64_t>(quota_bytes_of(out)) - before, quota));
         out.set_edited_at_ms(ctx.now_ms());
-        save(ctx, Cf::kMessages,
-             keys::Message{.conversation_id = req.conversation_id(), .seq = req.seq()}.encode(), out);
+        // The one copy of the text is overwritten: the earlier text is not
+        // kept (no edit history), and its bytes are compacted away.
+        const std::string key =
+            keys::Message{.conversation_id = req.conversation_id(), .seq = req.seq()}.encode();
+        save(ctx, Cf::kMessages, key, out);
+        ctx.redact(Cf::kMessages, key);
         v1::Event e;
         *e.mutable_message_edited()->mutable_message() = out;
         ctx.append_event(std::move(e), {conv->mentor_id(), conv->mentee_id()});
@@ -216,8 +221,12 @@ void Chat::remove(const v1::User& actor, const v1::DeleteMessage& req, Done<v1::
         out.clear_check_in();
         out.set_deleted(true);
         out.set_edited_at_ms(ctx.now_ms());
-        save(ctx, Cf::kMessages,
-             keys::Message{.conversation_id = req.conversation_id(), .seq = req.seq()}.encode(), out);
+        // The tombstone overwrites the one copy of the text (the stored
+        // events hold none); the old bytes are compacted away.
+        const std::string key =
+            keys::Message{.conversation_id = req.conversation_id(), .seq = req.seq()}.encode();
+        save(ctx, Cf::kMessages, key, out);
+        ctx.redact(Cf::kMessages, key);
         v1::Event e;
         e.mutable_message_deleted()->set_conversation_id(req.conversation_id());
         e.mutable_message_deleted()->set_seq(req.seq());
@@ -304,14 +313,22 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
     since = 0;
   }
   out.mutable_next()->set_position(since);
-  // The user's inbox range holds the events themselves, in position order.
+  // The user's inbox range holds the events themselves, in position order,
+  // message events without their text: that is put back from `messages`
+  // below, in one batched read for the page.
   const std::string begin = keys::UserInbox{.user_id = actor.id(), .position = since + 1}.encode();
   const std::string end = keys::prefix_end(keys::UserInbox::prefix(actor.id()));
+  struct Entry {
+    uint64_t position;
+    std::optional<v1::Event> event;  // nullopt: its event is gone (takes no room)
+  };
+  std::vector<Entry> entries;
   Status inner;
-  size_t bytes = 0;
+  size_t stored_bytes = 0;  // a lower bound of the page's size: hydration only adds text
+  uint32_t counted = 0;
   auto add = [&](std::string_view key, std::string_view value) {
     // The page counts events handed out; an entry whose event is gone takes no room in it.
-    if (static_cast<uint32_t>(out.events_size()) == limit) {
+    if (counted == limit) {
       out.set_has_more(true);
       return false;
     }
@@ -320,14 +337,9 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
       inner = data_loss("A stored inbox key is damaged.");
       return false;
     }
+    v1::Event event;
     if (!value.empty()) {
-      // The stored bytes are the event as sent.
-      if (out.events_size() > 0 && bytes + value.size() > kMaxPageBytes) {
-        out.set_has_more(true);
-        return false;
-      }
-      bytes += value.size();
-      if (!out.add_events()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
         inner = data_loss("A stored event is damaged.");
         return false;
       }
@@ -339,21 +351,48 @@ Result<v1::SyncResult> Chat::sync(const v1::User& actor, const v1::Sync& req) co
         inner = rec.status();
         return false;
       }
-      if (!rec->has_value()) return true;
-      const size_t size = (*rec)->event().ByteSizeLong();
-      if (out.events_size() > 0 && bytes + size > kMaxPageBytes) {
-        out.set_has_more(true);
-        return false;
+      if (!rec->has_value()) {
+        entries.push_back(Entry{entry->position, std::nullopt});
+        return true;
       }
-      bytes += size;
-      *out.add_events() = std::move(*(*rec)->mutable_event());
+      event = std::move(*(*rec)->mutable_event());
     }
-    out.mutable_next()->set_position(entry->position);
+    const size_t size = event.ByteSizeLong();
+    if (counted > 0 && stored_bytes + size > kMaxPageBytes) {
+      out.set_has_more(true);
+      return false;
+    }
+    stored_bytes += size;
+    ++counted;
+    entries.push_back(Entry{entry->position, std::move(event)});
     return true;
   };
   auto scanned = store_.scan(Cf::kUserInbox, {.begin = begin, .end = end}, add);
   if (!scanned) return scanned.status();
   if (!inner) return inner;
+
+  std::vector<v1::Event*> to_hydrate;
+  to_hydrate.reserve(entries.size());
+  for (Entry& entry : entries) {
+    if (entry.event) to_hydrate.push_back(&*entry.event);
+  }
+  PRECEPTOR_RETURN_IF_ERROR(storage::hydrate_message_events(store_, to_hydrate));
+
+  // The byte budget holds for the events as sent, text included: a page
+  // stops before the event that would pass it (at least one goes out).
+  size_t bytes = 0;
+  for (Entry& entry : entries) {
+    if (entry.event) {
+      const size_t size = entry.event->ByteSizeLong();
+      if (out.events_size() > 0 && bytes + size > kMaxPageBytes) {
+        out.set_has_more(true);
+        break;
+      }
+      bytes += size;
+      *out.add_events() = std::move(*entry.event);
+    }
+    out.mutable_next()->set_position(entry.position);
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "server/net/metrics.h"
 #include "tests/support/test_client.h"
 #include "tests/support/test_server.h"
+#include "tests/temp/files_containing.h"
 
 namespace preceptor::testing {
 namespace {
@@ -112,7 +113,8 @@ class Chat : public ::testing::Test {
              uint64_t user_quota_mb = 256) {
     auto config = test_config(dir_.path());
     config.user_quota_mb = user_quota_mb;
-    config.scheduler_interval_ms = 0;  // tests run the scheduler by hand
+    config.scheduler_interval_ms = 0;                       // tests run the scheduler by hand
+    config.redaction_interval_ms = redaction_interval_ms_;  // 0: tests run it by hand
     // Tests move a manual clock on by weeks; sessions must outlive that
     // (a live session ends when its token expires).
     config.accounts.token_idle_timeout_ms = 365LL * 24 * 3600 * 1000;
@@ -141,6 +143,7 @@ class Chat : public ::testing::Test {
     return mentorship_of(acc);
   }
 
+  int64_t redaction_interval_ms_ = 0;
   TempDir dir_;
   ManualClock clock_;            // outlives the server, which reads it until it stops
   ManualMonotonicClock frozen_;  // rate limits whose time stands still (start(nullptr, &frozen_)); likewise
@@ -1382,6 +1385,193 @@ TEST(ChatCrash, KillDuringBurstFrom20ClientsLosesNothingAcknowledged) {
     }
     for (const auto& id : acked[convs[i]])
       EXPECT_TRUE(stored.count(id)) << "lost acknowledged message " << id;
+  }
+}
+
+// ---- Deleted and edited text leaves the store (issue 10, item 15) ----
+
+v1::ClientFrame edit_frame(uint64_t conv, uint64_t seq, const std::string& body) {
+  v1::ClientFrame f;
+  f.mutable_edit_message()->set_conversation_id(conv);
+  f.mutable_edit_message()->set_seq(seq);
+  f.mutable_edit_message()->set_body(body);
+  return f;
+}
+v1::ClientFrame delete_frame(uint64_t conv, uint64_t seq) {
+  v1::ClientFrame f;
+  f.mutable_delete_message()->set_conversation_id(conv);
+  f.mutable_delete_message()->set_seq(seq);
+  return f;
+}
+
+// Every event a user gets from Sync from position 0, all pages.
+std::vector<v1::Event> sync_all(User& user) {
+  std::vector<v1::Event> events;
+  auto first = user.sync(0, 0);
+  EXPECT_TRUE(first.has_sync()) << first.DebugString();
+  v1::SyncPosition next = first.sync().next();
+  events.assign(first.sync().events().begin(), first.sync().events().end());
+  bool more = first.sync().has_more();
+  for (int pages = 0; more && pages < 1000; ++pages) {
+    auto page = user.sync(next.store_id(), next.position(), 2);
+    EXPECT_TRUE(page.has_sync()) << page.DebugString();
+    if (!page.has_sync()) break;
+    events.insert(events.end(), page.sync().events().begin(), page.sync().events().end());
+    next = page.sync().next();
+    more = page.sync().has_more();
+  }
+  return events;
+}
+
+TEST_F(Chat, DeletedAndEditedTextLeavesEveryFileOfTheDataFolder) {
+  start();
+  const v1::User mentor_u = server_->add_user("mentor.erik", v1::ROLE_MENTOR);
+  const v1::User mentee_u = server_->add_user("wei", v1::ROLE_MENTEE);
+  // Random, so nothing else in the folder can match (see random_canary).
+  const std::string deleted_flushed = random_canary();
+  const std::string edited_flushed = random_canary();
+  const std::string deleted_logged = random_canary();
+  const std::string edited_logged = random_canary();
+  uint64_t conv;
+  std::string mentor_token, mentee_token;
+  {
+    User mentor(port(), mentor_u);
+    User mentee(port(), mentee_u);
+    conv = pair(mentee, mentor).conversation_id();
+    mentor_token = mentor.token();
+    mentee_token = mentee.token();
+    ASSERT_TRUE(mentee.send(conv, "Patient " + deleted_flushed + " in bed 12").has_send_message());  // seq 1
+    ASSERT_TRUE(mentee.send(conv, "Patient " + edited_flushed + " in bed 14").has_send_message());   // seq 2
+  }
+  // A restart flushes: those two are in table files now, the next two only
+  // in the write-ahead log.
+  server_.reset();
+  start();
+  User mentor(port(), mentor_u, mentor_token);
+  User mentee(port(), mentee_u, mentee_token);
+  // (Client ids of their own: this User's counter starts again.)
+  auto third = mentee.send(conv, "Patient " + deleted_logged + " in bed 16", "after-restart-1");
+  auto fourth = mentee.send(conv, "Patient " + edited_logged + " in bed 18", "after-restart-2");
+  ASSERT_EQ(third.send_message().message().seq(), 3u) << third.DebugString();
+  ASSERT_EQ(fourth.send_message().message().seq(), 4u) << fourth.DebugString();
+  for (const std::string& canary : {deleted_flushed, edited_flushed, deleted_logged, edited_logged}) {
+    ASSERT_FALSE(files_containing(dir_.path(), canary).empty()) << canary << ": the grep must see it first";
+  }
+
+  ASSERT_TRUE(mentee.call(delete_frame(conv, 1)).has_delete_message());
+  ASSERT_TRUE(mentee.call(edit_frame(conv, 2, "Sorry, wrong chat.")).has_edit_message());
+  ASSERT_TRUE(mentee.call(delete_frame(conv, 3)).has_delete_message());
+  ASSERT_TRUE(mentee.call(edit_frame(conv, 4, "Sorry, wrong chat again.")).has_edit_message());
+  ASSERT_TRUE(server_->server().run_redaction_once().is_ok());
+
+  // Every file: tables, blobs, WAL, MANIFEST, LOG, OPTIONS.
+  for (const std::string& canary : {deleted_flushed, edited_flushed, deleted_logged, edited_logged}) {
+    EXPECT_EQ(files_containing(dir_.path(), canary), std::vector<std::string>()) << canary;
+  }
+  // And what readers see agrees.
+  auto hist = mentor.history(conv);
+  ASSERT_EQ(hist.history().messages_size(), 4);
+  for (const std::string& canary : {deleted_flushed, edited_flushed, deleted_logged, edited_logged}) {
+    EXPECT_EQ(hist.history().DebugString().find(canary), std::string::npos);
+  }
+  // Still gone after a restart (nothing comes back from a log replay).
+  server_.reset();
+  start();
+  for (const std::string& canary : {deleted_flushed, edited_flushed, deleted_logged, edited_logged}) {
+    EXPECT_EQ(files_containing(dir_.path(), canary), std::vector<std::string>()) << canary;
+  }
+}
+
+TEST_F(Chat, TheRedactionTimerCompactsDeletedTextAwayUnasked) {
+  redaction_interval_ms_ = 50;
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  const std::string canary =
+      "canary-timer-" + std::to_string(::getpid()) + "-" + std::to_string(clock_.now_ms());
+  ASSERT_TRUE(mentee.send(conv, canary).has_send_message());
+  ASSERT_FALSE(files_containing(dir_.path(), canary).empty());
+  ASSERT_TRUE(mentee.call(delete_frame(conv, 1)).has_delete_message());
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!files_containing(dir_.path(), canary).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(files_containing(dir_.path(), canary), std::vector<std::string>());
+}
+
+TEST_F(Chat, SyncFromTheStartShowsTheTombstoneAndTheLatestTextNeverTheOldOne) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  ASSERT_TRUE(mentee.send(conv, "secret-deleted-text").has_send_message());  // seq 1
+  ASSERT_TRUE(mentee.send(conv, "secret-first-draft").has_send_message());   // seq 2
+  v1::ClientFrame checkin;
+  checkin.mutable_send_message()->set_conversation_id(conv);
+  checkin.mutable_send_message()->set_client_message_id("checkin-1");
+  checkin.mutable_send_message()->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_BLOCKED);
+  checkin.mutable_send_message()->mutable_check_in()->set_note("secret-check-in-note");
+  ASSERT_TRUE(mentee.call(checkin).has_send_message());                // seq 3
+  ASSERT_TRUE(mentee.send(conv, "kept as it is").has_send_message());  // seq 4
+  ASSERT_TRUE(mentee.call(delete_frame(conv, 1)).has_delete_message());
+  ASSERT_TRUE(mentee.call(edit_frame(conv, 2, "the final wording")).has_edit_message());
+  ASSERT_TRUE(mentee.call(delete_frame(conv, 3)).has_delete_message());
+
+  for (User* user : {&mentor, &mentee}) {
+    const std::vector<v1::Event> events = sync_all(*user);
+    std::map<uint64_t, v1::Message> posted;
+    int edits = 0;
+    for (const v1::Event& e : events) {
+      EXPECT_EQ(e.DebugString().find("secret-"), std::string::npos) << e.DebugString();
+      if (e.has_message_posted()) posted[e.message_posted().message().seq()] = e.message_posted().message();
+      if (e.has_message_edited()) {
+        ++edits;
+        EXPECT_EQ(e.message_edited().message().body(), "the final wording");
+      }
+    }
+    ASSERT_EQ(posted.size(), 4u);
+    EXPECT_TRUE(posted[1].deleted());
+    EXPECT_EQ(posted[1].body(), "");
+    EXPECT_EQ(posted[2].body(), "the final wording");
+    EXPECT_NE(posted[2].edited_at_ms(), 0);
+    EXPECT_TRUE(posted[3].deleted());
+    EXPECT_FALSE(posted[3].has_check_in());
+    EXPECT_EQ(posted[4].body(), "kept as it is");
+    EXPECT_EQ(posted[4].sender_id(), mentee.id());
+    EXPECT_EQ(edits, 1);
+  }
+}
+
+TEST_F(Chat, LiveEventsStillCarryTheTextToTheCounterpartAndTheSendersOtherDevices) {
+  start();
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  const uint64_t conv = pair(mentee, mentor).conversation_id();
+  User other_device(port(), mentee.user(), mentee.token());
+  ASSERT_TRUE(mentee.send(conv, "the text as typed").has_send_message());
+  for (User* user : {&mentor, &other_device}) {
+    auto got = user->event_where([](const v1::Event& e) { return e.has_message_posted(); });
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->message_posted().message().body(), "the text as typed");
+  }
+  ASSERT_TRUE(mentee.call(edit_frame(conv, 1, "the text as corrected")).has_edit_message());
+  for (User* user : {&mentor, &other_device}) {
+    auto got = user->event_where([](const v1::Event& e) { return e.has_message_edited(); });
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->message_edited().message().body(), "the text as corrected");
+  }
+  v1::ClientFrame checkin;
+  checkin.mutable_send_message()->set_conversation_id(conv);
+  checkin.mutable_send_message()->set_client_message_id("checkin-1");
+  checkin.mutable_send_message()->mutable_check_in()->set_status(v1::CHECK_IN_STATUS_NEED_HELP);
+  checkin.mutable_send_message()->mutable_check_in()->set_note("the note as typed");
+  ASSERT_TRUE(mentee.call(checkin).has_send_message());
+  for (User* user : {&mentor, &other_device}) {
+    auto got = user->event_where(
+        [](const v1::Event& e) { return e.has_message_posted() && e.message_posted().message().seq() == 2; });
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->message_posted().message().check_in().note(), "the note as typed");
   }
 }
 
