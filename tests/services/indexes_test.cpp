@@ -123,7 +123,7 @@ TEST(Directory, HiddenAndDisabledMentorsStayOut) {
   ASSERT_TRUE(
       h.call(h.caller(hidden), frame(&F::mutable_update_mentor_profile, hide)).has_update_mentor_profile());
   std::promise<void> off;
-  h.accounts().set_disabled(disabled.id(), true, [&](auto r) {
+  h.accounts().set_disabled(AuditActor{}, disabled.id(), true, [&](auto r) {
     EXPECT_TRUE(r.is_ok());
     off.set_value();
   });
