@@ -169,6 +169,7 @@ inline constexpr bool kept_by_committer(Cf cf) { return cf_spec(cf).kept_by_comm
 
 // The on-disk layout this binary writes. Bump when a layout changes and add a
 // migration in Store::open; a store with a newer version is refused.
-inline constexpr uint64_t kSchemaVersion = 1;
+// 2: message events in `events` and `user_inbox` hold no message text.
+inline constexpr uint64_t kSchemaVersion = 2;
 
 }  // namespace preceptor::storage

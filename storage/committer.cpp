@@ -12,6 +12,7 @@
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
 #include "storage/message_text.h"
+#include "storage/redactor.h"
 #include "storage/rocksdb_status.h"
 
 namespace preceptor::storage {
@@ -383,6 +384,12 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
     ctx.origin_ = p.origin;
     batch.SetSavePoint();
     Status status = run_apply(p.apply, ctx);
+    if (status.is_ok()) {
+      // Each redaction is noted durably with the overwrite (see Redactor).
+      for (size_t r = redacted_before; r < ctx.redacted_.size(); ++r) {
+        ctx.put(Cf::kMeta, pending_redaction_key(ctx.redacted_[r].first, ctx.redacted_[r].second), "");
+      }
+    }
     if (status.is_ok()) status = ctx.error_;
     if (status.is_ok()) {
       batch.PopSavePoint().PermitUncheckedError();  // there is one: set just above

@@ -18,6 +18,30 @@ bool same_group(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+std::string pending_redaction_key(Cf cf, std::string_view key) {
+  std::string out(kPendingRedactionPrefix);
+  out.push_back(static_cast<char>(cf));
+  out.append(key);
+  return out;
+}
+
+Status Redactor::load_pending() {
+  std::vector<std::pair<Cf, std::string>> found;
+  auto scanned =
+      store_.scan_prefix(Cf::kMeta, kPendingRedactionPrefix, [&](std::string_view key, std::string_view) {
+        key.remove_prefix(kPendingRedactionPrefix.size());
+        if (key.size() >= 2 && static_cast<uint8_t>(key[0]) < kCfCount) {
+          found.emplace_back(static_cast<Cf>(key[0]), std::string(key.substr(1)));
+        }
+        return true;
+      });
+  if (!scanned) return scanned.status();
+  if (!found.empty())
+    log::info("redactions_pending_at_start").kv("keys", static_cast<uint64_t>(found.size()));
+  note(found);
+  return Status::ok();
+}
+
 void Redactor::note(Cf cf, std::string_view key) {
   std::lock_guard lock(mu_);
   pending_.emplace(cf, std::string(key));
@@ -64,6 +88,16 @@ Status Redactor::run_once() {
     std::lock_guard lock(mu_);
     pending_.merge(taken);
     return status;
+  }
+  if (committer_ != nullptr) {
+    // The durable notes of what was just compacted away. A key redacted again
+    // meanwhile is also noted in memory (after its write), for the next run.
+    committer_->submit(
+        [taken](CommitContext& ctx) {
+          for (const auto& [cf, key] : taken) ctx.del(Cf::kMeta, pending_redaction_key(cf, key));
+          return Status::ok();
+        },
+        nullptr);
   }
   runs_total_.fetch_add(1);
   keys_total_.fetch_add(taken.size());

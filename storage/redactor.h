@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "storage/column_families.h"
+#include "storage/committer.h"
 #include "storage/store.h"
 
 namespace preceptor::storage {
@@ -23,9 +24,19 @@ namespace preceptor::storage {
 // one go (Store::compact_away), so the cost is paid at most once an
 // interval, however many deletions came in. Thread-safe; run_once() blocks
 // for the flush and compactions, so it runs on a timer thread.
+//
+// The noted keys are also durable: the mutation that calls redact() writes
+// meta "redaction/<family byte><key>" in its own batch, and a run deletes
+// those entries (through `committer`) once it has compacted their keys. At
+// start-up load_pending() notes what a crash left, so the text still goes.
 class Redactor {
  public:
-  explicit Redactor(const Store& store) : store_(store) {}
+  explicit Redactor(const Store& store, Committer* committer = nullptr)
+      : store_(store), committer_(committer) {}
+
+  // Notes every key whose redaction was written but not yet carried out
+  // (the server stopped or crashed first). Before the first run.
+  Status load_pending();
 
   // The earlier values of `key` in `cf` must go.
   void note(Cf cf, std::string_view key);
@@ -42,11 +53,16 @@ class Redactor {
 
  private:
   const Store& store_;
+  Committer* committer_;
   mutable std::mutex mu_;
   std::set<std::pair<Cf, std::string>> pending_;  // guarded by mu_
   std::mutex run_mu_;                             // one run at a time
   std::atomic<uint64_t> runs_total_{0};
   std::atomic<uint64_t> keys_total_{0};
 };
+
+// meta "redaction/<family byte><key>": the durable note of one redaction.
+inline constexpr std::string_view kPendingRedactionPrefix = "redaction/";
+std::string pending_redaction_key(Cf cf, std::string_view key);
 
 }  // namespace preceptor::storage

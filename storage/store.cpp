@@ -12,6 +12,7 @@
 #include <random>
 #include <system_error>
 
+#include "common/log.h"
 #include "preceptor/v1/records.pb.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_options.h"
@@ -167,9 +168,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
         std::to_string(*version) + "); this binary understands up to " + std::to_string(kSchemaVersion) +
         ". Upgrade preceptor-server or point --data-dir at another folder.");
   }
-  // Migrations from older layouts go here, one step per version. None exist
-  // yet, so an older version can only be a store this binary cannot read.
-  if (version && *version < kSchemaVersion) {
+  // Migrations from older layouts, one step per version:
+  //   1 -> 2: message text leaves events and inboxes (upgrade_message_text, below).
+  if (version && *version < 1) {
     return failed_precondition("The data folder " + path + " has schema version " + std::to_string(*version) +
                                ", which this binary cannot upgrade to " + std::to_string(kSchemaVersion) +
                                ".");
@@ -212,6 +213,16 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   }
 
   PRECEPTOR_RETURN_IF_ERROR(store->upgrade_message_text());
+  if (version && *version < kSchemaVersion) {
+    // Every step above is done: from now on a binary that does not know this
+    // layout (it would send message events without their text) refuses the folder.
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    s = store->db_->Put(write_options, store->cf(Cf::kMeta), keys::kSchemaVersionKey,
+                        encode_u64(kSchemaVersion));
+    if (!s.ok()) return from_rocksdb(s, "Could not record the upgraded schema version in " + path);
+    log::info("schema_upgraded").kv("from", *version).kv("to", kSchemaVersion);
+  }
 
   std::unique_ptr<rocksdb::Iterator> it(
       store->db_->NewIterator(rocksdb::ReadOptions(), store->cf(Cf::kEvents)));

@@ -168,8 +168,9 @@ TEST_F(MessageTextStore, OpeningAnOldStoreStripsTheTextFromEventsAndInboxes) {
         ctx.put(Cf::kEvents, keys::Event{.position = 3}.encode(), record.SerializeAsString());
         ctx.put(Cf::kUserInbox, keys::UserInbox{.user_id = 7, .position = 3}.encode(),
                 record.event().SerializeAsString());
-        // Not upgraded yet: as a store of the old binary would be.
+        // Not upgraded yet: as a store of the old binary would be (schema version 1).
         ctx.del(Cf::kMeta, keys::kUpgradeMessageTextKey);
+        ctx.put(Cf::kMeta, keys::kSchemaVersionKey, encode_u64(1));
         return Status::ok();
       }).is_ok());
   committer_.reset();
@@ -180,6 +181,11 @@ TEST_F(MessageTextStore, OpeningAnOldStoreStripsTheTextFromEventsAndInboxes) {
   auto marker = store_->get(Cf::kMeta, keys::kUpgradeMessageTextKey);
   ASSERT_TRUE(marker.is_ok());
   EXPECT_TRUE(marker->has_value());
+  // Upgraded: a binary that would send message events without their text now refuses the folder.
+  auto version = store_->get(Cf::kMeta, keys::kSchemaVersionKey);
+  ASSERT_TRUE(version.is_ok() && version->has_value());
+  EXPECT_EQ(**version, encode_u64(kSchemaVersion));
+  EXPECT_EQ(kSchemaVersion, 2u);
   for (uint64_t position : {1u, 2u, 3u}) {
     auto record = event_record(position);
     ASSERT_TRUE(record);
@@ -247,6 +253,40 @@ TEST_F(MessageTextStore, RedactorCompactsAnOverwrittenValueOffTheDisk) {
   EXPECT_EQ(redactor.runs_total(), 1u);
   EXPECT_EQ(files_containing(dir_.data(), canary), std::vector<std::string>());
   EXPECT_EQ(files_containing(dir_.data(), in_the_log), std::vector<std::string>());
+}
+
+// The server dies after a deletion is durable but before the redactor ran:
+// the redaction was written with the deletion, so the next start carries it
+// out, and a finished run removes its durable note.
+TEST_F(MessageTextStore, ARedactionCutShortByACrashIsCarriedOutAtTheNextStart) {
+  const std::string key = keys::Message{.conversation_id = 9, .seq = 1}.encode();
+  const std::string canary = random_canary();
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) {
+                ctx.put(Cf::kMessages, key, text_message(9, 1, canary).SerializeAsString());
+                return Status::ok();
+              }).is_ok());
+  reopen();  // into a table file
+  ASSERT_TRUE(commit_and_wait(*committer_, [&](CommitContext& ctx) {
+                v1::Message tombstone = text_message(9, 1, "");
+                tombstone.set_deleted(true);
+                ctx.put(Cf::kMessages, key, tombstone.SerializeAsString());
+                ctx.redact(Cf::kMessages, key);
+                return Status::ok();
+              }).is_ok());
+  // No redaction sink and no run: what a crash right after the write leaves.
+  reopen();
+  EXPECT_FALSE(files_containing(dir_.data(), canary).empty()) << "the grep must be able to see the text";
+
+  Redactor redactor(*store_, committer_.get());
+  ASSERT_TRUE(redactor.load_pending().is_ok());
+  EXPECT_EQ(redactor.pending(), 1u);
+  ASSERT_TRUE(redactor.run_once().is_ok());
+  EXPECT_EQ(files_containing(dir_.data(), canary), std::vector<std::string>());
+  // Its durable note is gone once the run's removal is committed.
+  ASSERT_TRUE(commit_and_wait(*committer_, [](CommitContext&) { return Status::ok(); }).is_ok());
+  Redactor after(*store_, committer_.get());
+  ASSERT_TRUE(after.load_pending().is_ok());
+  EXPECT_EQ(after.pending(), 0u);
 }
 
 TEST_F(MessageTextStore, ARejectedMutationRedactsNothing) {
