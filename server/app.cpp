@@ -1,5 +1,7 @@
 #include "server/app.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <mutex>
@@ -103,6 +105,21 @@ struct Server::Impl {
   void stop_core();
 };
 
+namespace {
+
+// libprotobuf reports, among other things, every string field of a client's
+// frame that is not UTF-8, as an ERROR line on stderr. Such a frame is
+// already answered (INVALID_ARGUMENT) and counted against the connection, so
+// a hostile client must not also be able to fill the server's log: those
+// go to the debug level, in our format. Only a fatal one stays an error.
+void protobuf_log(google::protobuf::LogLevel level, const char* filename, int line,
+                  const std::string& message) {
+  auto entry = level == google::protobuf::LOGLEVEL_FATAL ? log::error("protobuf") : log::debug("protobuf");
+  entry.kv("where", std::string(filename) + ":" + std::to_string(line)).kv("message", message);
+}
+
+}  // namespace
+
 Server::Server(ServerConfig config, const Clock* clock, const MonotonicClock* monotonic_clock)
     : impl_(std::make_unique<Impl>(std::move(config), clock, monotonic_clock)) {}
 
@@ -115,6 +132,7 @@ Status Server::start() {
   Impl& d = *impl_;
   log::Level level;
   if (log::parse_level(d.config.log_level, &level)) log::set_level(level);
+  google::protobuf::SetLogHandler(&protobuf_log);
 
   storage::StoreOptions store_options;
   store_options.path = d.config.data_dir;
@@ -130,7 +148,12 @@ Status Server::start() {
       *d.store, d.clock, storage::CommitterOptions{.sync = !d.config.unsafe_no_sync});
   d.committer->set_event_sink(
       [&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
-  d.redactor = std::make_unique<storage::Redactor>(*d.store);
+  d.redactor = std::make_unique<storage::Redactor>(*d.store, d.committer.get());
+  // Redactions written before a crash (or a stop that could not finish them) are carried out too.
+  if (Status pending = d.redactor->load_pending(); !pending) {
+    d.stop_core();
+    return pending;
+  }
   d.committer->set_redaction_sink(
       [&d](std::span<const std::pair<storage::Cf, std::string>> keys) { d.redactor->note(keys); });
   d.redaction = std::make_unique<scheduler::Scheduler>(
@@ -238,10 +261,11 @@ void Server::Impl::stop_core() {
   // Sign-ins still queued are answered at once, unchecked: no waiting for a backlog.
   if (accounts) accounts->stop_logins();
   // In-flight commits finish before the store closes; their replies go nowhere.
-  if (committer) committer->stop();
+  // What was noted since the last run goes before the store closes (the
+  // committer still takes the run's removal of its durable notes).
   if (redaction) redaction->stop();
-  // What was noted since the last run goes before the store closes.
   if (redactor) redactor->run_once().ignore_error();
+  if (committer) committer->stop();
   if (blocking) blocking->join();
   const uint64_t last = committer ? committer->last_position() : 0;
   scheduler.reset();

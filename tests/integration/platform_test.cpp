@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <tuple>
 
@@ -667,6 +669,38 @@ TEST(ServerProcessTest, SigtermClosesSessionsWith1001AndExitsZero) {
   TestClient d;
   ASSERT_EQ(d.connect(again.port()), "");
   EXPECT_TRUE(d.login("mentor.raman", "demo-mentor.raman").has_login());
+}
+
+// A frame whose strings are not UTF-8 is answered like any undecodable
+// frame; it must not also write a line to the server's log (libprotobuf
+// prints one per bad field by default), or a client could fill the disk
+// the log is on. Real process, its stderr captured.
+TEST(ServerProcessTest, FramesWithInvalidUtf8DoNotFillTheLog) {
+  TempDir dir;
+  const std::filesystem::path log = dir.path() / "server.log";
+  ServerProcess proc(PRECEPTOR_SERVER_PATH, dir.path() / "data", {}, log);
+  ASSERT_NE(proc.port(), 0) << proc.output();
+  v1::ClientFrame frame;
+  frame.set_request_id(1);
+  frame.mutable_login()->set_username("ok");
+  std::string bytes = frame.SerializeAsString();
+  bytes.back() = '\xff';  // the username's last byte: not UTF-8 any more
+  constexpr int kConnections = 20, kFramesEach = 5;
+  for (int i = 0; i < kConnections; ++i) {
+    TestClient c;
+    ASSERT_EQ(c.connect(proc.port()), "");
+    for (int j = 0; j < kFramesEach; ++j) {
+      ASSERT_TRUE(c.send_raw(bytes));
+      auto answer = c.receive();
+      ASSERT_EQ(answer.kind, Received::Kind::kFrame);
+      EXPECT_EQ(answer.frame.reply().error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+    }
+  }
+  ASSERT_NE(proc.signal_and_wait(SIGTERM, 15s), -1);
+  std::ifstream in(log);
+  const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written.find("invalid UTF-8"), std::string::npos) << written.substr(0, 2000);
+  EXPECT_NE(written.find("event=listening"), std::string::npos) << "the log was not captured: " << written;
 }
 
 // Ready means ready: once start() returns (the log says "listening" and

@@ -59,7 +59,7 @@ v1::User TestServer::add_user(const std::string& username, v1::Role role) {
 }
 
 ServerProcess::ServerProcess(const std::string& binary, const std::filesystem::path& data_dir,
-                             std::vector<std::string> args) {
+                             std::vector<std::string> args, const std::filesystem::path& stderr_to) {
   int fds[2];
   if (::pipe(fds) != 0) return;
   args.insert(args.begin(),
@@ -67,6 +67,10 @@ ServerProcess::ServerProcess(const std::string& binary, const std::filesystem::p
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
+    if (!stderr_to.empty()) {
+      const int err = ::open(stderr_to.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (err >= 0) ::dup2(err, STDERR_FILENO);
+    }
     ::close(fds[0]);
     ::close(fds[1]);
     std::vector<char*> argv;

@@ -46,8 +46,9 @@ class ServerProcess {
  public:
   // Starts the binary with `args` (plus --port 0 and --data-dir); waits until
   // it prints its port. pid() is 0 on failure.
+  // With `stderr_to`, the server's stderr (its log) goes to that file.
   ServerProcess(const std::string& binary, const std::filesystem::path& data_dir,
-                std::vector<std::string> args = {});
+                std::vector<std::string> args = {}, const std::filesystem::path& stderr_to = {});
   ~ServerProcess();  // SIGKILL if still running
 
   pid_t pid() const { return pid_; }
