@@ -119,6 +119,10 @@ class Audit : public ::testing::Test {
   }
 
   TempDir dir_;
+  // For tests that move time on; declared before the server, which reads it
+  // until it has stopped (its sessions' presence limits too).
+  ManualMonotonicClock monotonic_{1'000'000'000};
+  ManualClock clock_;
   std::unique_ptr<TestServer> server_;
 };
 
@@ -361,13 +365,12 @@ TEST_F(Audit, PagesAreBoundedInBytesAndLoseNothing) {
 }
 
 TEST_F(Audit, RefusedSignInsAreRecordedAtMostOnceAMinutePerAddress) {
-  ManualMonotonicClock monotonic(1'000'000'000);
   auto config = test_config(dir_.path());
   config.accounts.login_failures_per_address_burst = 2;
   config.accounts.login_failures_per_address_refill_ms = 3600 * 1000;
   config.accounts.login_failures_per_username_address_burst = 0;
   config.accounts.login_failures_per_username_burst = 0;
-  start(config, nullptr, &monotonic);
+  start(config, nullptr, &monotonic_);
   server_->add_user("admin.ada", v1::ROLE_ADMIN);
   auto attacker = connected("127.0.0.8");
   for (int i = 0; i < 2; ++i) {
@@ -377,7 +380,7 @@ TEST_F(Audit, RefusedSignInsAreRecordedAtMostOnceAMinutePerAddress) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(attacker->login("admin.ada", "guess-more").error().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
   }
-  monotonic.advance_ms(61 * 1000);
+  monotonic_.advance_ms(61 * 1000);
   ASSERT_EQ(attacker->login("admin.ada", "guess-more").error().code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED);
 
   auto admin = signed_in("admin.ada", "127.0.0.9");
@@ -395,20 +398,19 @@ TEST_F(Audit, RefusedSignInsAreRecordedAtMostOnceAMinutePerAddress) {
 }
 
 TEST_F(Audit, RetentionSweepDeletesOnlyEntriesPastIt) {
-  ManualClock clock;
   auto config = test_config(dir_.path());
   config.accounts.token_lifetime_ms = 400 * kDayMs;
   config.accounts.token_idle_timeout_ms = 400 * kDayMs;
   config.audit.sweep_batch = 2;  // several batches in one run
-  start(config, &clock);
+  start(config, &clock_);
   for (const char* name : {"ana.one", "ben.two", "cai.three"}) server_->add_user(name);
   const size_t old_entries = stored_entries(server_->server().store()).size();
   ASSERT_EQ(old_entries, 3u);
 
-  clock.advance_ms(200 * kDayMs);
+  clock_.advance_ms(200 * kDayMs);
   server_->add_user("admin.ada", v1::ROLE_ADMIN);
   auto admin = signed_in("admin.ada");
-  clock.advance_ms(166 * kDayMs);  // the first three are now 366 days old, past the 365 kept
+  clock_.advance_ms(166 * kDayMs);  // the first three are now 366 days old, past the 365 kept
   server_->server().run_scheduler_once();
   auto entries = stored_entries(server_->server().store());
   ASSERT_EQ(entries.size(), 2u);  // the admin's creation and sign-in
@@ -420,7 +422,7 @@ TEST_F(Audit, RetentionSweepDeletesOnlyEntriesPastIt) {
   ASSERT_EQ(listed.size(), 2u);
   server_->server().run_scheduler_once();  // nothing more is due
   EXPECT_EQ(stored_entries(server_->server().store()).size(), 2u);
-  clock.advance_ms(200 * kDayMs);
+  clock_.advance_ms(200 * kDayMs);
   server_->server().run_scheduler_once();
   EXPECT_TRUE(stored_entries(server_->server().store()).empty());
 }

@@ -58,6 +58,7 @@ class SignIn : public ::testing::Test {
   }
 
   TempDir dir_;
+  ManualClock clock_;  // for tests that move time on: outlives the server, which reads it until it stops
   std::unique_ptr<TestServer> server_;
 };
 
@@ -233,15 +234,14 @@ TEST_F(SignIn, OneLoginTooManyEndsTheOldestTokenAndItsLiveSession) {
 }
 
 TEST_F(SignIn, TimedWorkSweepsExpiredTokens) {
-  ManualClock clock;
-  start(test_config(dir_.path()), &clock);
+  start(test_config(dir_.path()), &clock_);
   server_->add_user("lucia.garcia");
   auto c = connected();
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(c->login("lucia.garcia", TestServer::password_of("lucia.garcia")).has_login());
   ASSERT_EQ(count_entries(server_->server().store(), storage::Cf::kTokens), 3u);
 
-  clock.advance_ms(services::AccountsOptions{}.token_lifetime_ms);
+  clock_.advance_ms(services::AccountsOptions{}.token_lifetime_ms);
   server_->server().run_scheduler_once();
   EXPECT_EQ(count_entries(server_->server().store(), storage::Cf::kTokens), 0u);
   EXPECT_EQ(count_entries(server_->server().store(), storage::Cf::kUserTokens), 0u);
