@@ -26,17 +26,6 @@ namespace {
 
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
-// Runs a shell command; its exit status and everything it printed.
-std::pair<int, std::string> run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
 // Every entry in the store's audit family, raw, in sequence order.
 std::vector<std::pair<std::string, std::string>> raw_audit(storage::Store& store) {
   std::vector<std::pair<std::string, std::string>> out;

@@ -306,17 +306,6 @@ TEST_F(Platform, AdminDisablesAndResetsPasswordOnlineEndingEverySession) {
   EXPECT_EQ(self->error().code(), v1::ERROR_CODE_FAILED_PRECONDITION);
 }
 
-// Runs a shell command; its exit status and everything it printed.
-std::pair<int, std::string> run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
 TEST_F(Platform, AdminToolTalksToTheRunningServer) {
   start();
   server_->add_user("admin.ada", v1::ROLE_ADMIN);

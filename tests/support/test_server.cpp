@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <random>
 
 namespace preceptor::testing {
@@ -133,6 +134,16 @@ int ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
     ::usleep(10'000);  // polling a child's exit; not a settle-sleep
   }
   return -1;
+}
+
+std::pair<int, std::string> run_command(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 }  // namespace preceptor::testing

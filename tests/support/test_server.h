@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "common/clock.h"
 #include "server/app.h"
@@ -40,6 +41,10 @@ class TestServer {
  private:
   std::unique_ptr<server::Server> server_;
 };
+
+// Runs a shell command (stderr joined to stdout); its exit status (-1 when it
+// did not exit normally) and everything it printed.
+std::pair<int, std::string> run_command(const std::string& command);
 
 // A preceptor-server child process (for signals and kill -9).
 class ServerProcess {
