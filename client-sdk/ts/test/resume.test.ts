@@ -1,0 +1,68 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MemoryStorage } from "../src/index.js";
+import { makeClient, pairUp, Recorder, stopAll } from "./support/helpers.js";
+import { TestServer } from "./support/server.js";
+
+describe("a restarted client", () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await TestServer.start();
+  });
+  afterEach(async () => {
+    stopAll();
+    await server.dispose();
+  });
+
+  it("resumes from storage: the token is reused, no event comes twice, the saved outbox is sent", async () => {
+    const storage = new MemoryStorage();
+    const first = makeClient(server.url, { storage });
+    const lind = makeClient(server.url);
+    const r1 = new Recorder(first);
+    const rl = new Recorder(lind);
+    await Promise.all([first.start(), lind.start()]);
+    await first.login("mentee.chen", "demo-mentee.chen");
+    await lind.login("mentor.lindqvist", "demo-mentor.lindqvist");
+    const conversationId = await pairUp(first, lind, "mentor.lindqvist");
+    await first.send({ conversationId, body: "Hello from the first run" }).done;
+    await lind.send({ conversationId, body: "Welcome!" }).done;
+    await r1.untilPosted("Welcome!");
+
+    // The app goes offline, writes a message, and is closed (a page reload while offline).
+    first.goOffline();
+    await r1.untilState("disconnected");
+    const typed = first.send({ conversationId, body: "Written offline before the reload" });
+    const lastPosition = first.position.position;
+    const token = await storage.getItem("token");
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    first.stop();
+    await expect(typed.done).rejects.toMatchObject({ codeName: "CANCELLED" });
+
+    // Meanwhile the mentor writes.
+    await lind.send({ conversationId, body: "Are you there?" }).done;
+
+    const second = makeClient(server.url, { storage });
+    const r2 = new Recorder(second);
+    await second.start();
+    // Known at once from storage: the app can show its main screen before the connection is up.
+    expect(second.hasToken).toBe(true);
+    expect(second.user?.username).toBe("mentee.chen");
+    expect(second.outbox.map((p) => p.clientMessageId)).toEqual([typed.clientMessageId]);
+    await r2.untilState("authenticated");
+    await r2.untilPosted("Are you there?");
+    await rl.untilPosted("Written offline before the reload");
+    await r2.untilPosted("Written offline before the reload"); // its own reply, as its event
+
+    // Signed in with the saved token, not a new login.
+    expect(await storage.getItem("token")).toBe(token);
+    // Only what the first run had not seen: nothing twice.
+    expect(r2.positions().every((p) => p > lastPosition)).toBe(true);
+    const all = [...r1.positions(), ...r2.positions()];
+    expect(new Set(all).size).toBe(all.length);
+    expect(r2.posted(conversationId)).toEqual(["Are you there?", "Written offline before the reload"]);
+    expect(second.outbox).toEqual([]);
+    expect(await storage.getItem("outbox")).toBe("[]");
+
+    const history = await lind.call("history", { conversationId, limit: 50 });
+    expect(history.messages.filter((m) => m.clientMessageId === typed.clientMessageId)).toHaveLength(1);
+  });
+});
