@@ -269,6 +269,7 @@ export class PreceptorClient {
   private queue: Job[] = [];
   private outboxEntries: OutboxEntry[] = []; // in the order written
   private loading: Promise<void> | undefined;
+  private loaded = false; // storage read: only then is the outbox written back (never over an earlier run's)
 
   constructor(options: ClientOptions) {
     this.opts = {
@@ -433,16 +434,23 @@ export class PreceptorClient {
   }
 
   /**
-   * Ends the session on the server (when it can be reached within the request
-   * timeout), then clears the saved token, user, position and outbox, and stops
-   * reconnecting. Resolves either way: locally, the user is signed out.
+   * Ends the session on the server (when signed in now; it waits at most 5 s for
+   * the answer), then clears the saved token, user, position and outbox, and
+   * stops reconnecting. Resolves either way: locally, the user is signed out.
+   * (Offline, the token stays valid on the server until it expires.)
    */
   async logout(): Promise<void> {
-    if (this.token && !this.halted && !this.stopped) {
+    if (this.token && this.phase === "ready" && !this.halted && !this.stopped) {
+      let timer: TimerId | undefined;
       try {
-        await this.call("logout", {});
+        await Promise.race([
+          this.call("logout", {}),
+          new Promise((resolve) => (timer = timers.setTimeout(() => resolve(undefined), 5_000))),
+        ]);
       } catch {
-        // Unreachable or already ended: sign out locally all the same.
+        // Already ended, or the link dropped: sign out locally all the same.
+      } finally {
+        timers.clearTimeout(timer);
       }
     }
     this.signOutLocally("Signed out.");
@@ -590,11 +598,10 @@ export class PreceptorClient {
         // Messages from an earlier run go first; sends made before start() after them.
         const ids = new Set(this.outboxEntries.map((e) => e.message.clientMessageId));
         const restored = saved.filter((e) => !ids.has(e.message.clientMessageId));
-        if (restored.length) {
-          this.outboxEntries = [...restored, ...this.outboxEntries];
-          this.outboxChanged();
-        }
+        if (restored.length) this.outboxEntries = [...restored, ...this.outboxEntries];
       }
+      this.loaded = true;
+      if (this.outboxEntries.length) this.outboxChanged();
     })();
     return this.loading;
   }
@@ -612,10 +619,12 @@ export class PreceptorClient {
   }
 
   private outboxChanged(): void {
-    this.save(
-      KEY_OUTBOX,
-      JSON.stringify(this.outboxEntries.map((e) => ({ m: toBase64(toBinary(SendMessageSchema, e.message)), t: e.queuedAtMs }))),
-    );
+    if (this.loaded) {
+      this.save(
+        KEY_OUTBOX,
+        JSON.stringify(this.outboxEntries.map((e) => ({ m: toBase64(toBinary(SendMessageSchema, e.message)), t: e.queuedAtMs }))),
+      );
+    }
     const snapshot = this.outbox;
     for (const h of [...this.outboxHandlers]) call(h, snapshot);
   }

@@ -65,4 +65,42 @@ describe("a restarted client", () => {
     const history = await lind.call("history", { conversationId, limit: 50 });
     expect(history.messages.filter((m) => m.clientMessageId === typed.clientMessageId)).toHaveLength(1);
   });
+
+  it("logout ends the session everywhere it is used: the other client gets SessionEnded and stops", async () => {
+    const storage = new MemoryStorage();
+    const phone = makeClient(server.url, { storage });
+    const rp = new Recorder(phone);
+    await phone.start();
+    await phone.login("mentee.garcia", "demo-mentee.garcia");
+    await rp.untilState("authenticated");
+
+    // A second client started from the same saved session (same token).
+    const tabletStorage = new MemoryStorage();
+    await tabletStorage.setItem("token", (await storage.getItem("token"))!);
+    const tablet = makeClient(server.url, { storage: tabletStorage });
+    const rt = new Recorder(tablet);
+    await tablet.start();
+    await rt.untilState("authenticated");
+    expect(tablet.user?.username).toBe("mentee.garcia");
+
+    await phone.logout();
+    expect(phone.state).toBe("disconnected");
+    expect(rp.states.at(-1)).toMatchObject({ state: "disconnected", willReconnect: false });
+    expect(phone.hasToken).toBe(false);
+    expect(phone.user).toBeUndefined();
+    expect(await storage.getItem("token")).toBeNull();
+    expect(await storage.getItem("user")).toBeNull();
+
+    await rt.untilState("disconnected");
+    expect(rt.events.some((e) => e.kind.case === "sessionEnded")).toBe(true);
+    expect(rt.states.at(-1)).toMatchObject({ state: "disconnected", willReconnect: false });
+    expect(rt.states.at(-1)!.reason).toMatch(/^Your session ended/);
+    expect(tablet.hasToken).toBe(false);
+    await expect(tablet.call("listConversations", {})).rejects.toMatchObject({ codeName: "UNAUTHENTICATED" });
+
+    // Signing in again brings the stopped client back.
+    await tablet.login("mentee.garcia", "demo-mentee.garcia");
+    await rt.untilState("authenticated");
+    await tablet.call("listConversations", {});
+  });
 });
