@@ -1,0 +1,198 @@
+// Shared by the browser tests and the benchmark: a real preceptor-server on a
+// free loopback port with a temp data folder, serving web/dist, and Debian's
+// Chromium driven by playwright-core.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+
+export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const DIST_DIR = join(WEB_DIR, "dist");
+export const OUTPUT_DIR = join(WEB_DIR, "test-output");
+
+export const SERVER_PATH = resolve(
+  WEB_DIR,
+  process.env.PRECEPTOR_SERVER_PATH || "../build-test/server/preceptor-server",
+);
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export function password(username: string): string {
+  return `demo-${username}`;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface ServerHandle {
+  port: number;
+  origin: string;
+  dataDir: string;
+  /** Starts (or starts again, on the same port and data) the server. */
+  start(): Promise<void>;
+  /** SIGKILL: no shutdown at all, as a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait; removes the data folder when `cleanup`. */
+  stop(cleanup?: boolean): Promise<void>;
+}
+
+export async function startServer(name: string): Promise<ServerHandle> {
+  if (!existsSync(SERVER_PATH)) {
+    throw new Error(`No preceptor-server at ${SERVER_PATH}; set PRECEPTOR_SERVER_PATH.`);
+  }
+  if (!existsSync(join(DIST_DIR, "index.html"))) {
+    throw new Error(`No web build at ${DIST_DIR}; run \`npm run build -w web\` first.`);
+  }
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), "preceptor-web-test-"));
+  let proc: ChildProcess | undefined;
+  let runs = 0;
+
+  async function start(): Promise<void> {
+    const log = createWriteStream(join(OUTPUT_DIR, `server-${name}-${++runs}.log`));
+    proc = spawn(
+      SERVER_PATH,
+      [
+        "--demo",
+        "--data-dir",
+        dataDir,
+        "--port",
+        String(port),
+        "--listen-address",
+        "127.0.0.1",
+        "--web-root",
+        DIST_DIR,
+        "--allowed-origins",
+        `${origin},http://localhost:${port}`,
+        "--fast-password-hashing",
+        "--scheduler-interval-ms",
+        "0",
+        "--log-level",
+        "warn",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    proc.stdout!.pipe(log);
+    proc.stderr!.pipe(log);
+    const exited = new Promise<never>((_, rej) =>
+      proc!.once("exit", (code, sig) => rej(new Error(`preceptor-server exited early (${code ?? sig})`))),
+    );
+    exited.catch(() => {});
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const r = await Promise.race([fetch(`${origin}/healthz`), exited]);
+        if (r.ok) return;
+      } catch (err) {
+        if (String(err).includes("exited early")) throw err;
+      }
+      if (Date.now() > deadline) throw new Error("preceptor-server did not answer /healthz within 20 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function waitExit(p: ChildProcess): Promise<void> {
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    await new Promise<void>((r) => p.once("exit", () => r()));
+  }
+
+  const handle: ServerHandle = {
+    port,
+    origin,
+    dataDir,
+    start,
+    async kill() {
+      const p = proc;
+      if (!p) return;
+      p.kill("SIGKILL");
+      await waitExit(p);
+      proc = undefined;
+    },
+    async stop(cleanup = true) {
+      const p = proc;
+      if (p) {
+        p.kill("SIGTERM");
+        const t = setTimeout(() => p.kill("SIGKILL"), 8000);
+        await waitExit(p);
+        clearTimeout(t);
+        proc = undefined;
+      }
+      if (cleanup) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  await start();
+  return handle;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface Viewport {
+  width: number;
+  height: number;
+}
+export const DESKTOP: Viewport = { width: 1280, height: 800 };
+export const PHONE: Viewport = { width: 360, height: 740 };
+
+/** A fresh browser profile (its own localStorage) with console errors collected. */
+export async function newContext(
+  browser: Browser,
+  viewport: Viewport = DESKTOP,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    viewport,
+    acceptDownloads: true,
+    deviceScaleFactor: 1,
+    ...(viewport.width < 600 ? { isMobile: true, hasTouch: true } : {}),
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  page.on("pageerror", (err) => errors.push(String(err)));
+  return { context, page, errors };
+}
+
+export async function signIn(page: Page, origin: string, username: string): Promise<void> {
+  await page.goto(`${origin}/#/signin`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password(username));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  await page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`) });
+}
+
+export function cleanupDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
