@@ -75,15 +75,20 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
   return (
     <section class="conversation" aria-labelledby="conv-title" data-testid="conversation">
       <header class="conv-head">
-        <a class="btn btn-quiet btn-small back-link" href="#/">
-          <span aria-hidden="true">←</span> Mentorships
+        <a class="btn btn-quiet btn-small back-link" href="#/" aria-label="Back to your mentorships">
+          <span aria-hidden="true">←</span>
+          <span class="back-text" aria-hidden="true">
+            Mentorships
+          </span>
         </a>
         <div class="conv-title">
           <h1 id="conv-title">{other?.displayName ?? (conv.loaded ? "Conversation" : "Loading…")}</h1>
           {ms && (
             <p class="muted small">
-              {[other?.trainingLevel, other?.specialty].filter(Boolean).join(", ")}
-              {other && " · "}
+              <span class="conv-details">
+                {[other?.trainingLevel, other?.specialty].filter(Boolean).join(", ")}
+                {other && " · "}
+              </span>
               {purposeLabel(ms.purpose)} · {stateLabel(ms.state)}
               {ms.agreement && ms.agreement.acceptedAtMs !== 0n && ` · ${cadenceLabel(ms.agreement.cadence)}`}
             </p>
@@ -403,12 +408,13 @@ function Composer({ model, id, otherName }: { model: Model; id: bigint; otherNam
         ref={ref}
         rows={1}
         maxLength={16000}
-        placeholder={`Message ${otherName}`}
+        placeholder="Write a message"
         value={text}
         data-testid="composer"
         onInput={(e) => {
           update(e.currentTarget.value);
           if (e.currentTarget.value) model.typingInput(id);
+          else model.stopTyping(id);
         }}
         onKeyDown={(e) => {
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {

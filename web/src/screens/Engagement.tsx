@@ -1,40 +1,9 @@
-import { MentorshipState, type MentorshipView } from "@preceptor/client";
+import { MentorshipState } from "@preceptor/client";
 import { useEffect, useState } from "preact/hooks";
-import { downloadText, toCsv, type CsvValue } from "../csv.js";
+import { downloadText, toCsv } from "../csv.js";
 import { fullTime, isoTime, purposeLabel, shortTime, stateLabel } from "../labels.js";
+import { ENGAGEMENT_CSV_HEADER, engagementCsvRow } from "./engagement-csv.js";
 import type { Model } from "../model.js";
-
-export const ENGAGEMENT_CSV_HEADER = [
-  "mentorship_id",
-  "mentor",
-  "mentee",
-  "purpose",
-  "state",
-  "started_at",
-  "last_contact_at",
-  "message_count",
-  "checkin_count",
-  "checkin_overdue",
-  "checkin_due_since",
-];
-
-function csvRow(v: MentorshipView): CsvValue[] {
-  const m = v.mentorship!;
-  const e = v.engagement;
-  return [
-    m.id,
-    v.mentor?.displayName ?? "",
-    v.mentee?.displayName ?? "",
-    purposeLabel(m.purpose),
-    stateLabel(m.state),
-    isoTime(m.startedAtMs),
-    isoTime(e?.lastContactMs ?? 0n),
-    e?.messageCount ?? 0n,
-    e?.checkinCount ?? 0n,
-    e?.checkinOverdue ?? false,
-    isoTime(e?.checkinDueSinceMs ?? 0n),
-  ];
-}
 
 type Filter = "all" | "active" | "overdue";
 
@@ -59,7 +28,7 @@ export function EngagementScreen({ model }: { model: Model }) {
 
   function download() {
     const stamp = new Date().toISOString().slice(0, 10);
-    downloadText(`preceptor-engagement-${stamp}.csv`, toCsv(ENGAGEMENT_CSV_HEADER, rows.map(csvRow)));
+    downloadText(`preceptor-engagement-${stamp}.csv`, toCsv(ENGAGEMENT_CSV_HEADER, rows.map(engagementCsvRow)));
   }
 
   return (
