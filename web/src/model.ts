@@ -138,9 +138,9 @@ export class Model {
 
   notify(text: string, kind: Notice["kind"] = "info"): void {
     const n = { id: ++this.noticeSeq, text, kind };
-    this.notices = [...this.notices, n];
+    this.notices = [...this.notices, n].slice(-3);
     this.changed();
-    setTimeout(() => this.dismiss(n.id), kind === "error" ? 10000 : 5000);
+    setTimeout(() => this.dismiss(n.id), kind === "error" ? 10000 : 4000);
   }
 
   dismiss(id: number): void {

@@ -118,7 +118,7 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
           Could not load the conversation: {conv.error.message}
         </p>
       )}
-      <MessageList model={model} conv={conv} />
+      <MessageList model={model} conv={conv} readOnly={!!readOnly} />
       <p class="typing" aria-live="polite" data-testid="typing">
         {typing ? `${otherName} is typing…` : ""}
       </p>
@@ -131,7 +131,7 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
   );
 }
 
-function MessageList({ model, conv }: { model: Model; conv: ConvState }) {
+function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState; readOnly: boolean }) {
   const me = model.me?.id;
   const messages = model.sortedMessages(conv.id);
   const mine = new Set<string>();
@@ -202,6 +202,7 @@ function MessageList({ model, conv }: { model: Model; conv: ConvState }) {
             m={m}
             showName={i === 0 || messages[i - 1]!.senderId !== m.senderId}
             seen={m.seq === seenSeq}
+            readOnly={readOnly}
           />
         ))}
         {pending.map((p) => (
@@ -223,7 +224,19 @@ function CheckInBadge({ status, note }: { status: CheckInStatus; note: string })
   );
 }
 
-function MessageItem({ model, m, showName, seen }: { model: Model; m: Message; showName: boolean; seen: boolean }) {
+function MessageItem({
+  model,
+  m,
+  showName,
+  seen,
+  readOnly,
+}: {
+  model: Model;
+  m: Message;
+  showName: boolean;
+  seen: boolean;
+  readOnly: boolean;
+}) {
   const mine = m.senderId === model.me?.id;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(m.body);
@@ -310,7 +323,7 @@ function MessageItem({ model, m, showName, seen }: { model: Model; m: Message; s
         </time>
         {m.editedAtMs !== 0n && !m.deleted && <span> · edited</span>}
         {seen && <span data-testid="seen"> · Seen</span>}
-        {mine && !m.deleted && !editing && (
+        {mine && !m.deleted && !editing && !readOnly && (
           <>
             {m.kind === MessageKind.TEXT && (
               <button

@@ -384,6 +384,14 @@ function AnsweredRequest({ model, view }: { model: Model; view: MentorshipView }
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const referred = ms.referredMentorId;
+  // Already asked the suggested colleague for this purpose (after this answer)?
+  const followed = [...model.mentorships.values()].some(
+    (v) =>
+      v.mentorship &&
+      v.mentorship.mentorId === referred &&
+      v.mentorship.purpose === ms.purpose &&
+      v.mentorship.requestedAtMs >= ms.endedAtMs,
+  );
   const [referredName, setReferredName] = useState(referred ? model.users.get(referred)?.displayName : undefined);
 
   useEffect(() => {
@@ -425,9 +433,13 @@ function AnsweredRequest({ model, view }: { model: Model; view: MentorshipView }
       {referred !== 0n && (
         <p>
           Suggested instead: <strong>{referredName ?? "…"}</strong>{" "}
-          <button type="button" class="btn btn-primary btn-small" disabled={busy} onClick={requestReferral}>
-            Request {referredName ?? "this mentor"}
-          </button>
+          {followed ? (
+            <span class="muted">(you asked them)</span>
+          ) : (
+            <button type="button" class="btn btn-primary btn-small" disabled={busy} onClick={requestReferral}>
+              Request {referredName ?? "this mentor"}
+            </button>
+          )}
         </p>
       )}
       {error && (
