@@ -1,5 +1,5 @@
 // Steps several tests share, done through the UI as a person would.
-import { expect } from "vitest";
+import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 
 /** The mentee requests the mentor from the directory; the mentor accepts. Returns the conversation's hash URL. */
@@ -27,14 +27,14 @@ export async function pairThroughUi(
   await request.getByRole("button", { name: "Accept" }).click();
   await mentor.getByTestId("conversation").waitFor();
   const url = new URL(mentor.url());
-  expect(url.hash).toMatch(/^#\/c\/\d+$/);
+  assert.match(url.hash, /^#\/c\/\d+$/);
 
   // The mentee's list shows the new conversation live.
   const row = mentee.getByTestId("conversation-row").filter({ hasText: mentorName });
   await row.waitFor();
   await row.click();
   await mentee.getByTestId("conversation").waitFor();
-  expect(new URL(mentee.url()).hash).toBe(url.hash);
+  assert.equal(new URL(mentee.url()).hash, url.hash);
   return url.hash;
 }
 
@@ -51,4 +51,25 @@ export async function countMessages(page: Page, text: string): Promise<number> {
 
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Sends many messages from inside the page, as typing + Enter would, spaced
+ * so one connection stays under the server's 50 requests a second.
+ */
+export async function sendMany(page: Page, texts: string[], spacingMs = 25): Promise<void> {
+  await page.evaluate(
+    async ({ texts, spacingMs }) => {
+      const box = document.querySelector<HTMLTextAreaElement>('[data-testid="composer"]')!;
+      const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value")!.set!;
+      for (const t of texts) {
+        set.call(box, t);
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+        await new Promise((r) => setTimeout(r, 0));
+        box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
+        await new Promise((r) => setTimeout(r, spacingMs));
+      }
+    },
+    { texts, spacingMs },
+  );
 }

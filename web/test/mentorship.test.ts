@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { sendMessage } from "./flows.js";
+import { pairThroughUi, sendMany, sendMessage } from "./flows.js";
 import { PHONE, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
@@ -122,5 +122,51 @@ describe("mentorship life", () => {
     await a.page.keyboard.press("Enter");
     await a.page.getByTestId("conversation").waitFor();
     await a.context.close();
+  });
+
+  it("history: older pages load as one scrolls up, each message once, the view stays put", async () => {
+    const a = await newContext(browser);
+    const b = await newContext(browser);
+    await signIn(a.page, server.origin, "mentee.garcia");
+    await signIn(b.page, server.origin, "mentor.lindqvist");
+    const hash = await pairThroughUi(a.page, b.page, "Dr. Erik Lindqvist");
+    const total = 110; // three pages of 50
+    await sendMany(
+      a.page,
+      Array.from({ length: total }, (_, i) => `Numbered message ${i + 1}`),
+    );
+    await b.page.getByText(`Numbered message ${total}`, { exact: true }).waitFor();
+    // A fresh load of the conversation shows the newest page at the bottom.
+    await b.page.goto("about:blank");
+    await b.page.goto(`${server.origin}/${hash}`);
+    await b.page.getByText(`Numbered message ${total}`, { exact: true }).waitFor();
+    const firstCount = await b.page.getByTestId("message").count();
+    expect(firstCount).toBeLessThan(total);
+    const messages = b.page.getByTestId("messages");
+    const atBottom = await messages.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 2);
+    expect(atBottom).toBe(true);
+
+    // Scroll to the top repeatedly: older pages come in until the start.
+    for (let i = 0; i < 10; i++) {
+      const seqBefore = await b.page.getByTestId("message").first().getAttribute("data-seq");
+      await messages.evaluate((el) => (el.scrollTop = 0));
+      await expect
+        .poll(async () =>
+          (await b.page.getByText("The beginning of your conversation.").count()) > 0 ||
+          (await b.page.getByTestId("message").first().getAttribute("data-seq")) !== seqBefore,
+        )
+        .toBe(true);
+      if ((await b.page.getByText("The beginning of your conversation.").count()) > 0) break;
+      // The message that was at the top is still on screen: the view did not jump to the oldest.
+      const kept = b.page.locator(`[data-seq="${seqBefore}"]`);
+      const box = await kept.boundingBox();
+      const frame = await messages.boundingBox();
+      expect(box && frame && box.y >= frame.y - 5 && box.y < frame.y + frame.height).toBe(true);
+    }
+    await b.page.getByText("The beginning of your conversation.").waitFor();
+    expect(await b.page.getByTestId("message").count()).toBe(total);
+    const seqs = await b.page.getByTestId("message").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-seq"))));
+    expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    await Promise.all([a.context.close(), b.context.close()]);
   });
 });

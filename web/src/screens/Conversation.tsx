@@ -9,6 +9,7 @@ import {
 } from "@preceptor/client";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Dialog } from "../components/Dialog.js";
+import { memo } from "../components/memo.js";
 import {
   CADENCES,
   CHANNELS,
@@ -141,32 +142,54 @@ function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState;
 
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const prev = useRef({ oldest: 0n, height: 0 });
+  const prevOldest = useRef(0n);
+  // The first message on screen and how far below the top it was: kept in
+  // place when an older page is put above it.
+  const anchor = useRef<{ seq: string; offset: number } | null>(null);
 
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    if (prev.current.oldest !== 0n && conv.oldestSeq < prev.current.oldest) {
-      // Older messages were put above: keep what the reader saw in place.
-      el.scrollTop += el.scrollHeight - prev.current.height;
+    const grewAbove = prevOldest.current !== 0n && conv.oldestSeq < prevOldest.current;
+    prevOldest.current = conv.oldestSeq;
+    if (grewAbove && anchor.current) {
+      const node = el.querySelector<HTMLElement>(`[data-seq="${anchor.current.seq}"]`);
+      if (node) el.scrollTop = node.offsetTop - anchor.current.offset;
     } else if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
-    prev.current = { oldest: conv.oldestSeq, height: el.scrollHeight };
     if (conv.loaded && !firstMessagesMarked) {
       firstMessagesMarked = true;
       performance.mark("preceptor:messages-shown");
     }
     // Too few to scroll: fetch older pages until it fills (or none is left).
-    if (conv.loaded && conv.hasMoreOlder && !conv.loading && el.scrollHeight <= el.clientHeight + 40) {
-      void model.loadOlder(conv.id);
+    if (conv.loaded && conv.hasMoreOlder && !conv.loading && el.scrollTop < 200) {
+      if (el.scrollHeight <= el.clientHeight + 40) {
+        noteAnchor();
+        void model.loadOlder(conv.id);
+      }
     }
   });
+
+  function noteAnchor() {
+    const el = scroller.current!;
+    const top = el.scrollTop;
+    for (const node of el.querySelectorAll<HTMLElement>("[data-seq]")) {
+      if (node.offsetTop + node.offsetHeight > top) {
+        anchor.current = { seq: node.dataset.seq!, offset: node.offsetTop - top };
+        return;
+      }
+    }
+    anchor.current = null;
+  }
 
   function onScroll() {
     const el = scroller.current!;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-    if (el.scrollTop < 200 && conv.hasMoreOlder && !conv.loading) void model.loadOlder(conv.id);
+    if (el.scrollTop < 200 && conv.hasMoreOlder && !conv.loading) {
+      noteAnchor();
+      void model.loadOlder(conv.id);
+    }
   }
 
   let seenSeq = 0n;
@@ -178,7 +201,15 @@ function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState;
     <div class="messages" ref={scroller} onScroll={onScroll} data-testid="messages">
       {conv.loaded && conv.hasMoreOlder && (
         <p class="older">
-          <button type="button" class="btn btn-quiet btn-small" disabled={conv.loading} onClick={() => model.loadOlder(conv.id)}>
+          <button
+            type="button"
+            class="btn btn-quiet btn-small"
+            disabled={conv.loading}
+            onClick={() => {
+              noteAnchor();
+              void model.loadOlder(conv.id);
+            }}
+          >
             {conv.loading ? "Loading older messages…" : "Load older messages"}
           </button>
         </p>
@@ -200,7 +231,8 @@ function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState;
             key={String(m.seq)}
             model={model}
             m={m}
-            showName={i === 0 || messages[i - 1]!.senderId !== m.senderId}
+            mine={m.senderId === me}
+            senderName={i === 0 || messages[i - 1]!.senderId !== m.senderId ? model.userName(m.senderId) : ""}
             seen={m.seq === seenSeq}
             readOnly={readOnly}
           />
@@ -224,20 +256,22 @@ function CheckInBadge({ status, note }: { status: CheckInStatus; note: string })
   );
 }
 
-function MessageItem({
+/** One stored message; rendered again only when one of its props changes. */
+const MessageItem = memo(function MessageItem({
   model,
   m,
-  showName,
+  mine,
+  senderName,
   seen,
   readOnly,
 }: {
   model: Model;
   m: Message;
-  showName: boolean;
+  mine: boolean;
+  senderName: string; // empty: same sender as the message before
   seen: boolean;
   readOnly: boolean;
 }) {
-  const mine = m.senderId === model.me?.id;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(m.body);
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -275,7 +309,7 @@ function MessageItem({
 
   return (
     <li class={`msg ${mine ? "msg-mine" : "msg-theirs"}`} data-testid="message" data-seq={String(m.seq)}>
-      {showName && !mine && <span class="msg-name">{model.userName(m.senderId)}</span>}
+      {senderName && !mine && <span class="msg-name">{senderName}</span>}
       <div class={`bubble${m.deleted ? " bubble-deleted" : ""}`}>
         {m.deleted ? (
           <em>Message deleted</em>
@@ -358,7 +392,7 @@ function MessageItem({
       )}
     </li>
   );
-}
+});
 
 function PendingItem({ model, p }: { model: Model; p: PendingMessage }) {
   const live = model.conn.state === "authenticated";
@@ -387,6 +421,10 @@ function Composer({ model, id, otherName }: { model: Model; id: bigint; otherNam
   useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
+    if (!text) {
+      el.style.height = ""; // one line again, without measuring
+      return;
+    }
     el.style.height = "auto";
     el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
   }, [text]);
