@@ -44,7 +44,7 @@ describe("who may open a conversation", () => {
     await Promise.all([a.context.close(), b.context.close(), stranger.context.close()]);
   });
 
-  it("a saved session opens the main screen at once; sign out returns to sign-in", async () => {
+  it("a saved session opens the main screen at once; offline shows; sign out returns to sign-in", async () => {
     const a = await newContext(browser);
     await signIn(a.page, server.origin, "mentee.garcia");
     await a.page.goto(`${server.origin}/`);
@@ -52,6 +52,15 @@ describe("who may open a conversation", () => {
     await a.page.reload();
     await a.page.getByRole("button", { name: "Sign out" }).waitFor();
     expect(await a.page.getByLabel("Password").count()).toBe(0);
+    expect(await a.page.getByTestId("connection-pill").textContent()).toBe("Online");
+
+    // The browser loses the network: "Offline", and back.
+    await a.context.setOffline(true);
+    await expect.poll(() => a.page.getByTestId("connection-banner").textContent()).toContain("Offline");
+    await a.context.setOffline(false);
+    await expect.poll(() => a.page.getByTestId("connection-banner").count()).toBe(0);
+    expect(a.errors).toEqual([]);
+
     await a.page.getByRole("button", { name: "Sign out" }).click();
     await a.page.getByLabel("Password").waitFor();
     expect(await a.page.evaluate(() => localStorage.getItem("preceptor.token"))).toBeNull();

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, WebSocketRoute } from "playwright-core";
 import { countMessages, pairThroughUi, sendMessage } from "./flows.js";
-import { PHONE, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
+import { PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
 let server: ServerHandle | undefined;
@@ -26,6 +26,7 @@ describe("chat between a mentee and a mentor", () => {
     await a.page.goto(`${server.origin}/`);
     await a.page.getByRole("button", { name: "Sign in" }).waitFor();
     await screenshot(a.page, "01-sign-in");
+    expect(await contrastFailures(a.page)).toEqual([]);
     // A wrong password shows the server's sentence.
     await a.page.getByLabel("Username").fill("mentee.chen");
     await a.page.getByLabel("Password").fill("not-the-password");
@@ -37,7 +38,10 @@ describe("chat between a mentee and a mentor", () => {
 
     const hash = await pairThroughUi(a.page, b.page, "Dr. Priya Raman", {
       purpose: "Clinical skills",
-      onDirectory: () => screenshot(a.page, "03-directory"),
+      onDirectory: async () => {
+        await screenshot(a.page, "03-directory");
+        expect(await contrastFailures(a.page)).toEqual([]);
+      },
     });
 
     await sendMessage(a.page, "Hello Dr. Raman, thank you for accepting!");
@@ -71,9 +75,22 @@ describe("chat between a mentee and a mentor", () => {
     expect(await countMessages(a.page, "Welcome, Wei. What would you like to work on first?")).toBe(0);
 
     await screenshot(a.page, "04-conversation");
+    expect(await contrastFailures(a.page)).toEqual([]);
+    expect(await contrastFailures(b.page)).toEqual([]);
     await a.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Mentorships" }).click();
     await a.page.getByTestId("mentorship-list").waitFor();
     await screenshot(a.page, "02-mentorship-list");
+    expect(await contrastFailures(a.page)).toEqual([]);
+
+    // A message while the mentee looks at the list: the unread count goes up live.
+    await sendMessage(b.page, "Are you free on Thursday?");
+    const row = a.page.getByTestId("conversation-row").filter({ hasText: "Dr. Priya Raman" });
+    await expect.poll(() => row.getByTestId("unread").textContent()).toBe("1 unread");
+    await screenshot(a.page, "02-mentorship-list-unread");
+    await row.click();
+    await a.page.getByText("Are you free on Thursday?").waitFor();
+    await a.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Mentorships" }).click();
+    await expect.poll(() => row.getByTestId("unread").count()).toBe(0);
     await screenshot(b.page, "02b-mentor-list");
 
     // The same conversation on a phone-sized screen (a second device of the mentee).
@@ -82,6 +99,7 @@ describe("chat between a mentee and a mentor", () => {
     await phone.page.goto(`${server.origin}/${hash}`);
     await phone.page.getByText("Presenting patients on rounds").waitFor();
     await screenshot(phone.page, "05-phone-conversation");
+    expect(await contrastFailures(phone.page)).toEqual([]);
     const scroll = await phone.page.evaluate(() => document.documentElement.scrollWidth);
     expect(scroll).toBeLessThanOrEqual(360);
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { ENGAGEMENT_CSV_HEADER } from "../src/screens/engagement-csv.js";
 import { pairThroughUi, sendMessage } from "./flows.js";
-import { launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
+import { contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
 let server: ServerHandle;
@@ -43,6 +43,8 @@ describe("program director", () => {
     expect(cells[7]).toBe("0");
     expect(await d.page.content()).not.toContain("night float");
     await screenshot(d.page, "07-director-engagement");
+    expect(await contrastFailures(d.page)).toEqual([]);
+    expect(d.errors).toEqual([]);
 
     const [download] = await Promise.all([
       d.page.waitForEvent("download"),

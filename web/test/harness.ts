@@ -149,8 +149,9 @@ export async function startServer(name: string): Promise<ServerHandle> {
   return handle;
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+export async function launchBrowser({ allowLocalNetwork = false } = {}): Promise<Browser> {
+  const args = allowLocalNetwork ? [...CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"] : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
 }
 
 export interface Viewport {
@@ -160,10 +161,20 @@ export interface Viewport {
 export const DESKTOP: Viewport = { width: 1280, height: 800 };
 export const PHONE: Viewport = { width: 360, height: 740 };
 
+/**
+ * The policy the server sends with the app (wt-srv): no inline script or
+ * style, nothing from elsewhere. newContext(…, { csp: true }) adds it to the
+ * page, so a violation shows up as a console error.
+ */
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /** A fresh browser profile (its own localStorage) with console errors collected. */
 export async function newContext(
   browser: Browser,
   viewport: Viewport = DESKTOP,
+  { csp = false }: { csp?: boolean } = {},
 ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({
     viewport,
@@ -171,6 +182,17 @@ export async function newContext(
     deviceScaleFactor: 1,
     ...(viewport.width < 600 ? { isMobile: true, hasTouch: true } : {}),
   });
+  // A document Playwright fulfils counts as a public page in Chromium's Local
+  // Network Access checks, which then block its WebSocket to 127.0.0.1: use
+  // `csp` only with launchBrowser({ allowLocalNetwork: true }).
+  if (csp) await context.route(
+    (url) => url.hostname === "127.0.0.1",
+    async (route) => {
+      if (route.request().resourceType() !== "document") return route.continue();
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": CSP } });
+    },
+  );
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("console", (msg) => {
@@ -195,4 +217,79 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 export function cleanupDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+export interface ContrastFailure {
+  text: string;
+  ratio: number;
+  needed: number;
+  color: string;
+  background: string;
+}
+
+/**
+ * WCAG contrast of every visible text on the page against the background
+ * behind it (the first opaque background up the tree; white when none).
+ */
+export async function contrastFailures(page: Page): Promise<ContrastFailure[]> {
+  return page.evaluate(() => {
+    const parse = (c: string): number[] => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      if (!m) return [0, 0, 0, 0];
+      const p = m[1]!.split(/[ ,/]+/).filter(Boolean).map(Number);
+      return [p[0]!, p[1]!, p[2]!, p.length > 3 ? p[3]! : 1];
+    };
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+      };
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const blend = (fg: number[], bg: number[]) => {
+      const a = fg[3]!;
+      return [0, 1, 2].map((i) => fg[i]! * a + bg[i]! * (1 - a)).concat(1);
+    };
+    const backgroundOf = (el: Element | null): number[] => {
+      const layers: number[][] = [];
+      for (let e = el; e; e = e.parentElement) {
+        const bg = parse(getComputedStyle(e).backgroundColor);
+        if (bg[3]! > 0) layers.push(bg);
+        if (bg[3] === 1) break;
+      }
+      let out = [255, 255, 255, 1];
+      for (const l of layers.reverse()) out = blend(l, out);
+      return out;
+    };
+    const failures: ContrastFailure[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set<Element>();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || seen.has(el) || !n.textContent?.trim()) continue;
+      seen.add(el);
+      const style = getComputedStyle(el);
+      const rect = el.getBoundingClientRect();
+      if (style.visibility === "hidden" || rect.width <= 1 || rect.height <= 1) continue;
+      if (el.closest("[disabled], .visually-hidden, option")) continue;
+      const fg = parse(style.color);
+      const bg = backgroundOf(el);
+      const color = blend(fg, bg);
+      const [l1, l2] = [lum(color), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1! + 0.05) / (l2! + 0.05);
+      const size = parseFloat(style.fontSize);
+      const bold = Number(style.fontWeight) >= 700;
+      const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < needed) {
+        failures.push({
+          text: n.textContent.trim().slice(0, 40),
+          ratio: Math.round(ratio * 100) / 100,
+          needed,
+          color: style.color,
+          background: `rgb(${bg.slice(0, 3).map(Math.round).join(", ")})`,
+        });
+      }
+    }
+    return failures;
+  });
 }
