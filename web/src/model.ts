@@ -74,6 +74,8 @@ export class Model {
   outbox: PendingMessage[] = [];
   online = new Map<bigint, boolean>();
   notices: Notice[] = [];
+  /** Whose data the caches hold. */
+  private shownUserId: bigint | undefined;
   /** The conversation on screen, if any (its new messages are marked read). */
   openConversation: bigint | undefined;
 
@@ -107,6 +109,7 @@ export class Model {
     this.started = true;
     this.signedIn = this.client.hasToken;
     this.outbox = this.client.outbox;
+    this.shownUserId = this.client.user?.id;
     if (this.client.user) this.users.set(this.client.user.id, this.client.user);
     this.changed();
   }
@@ -181,6 +184,18 @@ export class Model {
 
   async login(username: string, password: string): Promise<void> {
     await this.client.login(username, password);
+    const before = this.shownUserId;
+    this.shownUserId = this.client.user?.id;
+    if (before !== undefined && before !== this.shownUserId) {
+      // Someone else signs in on this page (after a session ended): forget
+      // everything the previous user's session showed.
+      this.users.clear();
+      this.mentorships.clear();
+      this.conversations.clear();
+      this.convs.clear();
+      this.online.clear();
+      this.listsLoaded = false;
+    }
     this.signedIn = true;
     this.signedOutReason = "";
     if (this.client.user) this.users.set(this.client.user.id, this.client.user);
@@ -322,7 +337,9 @@ export class Model {
       const s = this.conversations.get(m.conversationId);
       if (s) s.readOnly = m.state === MentorshipState.ENDED;
     }
-    if (!old || !old.mentor || !old.mentee || (m.conversationId !== 0n && !this.conversations.has(m.conversationId))) {
+    if (!old || !old.mentor || !old.mentee) {
+      this.scheduleRefresh(0); // someone new: fetch their name now
+    } else if (m.conversationId !== 0n && !this.conversations.has(m.conversationId)) {
       this.scheduleRefresh();
     }
     this.changed();

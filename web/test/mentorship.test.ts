@@ -37,6 +37,7 @@ describe("mentorship life", () => {
     const request = lindqvist.page.getByTestId("incoming-request");
     await request.waitFor();
     expect(await request.textContent()).toContain("I want to start a research project in surgery.");
+    await request.getByText("Tomas Novak").waitFor();
     await screenshot(lindqvist.page, "08-mentor-requests");
     await request.getByRole("button", { name: "Decline…" }).click();
     await lindqvist.page.getByTestId("decline-dialog").waitFor();
