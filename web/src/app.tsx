@@ -1,5 +1,7 @@
 import { Role } from "@preceptor/client";
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+
+const BANNER_DELAY_MS = 700;
 import { navigate, useModel, useRoute, type Route } from "./hooks.js";
 import { roleLabel } from "./labels.js";
 import type { Model } from "./model.js";
@@ -172,9 +174,21 @@ function ConnectionPill({ model }: { model: Model }) {
 function ConnectionBanner({ model }: { model: Model }) {
   const { text, kind } = connectionText(model);
   const pending = model.outbox.length;
+  // A link that comes up (or back) within a moment shows no banner, only the
+  // pill; "Offline" and anything with messages waiting show at once.
+  const [waited, setWaited] = useState(false);
+  useEffect(() => {
+    if (kind !== "wait") {
+      setWaited(false);
+      return;
+    }
+    const t = setTimeout(() => setWaited(true), BANNER_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [kind]);
+  const show = kind === "off" || (kind === "wait" && (waited || pending > 0));
   return (
     <div role="status" aria-live="polite" class="banner-slot">
-      {kind !== "ok" && (
+      {show && (
         <div class={`banner banner-${kind}`} data-testid="connection-banner">
           <strong>{text}</strong>
           {kind === "off"
