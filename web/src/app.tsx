@@ -2,7 +2,7 @@ import { Role } from "@preceptor/client";
 import { useEffect, useState } from "preact/hooks";
 
 const BANNER_DELAY_MS = 700;
-import { navigate, useModel, useRoute, type Route } from "./hooks.js";
+import { navigate, useRoute, useSelect, type Route } from "./hooks.js";
 import { roleLabel } from "./labels.js";
 import type { Model } from "./model.js";
 import { ConversationScreen } from "./screens/Conversation.js";
@@ -12,7 +12,8 @@ import { MentorshipList } from "./screens/MentorshipList.js";
 import { SignIn } from "./screens/SignIn.js";
 
 export function App({ model }: { model: Model }) {
-  useModel(model);
+  // Only what decides the frame; each screen follows the model itself.
+  useSelect(model, (m) => [m.signedIn, m.role, m.me?.id]);
   const route = useRoute();
 
   const signedIn = model.signedIn;
@@ -96,6 +97,7 @@ function Screen({ model, route, isDirector }: { model: Model; route: Route; isDi
 }
 
 function Header({ model, route, isDirector }: { model: Model; route: Route; isDirector: boolean }) {
+  useSelect(model, (m) => [m.me, m.role]);
   const me = model.me;
   const isMentee = model.role === Role.MENTEE;
   const current = (name: Route["name"]) => (route.name === name ? "page" : undefined);
@@ -161,6 +163,7 @@ export function connectionText(model: Model): { text: string; kind: "ok" | "wait
 }
 
 function ConnectionPill({ model }: { model: Model }) {
+  useSelect(model, (m) => connectionText(m).text);
   const { text, kind } = connectionText(model);
   return (
     <span class={`pill pill-${kind}`} data-testid="connection-pill">
@@ -172,6 +175,7 @@ function ConnectionPill({ model }: { model: Model }) {
 
 /** Shown whenever the app is not live: what is typed waits in the outbox. */
 function ConnectionBanner({ model }: { model: Model }) {
+  useSelect(model, (m) => [connectionText(m).text, m.outbox.length]);
   const { text, kind } = connectionText(model);
   const pending = model.outbox.length;
   // A link that comes up (or back) within a moment shows no banner, only the
@@ -202,6 +206,7 @@ function ConnectionBanner({ model }: { model: Model }) {
 }
 
 function Notices({ model }: { model: Model }) {
+  useSelect(model, (m) => m.notices);
   if (model.notices.length === 0) return null;
   return (
     <div class="notices" role="alert">

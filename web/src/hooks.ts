@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Model } from "./model.js";
 
 /** Re-renders the component whenever the model changes. */
@@ -6,6 +6,34 @@ export function useModel(model: Model): number {
   const [, setVersion] = useState(model.version);
   useEffect(() => model.subscribe(() => setVersion(model.version)), [model]);
   return model.version;
+}
+
+/**
+ * Re-renders the component only when what `select` picks from the model
+ * changes (compared shallowly: a value, or an array of values). Components
+ * that show little (the header, the banner) use it, so a new message renders
+ * the conversation and the list, not the whole page.
+ */
+export function useSelect<T>(model: Model, select: (m: Model) => T): T {
+  const [, force] = useState(0);
+  const value = select(model);
+  const latest = useRef({ value, select });
+  latest.current = { value, select };
+  useEffect(
+    () =>
+      model.subscribe(() => {
+        const next = latest.current.select(model);
+        if (!shallowEqual(next, latest.current.value)) force((n) => n + 1);
+      }),
+    [model],
+  );
+  return value;
+}
+
+function shallowEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((x, i) => Object.is(x, b[i]));
 }
 
 export type Route =

@@ -23,11 +23,13 @@ import {
   shortTime,
   stateLabel,
 } from "../labels.js";
+import { useModel } from "../hooks.js";
 import { errorText, type ConvState, type Model } from "../model.js";
 
 let firstMessagesMarked = false;
 
 export function ConversationScreen({ model, id }: { model: Model; id: bigint }) {
+  useModel(model);
   const conv = model.conv(id);
   const view = model.mentorshipOfConversation(id);
   const summary = model.conversations.get(id);

@@ -1,11 +1,12 @@
 import { Purpose, Role, type DirectoryEntry } from "@preceptor/client";
 import { useEffect, useState } from "preact/hooks";
 import { Dialog } from "../components/Dialog.js";
-import { navigate } from "../hooks.js";
+import { navigate, useModel } from "../hooks.js";
 import { PURPOSES, purposeLabel } from "../labels.js";
 import { errorText, type Model } from "../model.js";
 
 export function DirectoryScreen({ model }: { model: Model }) {
+  useModel(model);
   const [purpose, setPurpose] = useState<Purpose>(Purpose.UNSPECIFIED);
   const [entries, setEntries] = useState<DirectoryEntry[] | null>(null);
   const [error, setError] = useState("");

@@ -3,11 +3,13 @@ import { useEffect, useState } from "preact/hooks";
 import { downloadText, toCsv } from "../csv.js";
 import { fullTime, isoTime, purposeLabel, shortTime, stateLabel } from "../labels.js";
 import { ENGAGEMENT_CSV_HEADER, engagementCsvRow } from "./engagement-csv.js";
+import { useModel } from "../hooks.js";
 import type { Model } from "../model.js";
 
 type Filter = "all" | "active" | "overdue";
 
 export function EngagementScreen({ model }: { model: Model }) {
+  useModel(model);
   const [filter, setFilter] = useState<Filter>("all");
   useEffect(() => {
     void model.refreshLists();

@@ -1,7 +1,7 @@
 import { MentorshipState, Role, type DirectoryEntry, type MentorshipView } from "@preceptor/client";
 import { useEffect, useState } from "preact/hooks";
 import { Dialog } from "../components/Dialog.js";
-import { conversationHref, navigate } from "../hooks.js";
+import { conversationHref, navigate, useModel } from "../hooks.js";
 import { cadenceLabel, fullTime, isoTime, purposeLabel, shortTime, stateLabel } from "../labels.js";
 import { errorText, type Model } from "../model.js";
 
@@ -16,6 +16,7 @@ export function MentorshipList({
   compact?: boolean;
   currentConversation?: bigint;
 }) {
+  useModel(model);
   const me = model.me?.id;
   const views = [...model.mentorships.values()].filter((v) => v.mentorship);
   const m = (v: MentorshipView) => v.mentorship!;

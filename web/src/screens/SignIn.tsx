@@ -1,8 +1,10 @@
 import { useState } from "preact/hooks";
 import { connectionText } from "../app.js";
+import { useModel } from "../hooks.js";
 import { errorText, type Model } from "../model.js";
 
 export function SignIn({ model }: { model: Model }) {
+  useModel(model);
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState("");
