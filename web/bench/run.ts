@@ -8,7 +8,7 @@
 //      inside both pages (performance.timeOrigin + performance.now()).
 // Prints the results and writes bench/results.md.
 import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem, release } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Page } from "playwright-core";
@@ -110,6 +110,7 @@ function printProfile(profile: {
 }
 
 async function main() {
+  const loadBefore = loadavg()[0]!;
   const js = firstScreenJs();
   const css = cssSize();
   const jsGzip = js.reduce((a, b) => a + b.gzip, 0);
@@ -267,7 +268,8 @@ async function main() {
 Command: \`npm run bench -w web\` (builds web/, starts \`preceptor-server --demo\` on loopback with a temp data folder
 and \`--fast-password-hashing\`, drives Debian's Chromium ${chromium} headless through playwright-core).
 Machine: ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB RAM, Linux ${release()}, Node ${process.version}.
-Date: ${new Date().toISOString().slice(0, 10)}. The machine is shared with other work, so figures vary between runs.
+Date: ${new Date().toISOString().slice(0, 10)}. The machine is shared with other work, so figures vary between runs:
+the 1-minute load average was ${fmt(loadBefore, 2)} when the run started and ${fmt(loadavg()[0]!, 2)} at its end (2 cores).
 
 | what | result | target |
 |---|---|---|

@@ -84,6 +84,7 @@ export class Model {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
+  private skipNextAuthRefresh = false;
   private typingSent = new Map<bigint, number>(); // conv → Date.now() of the last `true`
   private typingActive = new Set<bigint>(); // convs where we told the server we type
   private typingPending = new Map<bigint, ReturnType<typeof setTimeout>>();
@@ -110,6 +111,12 @@ export class Model {
     this.signedIn = this.client.hasToken;
     this.outbox = this.client.outbox;
     this.shownUserId = this.client.user?.id;
+    if (this.client.hasToken) {
+      // Asked now, the lists go out right after Authenticate (the SDK holds
+      // requests until then) instead of after the Sync that follows it.
+      this.skipNextAuthRefresh = true;
+      void this.refreshLists();
+    }
     if (this.client.user) this.users.set(this.client.user.id, this.client.user);
     this.changed();
   }
@@ -159,7 +166,8 @@ export class Model {
       this.everAuthenticated = true;
       this.signedIn = true;
       this.signedOutReason = "";
-      this.scheduleRefresh(0);
+      if (this.skipNextAuthRefresh) this.skipNextAuthRefresh = false;
+      else this.scheduleRefresh(0);
       // Conversations that failed while the link was down: try again.
       for (const conv of this.convs.values()) {
         if (!conv.loaded && !conv.loading && conv.error?.code !== ErrorCode.NOT_FOUND &&
@@ -241,6 +249,9 @@ export class Model {
     }
     this.refreshing = (async () => {
       try {
+        const member = this.role === Role.MENTEE || this.role === Role.MENTOR;
+        const convsAsked = member ? this.client.call("listConversations", {}) : undefined;
+        convsAsked?.catch(() => {}); // awaited below; never unhandled if the pages fail first
         const views: MentorshipView[] = [];
         let after = 0n;
         for (;;) {
@@ -249,10 +260,7 @@ export class Model {
           if (!page.hasMore) break;
           after = page.nextAfterMentorshipId;
         }
-        const convs =
-          this.role === Role.MENTEE || this.role === Role.MENTOR
-            ? (await this.client.call("listConversations", {})).conversations
-            : [];
+        const convs = convsAsked ? (await convsAsked).conversations : [];
         this.mentorships.clear();
         for (const v of views) {
           if (!v.mentorship) continue;

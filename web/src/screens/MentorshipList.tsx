@@ -1,5 +1,5 @@
 import { MentorshipState, Role, type DirectoryEntry, type MentorshipView } from "@preceptor/client";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { Dialog } from "../components/Dialog.js";
 import { conversationHref, navigate, useModel } from "../hooks.js";
 import { cadenceLabel, fullTime, isoTime, purposeLabel, shortTime, stateLabel } from "../labels.js";
@@ -38,7 +38,7 @@ export function MentorshipList({
     .sort((a, b) => lastMs(b) - lastMs(a));
   const ended = views.filter((v) => m(v).state === MentorshipState.ENDED).sort((a, b) => lastMs(b) - lastMs(a));
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (model.listsLoaded && !firstListMarked) {
       firstListMarked = true;
       performance.mark("preceptor:list-shown");
