@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { ENGAGEMENT_CSV_HEADER } from "../src/screens/engagement-csv.js";
 import { pairThroughUi, sendMessage } from "./flows.js";
-import { contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
+import { PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
 let server: ServerHandle;
@@ -43,6 +43,12 @@ describe("program director", () => {
     expect(cells[7]).toBe("0");
     expect(await d.page.content()).not.toContain("night float");
     await screenshot(d.page, "07-director-engagement");
+    const phone = await newContext(browser, PHONE);
+    await signIn(phone.page, server.origin, "director.okafor");
+    await phone.page.getByTestId("engagement-table").waitFor();
+    await screenshot(phone.page, "07b-phone-engagement");
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await phone.context.close();
     expect(await contrastFailures(d.page)).toEqual([]);
     expect(d.errors).toEqual([]);
 

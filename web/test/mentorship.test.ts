@@ -97,6 +97,10 @@ describe("mentorship life", () => {
     await signIn(phone.page, server.origin, "mentee.novak");
     await phone.page.getByTestId("mentorship-list").waitFor();
     await screenshot(phone.page, "11-phone-list");
+    await phone.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Find a mentor" }).click();
+    await phone.page.getByTestId("mentor-card").first().waitFor();
+    await screenshot(phone.page, "12-phone-directory");
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
     await Promise.all([a.context.close(), lindqvist.context.close(), raman.context.close(), phone.context.close()]);
   });

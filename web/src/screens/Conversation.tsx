@@ -116,6 +116,15 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
           This mentorship has ended. The conversation is read-only.
         </p>
       )}
+      {!readOnly && view?.engagement?.checkinOverdue && (
+        <p class="banner banner-wait" data-testid="checkin-due">
+          A check-in is due: your agreed {cadenceLabel(ms!.agreement?.cadence ?? 0).toLowerCase()} contact has passed
+          without one.{" "}
+          <button type="button" class="btn btn-small" onClick={() => setDialog("checkin")}>
+            Check in now
+          </button>
+        </p>
+      )}
       {conv.error && (
         <p class="banner banner-off" role="alert">
           Could not load the conversation: {conv.error.message}
