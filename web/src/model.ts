@@ -338,6 +338,8 @@ export class Model {
   /** The mentorship as a mutation returned it; users are kept, lists refetched soon. */
   applyMentorship(m: Mentorship | undefined): void {
     if (!m) return;
+    // A list fetched before this change would put the old state back: fetch again after it.
+    if (this.refreshing) this.refreshAgain = true;
     const old = this.mentorships.get(m.id);
     const view = { ...(old ?? { $typeName: "preceptor.v1.MentorshipView" }), mentorship: m } as MentorshipView;
     this.mentorships.set(m.id, view);
