@@ -209,7 +209,15 @@ function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState;
   }
 
   return (
-    <div class="messages" ref={scroller} onScroll={onScroll} data-testid="messages">
+    <div
+      class="messages"
+      ref={scroller}
+      onScroll={onScroll}
+      data-testid="messages"
+      role="log"
+      aria-label="Messages (arrow keys scroll)"
+      tabIndex={0}
+    >
       {conv.loaded && conv.hasMoreOlder && (
         <p class="older">
           <button
@@ -236,7 +244,7 @@ function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState;
       {conv.loaded && messages.length === 0 && pending.length === 0 && (
         <p class="muted empty-conv">No messages yet. Say hello!</p>
       )}
-      <ol class="msg-list" aria-label="Messages">
+      <ol class="msg-list">
         {messages.map((m, i) => (
           <MessageItem
             key={String(m.seq)}
@@ -428,6 +436,12 @@ function draftKey(model: Model, id: bigint): string {
 function Composer({ model, id, otherName }: { model: Model; id: bigint; otherName: string }) {
   const [text, setText] = useState(() => sessionStorage.getItem(draftKey(model, id)) ?? "");
   const ref = useRef<HTMLTextAreaElement>(null);
+
+  // With a keyboard and mouse, opening a conversation puts the cursor in the
+  // composer (on touch screens that would pop the keyboard up: not there).
+  useEffect(() => {
+    if (matchMedia("(pointer: fine)").matches) ref.current?.focus({ preventScroll: true });
+  }, [id]);
 
   useLayoutEffect(() => {
     const el = ref.current;
