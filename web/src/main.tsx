@@ -20,6 +20,10 @@ const model = new Model(client, savedSession);
 
 window.addEventListener("online", () => model.setBrowserOffline(false));
 window.addEventListener("offline", () => model.setBrowserOffline(true));
+window.addEventListener("pagehide", () => model.flushReads());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") model.flushReads();
+});
 
 render(<App model={model} />, document.getElementById("app")!);
 model.start().catch((err) => model.notify(`Could not start: ${String(err)}`, "error"));

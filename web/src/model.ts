@@ -42,6 +42,7 @@ const TYPING_RESEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 const TYPING_MIN_GAP_MS = 1100; // the server takes one `true` per second
 const HISTORY_PAGE = 50;
+const READ_DELAY_MS = 400;
 
 export function errorText(err: unknown): string {
   if (err instanceof PreceptorError) return err.message;
@@ -91,7 +92,9 @@ export class Model {
   private typingStop = new Map<bigint, ReturnType<typeof setTimeout>>();
   private typingExpiry: ReturnType<typeof setTimeout> | undefined;
   private noticeSeq = 0;
-  private markReadInFlight = new Map<bigint, bigint>();
+  private serverRead = new Map<bigint, bigint>(); // conv → read seq the server has (or was sent)
+  private readWanted = new Map<bigint, bigint>(); // conv → read seq waiting to be sent
+  private readTimers = new Map<bigint, ReturnType<typeof setTimeout>>();
 
   constructor(client: PreceptorClient, savedSessionHint: boolean) {
     this.client = client;
@@ -168,6 +171,9 @@ export class Model {
       this.signedOutReason = "";
       if (this.skipNextAuthRefresh) this.skipNextAuthRefresh = false;
       else this.scheduleRefresh(0);
+      for (const convId of this.readWanted.keys()) {
+        if (!this.readTimers.has(convId)) this.readTimers.set(convId, setTimeout(() => this.flushRead(convId), 0));
+      }
       // Conversations that failed while the link was down: try again.
       for (const conv of this.convs.values()) {
         if (!conv.loaded && !conv.loading && conv.error?.code !== ErrorCode.NOT_FOUND &&
@@ -289,6 +295,7 @@ export class Model {
 
   /** A summary from the server, merged so a newer local view is never moved back. */
   private mergeSummary(s: ConversationSummary): void {
+    this.noteServerRead(s.conversationId, s.readSeq);
     const old = this.conversations.get(s.conversationId);
     if (old) {
       if (old.lastSeq > s.lastSeq) {
@@ -376,6 +383,7 @@ export class Model {
       case "readMarker": {
         const r = k.value;
         if (r.userId === this.me?.id) {
+          this.noteServerRead(r.conversationId, r.readSeq);
           const s = this.conversations.get(r.conversationId);
           if (s && r.readSeq > s.readSeq) {
             s.readSeq = r.readSeq;
@@ -439,7 +447,13 @@ export class Model {
     if (s && m.seq > s.lastSeq) {
       s.lastSeq = m.seq;
       s.lastMessageMs = m.sentAtMs;
-      if (m.senderId === me && m.seq > s.readSeq) s.readSeq = m.seq;
+      if (m.senderId === me) {
+        if (m.seq > s.readSeq) s.readSeq = m.seq;
+        this.noteServerRead(m.conversationId, m.seq); // sending marks it read
+      } else if (this.openConversation === m.conversationId && document.visibilityState === "visible") {
+        // On screen: read as it arrives (no unread badge flashes by).
+        this.markRead(m.conversationId, m.seq);
+      }
       s.unread = s.lastSeq > s.readSeq ? s.lastSeq - s.readSeq : 0n;
     } else if (!s) {
       this.scheduleRefresh();
@@ -527,24 +541,54 @@ export class Model {
     return [...c.messages.values()].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   }
 
-  /** Marks everything up to `seq` read, once per new seq. */
+  /**
+   * Marks everything up to `seq` read: at once on screen, and on the server
+   * at most every READ_DELAY_MS (each MarkRead is a durable write there, so a
+   * burst of messages read as they arrive costs one).
+   */
   markRead(convId: bigint, seq: bigint): void {
     const s = this.conversations.get(convId);
-    if (!s || seq <= s.readSeq || this.conn.state !== "authenticated") return;
-    const inflight = this.markReadInFlight.get(convId);
-    if (inflight !== undefined && inflight >= seq) return;
-    this.markReadInFlight.set(convId, seq);
-    s.readSeq = seq;
-    s.unread = s.lastSeq > seq ? s.lastSeq - seq : 0n;
-    this.changed();
-    this.client
-      .call("markRead", { conversationId: convId, seq })
-      .catch(() => {
-        /* the next visit marks it again */
-      })
-      .finally(() => {
-        if (this.markReadInFlight.get(convId) === seq) this.markReadInFlight.delete(convId);
-      });
+    if (!s) return;
+    if (seq > s.readSeq) {
+      s.readSeq = seq;
+      s.unread = s.lastSeq > seq ? s.lastSeq - seq : 0n;
+      this.changed();
+    }
+    const known = this.serverRead.get(convId) ?? 0n;
+    if (seq <= known || seq <= (this.readWanted.get(convId) ?? 0n)) return;
+    this.readWanted.set(convId, seq);
+    if (!this.readTimers.has(convId)) {
+      this.readTimers.set(
+        convId,
+        setTimeout(() => this.flushRead(convId), READ_DELAY_MS),
+      );
+    }
+  }
+
+  /** Sends every waiting read marker now (the page is being hidden or left). */
+  flushReads(): void {
+    for (const [convId, t] of [...this.readTimers]) {
+      clearTimeout(t);
+      this.flushRead(convId);
+    }
+  }
+
+  private flushRead(convId: bigint): void {
+    this.readTimers.delete(convId);
+    const seq = this.readWanted.get(convId);
+    if (seq === undefined) return;
+    if (this.conn.state !== "authenticated") return; // sent when the link is back (onState)
+    this.readWanted.delete(convId);
+    if (seq <= (this.serverRead.get(convId) ?? 0n)) return;
+    this.noteServerRead(convId, seq);
+    this.client.call("markRead", { conversationId: convId, seq }).catch(() => {
+      // Not stored: the next visit or message marks it again.
+      if (this.serverRead.get(convId) === seq) this.serverRead.delete(convId);
+    });
+  }
+
+  private noteServerRead(convId: bigint, seq: bigint): void {
+    if (seq > (this.serverRead.get(convId) ?? 0n)) this.serverRead.set(convId, seq);
   }
 
   send(convId: bigint, body: string, checkIn?: { status: number; note: string }): void {

@@ -91,6 +91,11 @@ describe("chat between a mentee and a mentor", () => {
     await a.page.getByText("Are you free on Thursday?").waitFor();
     await a.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Mentorships" }).click();
     await expect.poll(() => row.getByTestId("unread").count()).toBe(0);
+    // The server has the read marker too: a reload shows nothing unread.
+    await new Promise((r) => setTimeout(r, 500));
+    await a.page.reload();
+    await row.waitFor();
+    expect(await row.getByTestId("unread").count()).toBe(0);
     await screenshot(b.page, "02b-mentor-list");
 
     // The same conversation on a phone-sized screen (a second device of the mentee).
