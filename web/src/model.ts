@@ -3,6 +3,7 @@
 // notifies once per microtask, so a burst of Sync events renders once.
 import {
   ErrorCode,
+  MentorshipChange,
   MentorshipState,
   PreceptorError,
   Role,
@@ -43,6 +44,7 @@ const TYPING_IDLE_MS = 4000;
 const TYPING_MIN_GAP_MS = 1100; // the server takes one `true` per second
 const HISTORY_PAGE = 50;
 const READ_DELAY_MS = 400;
+const NEWS_MAX_AGE_MS = 10 * 60_000; // older changes (first sync) make no toast
 
 export function errorText(err: unknown): string {
   if (err instanceof PreceptorError) return err.message;
@@ -398,6 +400,9 @@ export class Model {
       }
       case "mentorshipChanged":
         this.applyMentorship(k.value.mentorship);
+        if (this.everAuthenticated && Date.now() - Number(ev.timeMs) < NEWS_MAX_AGE_MS) {
+          this.tellMentorshipNews(k.value.change, k.value.mentorship, k.value.actorId);
+        }
         break;
       case "checkinDue":
         this.scheduleRefresh();
@@ -424,6 +429,39 @@ export class Model {
       case "mentorProfile":
       case "userCreated":
       case undefined:
+        break;
+    }
+  }
+
+  /** A toast for what the other side did (not for one's own actions, nor old history). */
+  private tellMentorshipNews(change: MentorshipChange, m: Mentorship | undefined, actorId: bigint): void {
+    const me = this.me?.id;
+    if (!m || actorId === me) return;
+    const known = this.users.get(actorId)?.displayName;
+    const who = known ?? (change === MentorshipChange.REQUESTED ? "A mentee" : actorId !== 0n ? "Your counterpart" : "The program");
+    switch (change) {
+      case MentorshipChange.REQUESTED:
+        if (m.mentorId === me) this.notify(`${who} asked you for mentorship.`);
+        break;
+      case MentorshipChange.ACCEPTED:
+        this.notify(`${who} accepted your request.`);
+        break;
+      case MentorshipChange.DECLINED:
+        this.notify(`${who} declined your request.`);
+        break;
+      case MentorshipChange.ASSIGNED:
+        this.notify("The program director paired you with a new mentorship.");
+        break;
+      case MentorshipChange.ENDED:
+        this.notify(`${who} ended the mentorship.`);
+        break;
+      case MentorshipChange.AGREEMENT_PROPOSED:
+        this.notify(`${who} proposed an agreement.`);
+        break;
+      case MentorshipChange.AGREEMENT_ACCEPTED:
+        this.notify(`${who} accepted the agreement.`);
+        break;
+      default:
         break;
     }
   }
