@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { pairThroughUi, sendMessage } from "./flows.js";
-import { CSP, launchBrowser, newContext, signIn, startServer, type ServerHandle } from "./harness.js";
+import { CSP, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
 let server: ServerHandle;
@@ -37,6 +37,9 @@ describe("content security policy", () => {
     await b.page.getByText("Under a strict policy").waitFor();
     // Dialogs, the auto-growing composer (el.style from script) and the CSV blob all work.
     await a.page.getByTestId("composer").fill("line one\nline two\nline three");
+    const height = await a.page.getByTestId("composer").evaluate((el) => el.getBoundingClientRect().height);
+    expect(height).toBeGreaterThan(60); // grew with its three lines
+    await screenshot(a.page, "13-composer-three-lines");
     await a.page.getByRole("button", { name: "Check in" }).click();
     await a.page.keyboard.press("Escape");
     expect(violations).toEqual([]);

@@ -27,6 +27,7 @@ import { useModel } from "../hooks.js";
 import { errorText, type ConvState, type Model } from "../model.js";
 
 let firstMessagesMarked = false;
+const CSS_SIZES_FIELDS = typeof CSS !== "undefined" && CSS.supports("field-sizing", "content");
 
 export function ConversationScreen({ model, id }: { model: Model; id: bigint }) {
   useModel(model);
@@ -443,9 +444,11 @@ function Composer({ model, id, otherName }: { model: Model; id: bigint; otherNam
     if (matchMedia("(pointer: fine)").matches) ref.current?.focus({ preventScroll: true });
   }, [id]);
 
+  // The composer grows with its text. Chromium does it in CSS (field-sizing);
+  // elsewhere it is measured here, which lays the page out on each keystroke.
   useLayoutEffect(() => {
     const el = ref.current;
-    if (!el) return;
+    if (!el || CSS_SIZES_FIELDS) return;
     if (!text) {
       el.style.height = ""; // one line again, without measuring
       return;
