@@ -1,0 +1,72 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Model } from "./model.js";
+
+/** Re-renders the component whenever the model changes. */
+export function useModel(model: Model): number {
+  const [, setVersion] = useState(model.version);
+  useEffect(() => model.subscribe(() => setVersion(model.version)), [model]);
+  return model.version;
+}
+
+/**
+ * Re-renders the component only when what `select` picks from the model
+ * changes (compared shallowly: a value, or an array of values). Components
+ * that show little (the header, the banner) use it, so a new message renders
+ * the conversation and the list, not the whole page.
+ */
+export function useSelect<T>(model: Model, select: (m: Model) => T): T {
+  const [, force] = useState(0);
+  const value = select(model);
+  const latest = useRef({ value, select });
+  latest.current = { value, select };
+  useEffect(
+    () =>
+      model.subscribe(() => {
+        const next = latest.current.select(model);
+        if (!shallowEqual(next, latest.current.value)) force((n) => n + 1);
+      }),
+    [model],
+  );
+  return value;
+}
+
+function shallowEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((x, i) => Object.is(x, b[i]));
+}
+
+export type Route =
+  | { name: "home" }
+  | { name: "signin" }
+  | { name: "conversation"; id: bigint }
+  | { name: "directory" }
+  | { name: "engagement" }
+  | { name: "unknown"; path: string };
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, "") || "/";
+  if (path === "/" || path === "") return { name: "home" };
+  if (path === "/signin") return { name: "signin" };
+  if (path === "/directory") return { name: "directory" };
+  if (path === "/engagement") return { name: "engagement" };
+  const m = /^\/c\/(\d{1,20})$/.exec(path);
+  if (m) return { name: "conversation", id: BigInt(m[1]!) };
+  return { name: "unknown", path };
+}
+
+export function useRoute(): Route {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const h = () => setHash(location.hash);
+    window.addEventListener("hashchange", h);
+    return () => window.removeEventListener("hashchange", h);
+  }, []);
+  return parseRoute(hash);
+}
+
+export function navigate(path: string): void {
+  if (location.hash !== "#" + path) location.hash = path;
+}
+
+export const conversationHref = (id: bigint): string => `#/c/${id}`;

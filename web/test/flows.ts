@@ -1,0 +1,75 @@
+// Steps several tests share, done through the UI as a person would.
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+
+/** The mentee requests the mentor from the directory; the mentor accepts. Returns the conversation's hash URL. */
+export async function pairThroughUi(
+  mentee: Page,
+  mentor: Page,
+  mentorName: string,
+  opts: { purpose?: string; note?: string; onDirectory?: () => Promise<void> } = {},
+): Promise<string> {
+  await mentee.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Find a mentor" }).click();
+  const card = mentee.getByTestId("mentor-card").filter({ hasText: mentorName });
+  await card.waitFor();
+  if (opts.onDirectory) await opts.onDirectory();
+  await card.getByRole("button", { name: `Request ${mentorName}` }).click();
+  const dialog = mentee.getByTestId("request-dialog");
+  await dialog.waitFor();
+  if (opts.purpose) await dialog.getByLabel("What would you like help with?").selectOption({ label: opts.purpose });
+  await dialog.getByLabel(`A note for ${mentorName}`).fill(opts.note ?? "I would like help preparing for ward rounds.");
+  await dialog.getByRole("button", { name: "Send request" }).click();
+  await mentee.getByTestId("outgoing-request").filter({ hasText: mentorName }).waitFor();
+
+  // The mentor sees the request live (no reload) and accepts it.
+  const request = mentor.getByTestId("incoming-request").first();
+  await request.waitFor();
+  await request.getByRole("button", { name: "Accept" }).click();
+  await mentor.getByTestId("conversation").waitFor();
+  const url = new URL(mentor.url());
+  assert.match(url.hash, /^#\/c\/\d+$/);
+
+  // The mentee's list shows the new conversation live.
+  const row = mentee.getByTestId("conversation-row").filter({ hasText: mentorName });
+  await row.waitFor();
+  await row.click();
+  await mentee.getByTestId("conversation").waitFor();
+  assert.equal(new URL(mentee.url()).hash, url.hash);
+  return url.hash;
+}
+
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  const box = page.getByTestId("composer");
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+/** How many stored messages on the page have exactly this text. */
+export async function countMessages(page: Page, text: string): Promise<number> {
+  return page.getByTestId("message-body").filter({ hasText: new RegExp(`^${escapeRegExp(text)}$`) }).count();
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Sends many messages from inside the page, as typing + Enter would, spaced
+ * so one connection stays under the server's 50 requests a second.
+ */
+export async function sendMany(page: Page, texts: string[], spacingMs = 25): Promise<void> {
+  await page.evaluate(
+    async ({ texts, spacingMs }) => {
+      const box = document.querySelector<HTMLTextAreaElement>('[data-testid="composer"]')!;
+      const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value")!.set!;
+      for (const t of texts) {
+        set.call(box, t);
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+        await new Promise((r) => setTimeout(r, 0));
+        box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
+        await new Promise((r) => setTimeout(r, spacingMs));
+      }
+    },
+    { texts, spacingMs },
+  );
+}
