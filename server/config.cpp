@@ -81,7 +81,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "RocksDB block cache size in MiB.")(
       "web-root", po::value(&c.web_root),
       "Serve the files in this folder at / (the web app): index.html for folders, Content-Type by extension, "
-      "ETag and Range. Empty (the default) serves none.")(
+      "ETag and Range, a strict Content-Security-Policy; hashed files under assets/ are cached for a year, "
+      "the rest revalidated. Empty (the default) serves none.")(
       "ops-token", po::value(&c.ops_token),
       "/readyz and /metrics answer clients on this machine (loopback) only; with this set, other addresses "
       "get them too when they send 'Authorization: Bearer <token>' (for a load balancer or Prometheus "
@@ -123,8 +124,9 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "Signed-in connections one user may have at once; one more sign-in is refused with RESOURCE_EXHAUSTED "
       "and closed. 0 = no limit.")(
       "allowed-origins", po::value(&origins)->default_value("http://localhost:8080,http://127.0.0.1:8080"),
-      "Comma-separated browser Origins allowed to open /v1/ws; `*` allows any. Clients that send no Origin "
-      "(apps, CLI) are always allowed.")(
+      "Comma-separated browser Origins allowed to open /v1/ws; `*` allows any. Also allowed: a page of the "
+      "server's own address (Origin = http:// + the Host header) when that host is an IP address, localhost "
+      "or a host named here (docs/security.md). Clients that send no Origin (apps, CLI) are always allowed.")(
       "shutdown-grace-ms", po::value(&c.shutdown_grace_ms)->default_value(c.shutdown_grace_ms),
       "On SIGTERM, how long sessions get to close before the server exits anyway.")(
       "trusted-proxy-header", po::value(&c.trusted_proxy_header),

@@ -464,6 +464,25 @@ std::string_view content_type_for(std::string_view filename) {
   return "application/octet-stream";
 }
 
+bool is_content_hashed_asset(std::string_view relative_path) {
+  constexpr std::string_view kFolder = "assets/";
+  if (relative_path.substr(0, kFolder.size()) != kFolder) return false;
+  std::string_view name = relative_path.substr(relative_path.rfind('/') + 1);
+  name = name.substr(0, name.find('.'));  // the stem: index-BxR4q2aT of index-BxR4q2aT.js.map
+  auto hash_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  };
+  // The hash's alphabet holds '-' too: try each '-' that leaves a name before it.
+  for (size_t dash = name.find('-', 1); dash != std::string_view::npos; dash = name.find('-', dash + 1)) {
+    const std::string_view hash = name.substr(dash + 1);
+    if (hash.size() < 8 || !std::all_of(hash.begin(), hash.end(), hash_char)) continue;
+    if (std::any_of(hash.begin(), hash.end(),
+                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); }))
+      return true;
+  }
+  return false;
+}
+
 namespace {
 
 class StaticFiles {
@@ -472,10 +491,21 @@ class StaticFiles {
       : prefix_(std::move(prefix)), root_(std::move(root)) {}
 
   HttpResponse serve(const HttpRequest& req) const {
+    HttpResponse res = serve_file(req);
+    res.headers.set("Content-Security-Policy", std::string(kStaticContentSecurityPolicy));
+    res.headers.set("X-Content-Type-Options", "nosniff");
+    res.headers.set("Referrer-Policy", "no-referrer");
+    res.headers.set("X-Frame-Options", "DENY");
+    return res;
+  }
+
+ private:
+  HttpResponse serve_file(const HttpRequest& req) const {
     assert(req.path.compare(0, prefix_.size(), prefix_) == 0);
     auto decoded = percent_decode(std::string_view(req.path).substr(prefix_.size()));
     if (!decoded) return http_error(invalid_argument("The path has a malformed %-escape; encode it again."));
     std::filesystem::path rel;
+    std::string rel_text;  // rel, '/'-separated
     std::string_view rest = *decoded;
     while (!rest.empty()) {
       const size_t slash = rest.find('/');
@@ -487,6 +517,7 @@ class StaticFiles {
         return http_error(invalid_argument("The path may not contain a backslash."));
       }
       rel /= std::string(segment);
+      rel_text += (rel_text.empty() ? "" : "/") + std::string(segment);
     }
     std::filesystem::path file = root_ / rel;
     std::error_code ec;
@@ -497,6 +528,7 @@ class StaticFiles {
         return res;
       }
       file /= "index.html";
+      rel_text += (rel_text.empty() ? "" : "/") + std::string("index.html");
     }
     auto missing = [&] { return http_error(not_found("There is no file at " + req.path + ".")); };
     // Links may point anywhere; only what resolves inside the folder is served.
@@ -534,11 +566,14 @@ class StaticFiles {
     }
     res.headers.set("ETag", etag);
     res.headers.set("Last-Modified", last_modified);
-    res.headers.set("Cache-Control", "no-cache");
+    // A hashed asset's name changes with its content, so a browser may keep
+    // it; anything else (index.html, which names the current assets) is
+    // checked against its ETag each time.
+    res.headers.set("Cache-Control",
+                    is_content_hashed_asset(rel_text) ? "public, max-age=31536000, immutable" : "no-cache");
     return res;
   }
 
- private:
   std::string prefix_;
   std::filesystem::path root_;  // canonical
 };

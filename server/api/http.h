@@ -211,17 +211,40 @@ HttpResponse http_serve_range(const HttpRequest& request, std::shared_ptr<HttpRa
                               std::string content_type, std::string_view validator = {});
 
 // Content-Type for a file name by its extension (.html .js .mjs .css .svg
-// .png .ico .json .wasm .map .txt and a few more); others get
-// application/octet-stream.
+// .png .ico .json .webmanifest .woff2 .wasm .map .txt and a few more; case
+// does not matter); others get application/octet-stream.
 std::string_view content_type_for(std::string_view filename);
+
+// True for a file that a bundler named after its content, so that its
+// bytes never change under that name: `relative_path` (from the served
+// folder, '/'-separated) lies under `assets/` and its name is
+// `<name>-<hash>.<ext…>`, the hash 8 or more of [A-Za-z0-9_-] with at least
+// one digit or capital letter (Vite's `index-BxR4q2aT.js`, also
+// `index-BxR4q2aT.js.map`). A plain word such as `assets/main-stylesheet.css`
+// is not taken for a hash.
+bool is_content_hashed_asset(std::string_view relative_path);
+
+// The Content-Security-Policy sent with every static file: the web app's own
+// scripts, styles, images (and data: images), fonts and connections
+// (fetch, and WebSocket to the same host and port) only; no plugins, no
+// <base>, not framed by any page.
+inline constexpr std::string_view kStaticContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 // A kAnyone GET route serving the files under `folder` at `url_prefix`
 // (which must start and end with '/'): index.html for a folder (a folder
 // asked for without its trailing '/' is redirected there), Content-Type by
 // extension, Range, `ETag` and `Last-Modified` with 304 for If-None-Match and
-// If-Modified-Since, `Cache-Control: no-cache`. A path with a '..' segment is
-// refused (400); one leading out of the folder through a link is not found
-// (404). Files are read on the network thread in kHttpChunkBytes pieces.
+// If-Modified-Since. Caching: `Cache-Control: public, max-age=31536000,
+// immutable` for content-hashed assets (is_content_hashed_asset), `no-cache`
+// (revalidate with the ETag) for everything else, index.html included.
+// Every answer of the route, errors too, carries kStaticContentSecurityPolicy,
+// `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and
+// `X-Frame-Options: DENY`. A path with a '..' segment is refused (400); one
+// leading out of the folder through a link is not found (404); there is no
+// fallback to index.html (the web app routes by the URL's #fragment). Files
+// are read on the network thread in kHttpChunkBytes pieces.
 // INVALID_ARGUMENT when `folder` is not a folder or the prefix is malformed.
 Result<HttpRoute> static_files_route(std::string url_prefix, const std::filesystem::path& folder);
 

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "common/log.h"
+#include "server/net/origin.h"
 #include "server/net/ws_session.h"
 
 // GCC 12 warns falsely where one Asio coroutine of this file calls another
@@ -62,9 +63,14 @@ UpgradeResponse text_response(const Request& req, http::status status, std::stri
 bool origin_allowed(const NetConfig& config, const Request& req) {
   auto it = req.find(http::field::origin);
   if (it == req.end()) return true;  // not a browser: apps and the CLI send no Origin
-  const std::string origin(it->value());
-  return std::any_of(config.allowed_origins.begin(), config.allowed_origins.end(),
-                     [&](const std::string& allowed) { return allowed == "*" || allowed == origin; });
+  std::optional<std::string_view> host;
+  // One Host only (Beast keeps duplicates): with two, which one the browser meant is unclear.
+  if (req.count(http::field::host) == 1) {
+    const auto value = req[http::field::host];
+    host = std::string_view(value.data(), value.size());
+  }
+  return browser_origin_allowed(config.allowed_origins,
+                                std::string_view(it->value().data(), it->value().size()), host);
 }
 
 std::string peer_of(const asio::ip::tcp::socket& socket) {
@@ -583,8 +589,8 @@ asio::awaitable<void> serve_http(ServerContext& ctx, asio::ip::tcp::socket socke
         log::warn("origin_refused").kv("peer", peer).kv("origin", std::string(req[http::field::origin]));
         refusal =
             text_response(req, http::status::forbidden,
-                          "This Origin may not open a Preceptor WebSocket; ask the operator to add it to "
-                          "--allowed-origins.\n");
+                          "This Origin may not open a Preceptor WebSocket: it is neither this server's own "
+                          "address nor in --allowed-origins; ask the operator to add it there.\n");
       } else if (ctx.draining.load()) {
         refusal = text_response(req, http::status::service_unavailable, "The server is shutting down.\n");
       } else {

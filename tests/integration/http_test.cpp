@@ -656,7 +656,17 @@ class StaticFiles : public Http {
     write("main.wasm", std::string("\0asm\1\0\0\0", 8));
     write("app.js.map", "{\"version\":3}");
     write("notes.txt", "plain notes");
+    write("site.webmanifest", "{\"name\":\"Preceptor\"}");
+    write("font.woff2", std::string("wOF2\0\1\0\0", 8));
+    write("LOUD.TXT", "shouting");
     write("docs/index.html", "<p>docs</p>");
+    // A Vite build: index.html names assets whose names carry their content's hash.
+    std::filesystem::create_directories(root_ / "assets");
+    write("assets/index-BxR4q2aT.js", "import './chunk-a1b2c3d4.js';");
+    write("assets/index-Dk_9-zQw.css", "body { color: black }");
+    write("assets/index-BxR4q2aT.js.map", "{\"version\":3}");
+    write("assets/logo.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+    write("app-BxR4q2aT.js", "not under assets/");
     std::ofstream(dir_.path() / "secret.txt") << "not for the web";
     std::filesystem::create_symlink(dir_.path() / "secret.txt", root_ / "leak.txt");
     auto config = test_config(dir_.path() / "data");
@@ -682,7 +692,13 @@ TEST_F(StaticFiles, ServesFilesWithTheirContentTypes) {
       {"/main.wasm", "application/wasm"},
       {"/app.js.map", "application/json"},
       {"/notes.txt", "text/plain; charset=utf-8"},
+      {"/LOUD.TXT", "text/plain; charset=utf-8"},
+      {"/site.webmanifest", "application/manifest+json"},
+      {"/font.woff2", "font/woff2"},
       {"/index.html", "text/html; charset=utf-8"},
+      {"/assets/index-BxR4q2aT.js", "text/javascript; charset=utf-8"},
+      {"/assets/index-Dk_9-zQw.css", "text/css; charset=utf-8"},
+      {"/assets/index-BxR4q2aT.js.map", "application/json"},
   };
   for (const auto& [path, type] : types) {
     Reply r = fetch(server_->port(), "GET", path);
@@ -742,6 +758,84 @@ TEST_F(StaticFiles, UnchangedFilesAreNotSentAgain) {
   Reply other = fetch(server_->port(), "GET", "/app.js", "If-None-Match: \"something-else\"\r\n");
   EXPECT_EQ(other.status, 200);
   EXPECT_EQ(other.body, "console.log('hi');");
+}
+
+TEST_F(StaticFiles, HashedAssetsAreKeptForAYearEverythingElseIsRevalidated) {
+  constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+  for (const char* path :
+       {"/assets/index-BxR4q2aT.js", "/assets/index-Dk_9-zQw.css", "/assets/index-BxR4q2aT.js.map"}) {
+    Reply r = fetch(server_->port(), "GET", path);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.header("cache-control"), kImmutable) << path;
+    EXPECT_FALSE(r.header("etag").empty()) << path;
+  }
+  // Revalidating one anyway (a reload) answers 304 with the same policy.
+  Reply first = fetch(server_->port(), "GET", "/assets/index-BxR4q2aT.js");
+  Reply again = fetch(server_->port(), "GET", "/assets/index-BxR4q2aT.js",
+                      "If-None-Match: " + first.header("etag") + "\r\n");
+  EXPECT_EQ(again.status, 304);
+  EXPECT_EQ(again.header("cache-control"), kImmutable);
+
+  // index.html names the current assets: always revalidated, by its ETag.
+  for (const char* path : {"/", "/index.html", "/assets/logo.svg", "/app-BxR4q2aT.js", "/docs/"}) {
+    Reply r = fetch(server_->port(), "GET", path);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.header("cache-control"), "no-cache") << path;
+  }
+  Reply index = fetch(server_->port(), "GET", "/");
+  ASSERT_FALSE(index.header("etag").empty());
+  Reply unchanged = fetch(server_->port(), "GET", "/", "If-None-Match: " + index.header("etag") + "\r\n");
+  EXPECT_EQ(unchanged.status, 304);
+  EXPECT_EQ(unchanged.header("cache-control"), "no-cache");
+}
+
+TEST_F(StaticFiles, EveryAnswerCarriesTheSecurityHeaders) {
+  // Files, a 304, a redirect, a 404 and a refused path alike.
+  const std::vector<std::pair<std::string, std::string>> requests = {
+      {"/", ""},
+      {"/assets/index-BxR4q2aT.js", ""},
+      {"/style.css", ""},
+      {"/index.html", "If-None-Match: *\r\n"},
+      {"/docs", ""},
+      {"/missing.js", ""},
+      {"/%2e%2e/secret.txt", ""},
+  };
+  for (const auto& [path, extra] : requests) {
+    Reply r = fetch(server_->port(), "GET", path, extra);
+    ASSERT_NE(r.status, 0) << path << ": " << r.error;
+    EXPECT_EQ(r.header("content-security-policy"),
+              "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+              "form-action 'self'; frame-ancestors 'none'")
+        << path << " (" << r.status << ")";
+    EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << path;
+    EXPECT_EQ(r.header("referrer-policy"), "no-referrer") << path;
+    EXPECT_EQ(r.header("x-frame-options"), "DENY") << path;
+  }
+}
+
+// The web app routes by the URL's #fragment, so there is no fallback to
+// index.html: a path that is not a file stays a 404.
+TEST_F(StaticFiles, PathsThatAreNotFilesAreNotFound) {
+  for (const char* path : {"/mentees/42", "/assets/", "/assets/index-00000000.js", "/index.htm"}) {
+    Reply r = fetch(server_->port(), "GET", path);
+    EXPECT_EQ(r.status, 404) << path;
+    expect_json_error(r, "NOT_FOUND");
+  }
+}
+
+TEST(StaticFileNames, HashedAssetsAreRecognisedByFolderAndName) {
+  for (const char* name :
+       {"assets/index-BxR4q2aT.js", "assets/index-BxR4q2aT.js.map", "assets/index-Dk_9-zQw.css",
+        "assets/vendor-react-4a7c9f12.js", "assets/logo-Cq3-_x7Z.svg", "assets/fonts/inter-8Hk2LmQ9.woff2",
+        "assets/chunk-a1b2c3d4e5f6.js"}) {
+    EXPECT_TRUE(api::is_content_hashed_asset(name)) << name;
+  }
+  for (const char* name : {"index.html", "app-BxR4q2aT.js", "static/index-BxR4q2aT.js", "assets/logo.svg",
+                           "assets/main-stylesheet.css", "assets/index-BxR4q2a.js", "assets/-BxR4q2aTx.js",
+                           "assets/index-BxR4q2a!.js", "assets", "assets/", ""}) {
+    EXPECT_FALSE(api::is_content_hashed_asset(name)) << name;
+  }
 }
 
 TEST_F(StaticFiles, PathsOutsideTheFolderAreRefused) {

@@ -596,6 +596,44 @@ TEST_F(Platform, BrowserOriginsAreChecked) {
   EXPECT_TRUE(ours.ping().has_ping());
 }
 
+// The web app served by the server itself, on whatever port it runs, opens
+// the WebSocket from its own origin without being listed.
+TEST_F(Platform, APageFromTheServersOwnAddressMayConnectOnAnyPort) {
+  start();
+  const std::string port = std::to_string(server_->port());
+  ASSERT_NE(port, "8080");
+  TestClient same;  // Host is 127.0.0.1:<port>
+  ASSERT_EQ(same.connect(server_->port(), "http://127.0.0.1:" + port), "");
+  EXPECT_TRUE(same.ping().has_ping());
+
+  TestClient by_name;
+  by_name.set_host_header("localhost:" + port);
+  ASSERT_EQ(by_name.connect(server_->port(), "http://localhost:" + port), "");
+  EXPECT_TRUE(by_name.ping().has_ping());
+
+  TestClient other_port;  // another local page, not the server's
+  EXPECT_NE(other_port.connect(server_->port(), "http://127.0.0.1:1"), "");
+  TestClient foreign;
+  EXPECT_NE(foreign.connect(server_->port(), "http://evil.example:" + port), "");
+}
+
+// DNS rebinding: a page on evil.example whose name now resolves to this
+// server sends Origin and Host of evil.example alike. Such a name is trusted
+// only when --allowed-origins names it.
+TEST_F(Platform, SameOriginByAForeignNameIsRefusedUnlessThatNameIsListed) {
+  auto config = test_config(dir_.path());
+  config.allowed_origins = {"http://localhost:8080", "https://chat.hospital.example"};
+  start(config);
+  TestClient rebound;
+  rebound.set_host_header("evil.example:8080");
+  EXPECT_NE(rebound.connect(server_->port(), "http://evil.example:8080"), "");
+
+  TestClient listed;
+  listed.set_host_header("chat.hospital.example:8080");
+  ASSERT_EQ(listed.connect(server_->port(), "http://chat.hospital.example:8080"), "");
+  EXPECT_TRUE(listed.ping().has_ping());
+}
+
 TEST_F(Platform, HttpRoutes) {
   start();
   EXPECT_EQ(http_get(server_->port(), "/healthz").status, 200);

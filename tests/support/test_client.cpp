@@ -53,10 +53,11 @@ std::string TestClient::connect(uint16_t port, const std::string& origin, const 
   }
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
   if (ec) return "connect: " + ec.message();
-  if (!origin.empty() || !handshake_headers_.empty()) {
+  if (!origin.empty() || !handshake_headers_.empty() || !host_header_.empty()) {
     d.ws.set_option(websocket::stream_base::decorator(
-        [origin, headers = handshake_headers_](websocket::request_type& req) {
+        [origin, headers = handshake_headers_, host = host_header_](websocket::request_type& req) {
           if (!origin.empty()) req.set(http::field::origin, origin);
+          if (!host.empty()) req.set(http::field::host, host);
           for (const auto& [name, value] : headers) req.insert(name, value);
         }));
   }

@@ -37,6 +37,9 @@ class TestClient {
   // Before connect(): connect from this local address (another loopback
   // address such as "127.0.0.2", so the server sees another client address).
   void set_source_address(const std::string& address) { source_address_ = address; }
+  // Before connect(): the upgrade request's Host header (default
+  // "127.0.0.1:<port>"), as a browser that reached the server by another name sends it.
+  void set_host_header(const std::string& host) { host_header_ = host; }
   // Before connect(): one more header on the upgrade request (X-Forwarded-For).
   void add_handshake_header(const std::string& name, const std::string& value) {
     handshake_headers_.emplace_back(name, value);
@@ -77,6 +80,7 @@ class TestClient {
   std::unique_ptr<Impl> impl_;
   uint64_t request_id_ = 0;
   std::string source_address_;
+  std::string host_header_;
   std::vector<std::pair<std::string, std::string>> handshake_headers_;
   std::deque<v1::Event> backlog_;
   bool closed_ = false;
