@@ -7,7 +7,7 @@ let browser: Browser;
 let server: ServerHandle;
 
 beforeAll(async () => {
-  browser = await launchBrowser({ allowLocalNetwork: true });
+  browser = await launchBrowser();
   server = await startServer("csp");
 });
 afterAll(async () => {
@@ -17,8 +17,8 @@ afterAll(async () => {
 
 describe("content security policy", () => {
   it("the app runs under the server's strict CSP with no violation", async () => {
-    const a = await newContext(browser, undefined, { csp: true });
-    const b = await newContext(browser, undefined, { csp: true });
+    const a = await newContext(browser);
+    const b = await newContext(browser);
     const violations: string[] = [];
     for (const p of [a.page, b.page]) {
       await p.exposeFunction("__cspViolation", (v: string) => violations.push(v));
@@ -30,6 +30,9 @@ describe("content security policy", () => {
         ),
       );
     }
+    // The server itself sends the policy with the page (no test rewrites it).
+    const page = await a.page.request.get(`${server.origin}/`);
+    expect(page.headers()["content-security-policy"]).toBe(CSP);
     await signIn(a.page, server.origin, "mentee.chen");
     await signIn(b.page, server.origin, "mentor.raman");
     await pairThroughUi(a.page, b.page, "Dr. Priya Raman");

@@ -87,8 +87,6 @@ export async function startServer(name: string): Promise<ServerHandle> {
         "127.0.0.1",
         "--web-root",
         DIST_DIR,
-        "--allowed-origins",
-        `${origin},http://localhost:${port}`,
         "--fast-password-hashing",
         "--scheduler-interval-ms",
         "0",
@@ -149,9 +147,8 @@ export async function startServer(name: string): Promise<ServerHandle> {
   return handle;
 }
 
-export async function launchBrowser({ allowLocalNetwork = false } = {}): Promise<Browser> {
-  const args = allowLocalNetwork ? [...CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"] : CHROMIUM_ARGS;
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
 export interface Viewport {
@@ -162,9 +159,9 @@ export const DESKTOP: Viewport = { width: 1280, height: 800 };
 export const PHONE: Viewport = { width: 360, height: 740 };
 
 /**
- * The policy the server sends with the app (wt-srv): no inline script or
- * style, nothing from elsewhere. newContext(…, { csp: true }) adds it to the
- * page, so a violation shows up as a console error.
+ * The policy the server sends with every file of the app: no inline script or
+ * style, nothing from elsewhere. Every test runs under it, so a violation
+ * shows up as a console error; csp.test.ts checks the header itself.
  */
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -174,7 +171,6 @@ export const CSP =
 export async function newContext(
   browser: Browser,
   viewport: Viewport = DESKTOP,
-  { csp = false }: { csp?: boolean } = {},
 ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({
     viewport,
@@ -182,17 +178,6 @@ export async function newContext(
     deviceScaleFactor: 1,
     ...(viewport.width < 600 ? { isMobile: true, hasTouch: true } : {}),
   });
-  // A document Playwright fulfils counts as a public page in Chromium's Local
-  // Network Access checks, which then block its WebSocket to 127.0.0.1: use
-  // `csp` only with launchBrowser({ allowLocalNetwork: true }).
-  if (csp) await context.route(
-    (url) => url.hostname === "127.0.0.1",
-    async (route) => {
-      if (route.request().resourceType() !== "document") return route.continue();
-      const response = await route.fetch();
-      await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": CSP } });
-    },
-  );
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("console", (msg) => {
