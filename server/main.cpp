@@ -35,6 +35,15 @@ int main(int argc, char** argv) {
       "preceptor-server listening on ws://%s:%u/v1/ws (health: /healthz, metrics: /metrics). "
       "Ctrl-C or SIGTERM stops it.\n",
       parsed.config.listen_address.c_str(), static_cast<unsigned>(srv.port()));
+  if (!parsed.config.web_root.empty()) {
+    // Every address: this machine's own reaches it.
+    const std::string& address = parsed.config.listen_address;
+    const bool any = address == "0.0.0.0" || address == "::";
+    const std::string host =
+        any ? "127.0.0.1" : (address.find(':') != std::string::npos ? "[" + address + "]" : address);
+    std::printf("The web app: open http://%s:%u/ in a browser.\n", host.c_str(),
+                static_cast<unsigned>(srv.port()));
+  }
   std::fflush(stdout);
   srv.run_until_signal();
   return 0;
