@@ -255,6 +255,7 @@ export class PreceptorClient {
   private connectTimer: TimerId | undefined;
   private idleTimer: TimerId | undefined;
   private outboxRetryTimer: TimerId | undefined;
+  private positionSaveTimer: TimerId | undefined;
   private lastReceivedAt = 0;
   private lastSentAt = 0;
 
@@ -612,10 +613,27 @@ export class PreceptorClient {
   }
 
   private savePosition(): void {
+    timers.clearTimeout(this.positionSaveTimer);
+    this.positionSaveTimer = undefined;
     this.save(
       KEY_POSITION,
       JSON.stringify({ storeId: this._position.storeId.toString(), position: this._position.position.toString() }),
     );
+  }
+
+  /**
+   * Saves the position once the current task is done, not before the event's
+   * handlers run: storage such as localStorage writes synchronously, and a
+   * burst of events needs only the last position. If the page goes before it
+   * runs, the next Sync delivers those events again (handlers see each once
+   * per run of the app, as after any restart).
+   */
+  private savePositionSoon(): void {
+    if (this.positionSaveTimer !== undefined) return;
+    this.positionSaveTimer = timers.setTimeout(() => {
+      this.positionSaveTimer = undefined;
+      this.savePosition();
+    }, 0);
   }
 
   private outboxChanged(): void {
@@ -782,6 +800,8 @@ export class PreceptorClient {
     this.token = "";
     this._user = undefined;
     this._position = create(SyncPositionSchema);
+    timers.clearTimeout(this.positionSaveTimer);
+    this.positionSaveTimer = undefined;
     for (const key of [KEY_TOKEN, KEY_USER, KEY_POSITION, KEY_OUTBOX]) this.save(key, undefined);
     const outbox = this.outboxEntries;
     this.outboxEntries = [];
@@ -1095,7 +1115,7 @@ export class PreceptorClient {
   private deliverStored(e: Event, save: boolean): void {
     if (e.position <= this._position.position) return;
     this._position = create(SyncPositionSchema, { storeId: this._position.storeId, position: e.position });
-    if (save) this.savePosition();
+    if (save) this.savePositionSoon();
     for (const h of [...this.eventHandlers]) call(h, e);
   }
 
