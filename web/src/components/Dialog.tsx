@@ -48,3 +48,37 @@ export function Dialog({
     </dialog>
   );
 }
+
+/** A form's error line, read out when it appears; nothing when there is none. */
+export function FormError({ error, testId }: { error: string | null | undefined; testId?: string }) {
+  if (!error) return null;
+  return (
+    <p class="form-error" role="alert" data-testid={testId}>
+      {error}
+    </p>
+  );
+}
+
+/** A dialog form's buttons: its submit button, then Cancel. */
+export function SubmitOrCancel({
+  label,
+  kind = "btn-primary",
+  disabled,
+  onCancel,
+}: {
+  label: string;
+  kind?: string;
+  disabled: boolean;
+  onCancel: () => void;
+}) {
+  return (
+    <div class="actions">
+      <button type="submit" class={`btn ${kind}`} disabled={disabled}>
+        {label}
+      </button>
+      <button type="button" class="btn" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}

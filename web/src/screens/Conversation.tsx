@@ -8,7 +8,7 @@ import {
   type PendingMessage,
 } from "@preceptor/client";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { Dialog } from "../components/Dialog.js";
+import { Dialog, FormError } from "../components/Dialog.js";
 import { memo } from "../components/memo.js";
 import {
   CADENCES,
@@ -667,11 +667,7 @@ function AgreementDialog({ model, view, onClose }: { model: Model; view: Mentors
             </label>
           ))}
         </fieldset>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <div class="actions">
           <button type="submit" class="btn btn-primary" disabled={busy || channels.size === 0}>
             Propose

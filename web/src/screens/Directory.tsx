@@ -1,6 +1,6 @@
 import { Purpose, Role, type DirectoryEntry } from "@preceptor/client";
 import { useEffect, useState } from "preact/hooks";
-import { Dialog } from "../components/Dialog.js";
+import { Dialog, FormError, SubmitOrCancel } from "../components/Dialog.js";
 import { navigate, useModel } from "../hooks.js";
 import { PURPOSES, purposeLabel } from "../labels.js";
 import { errorText, type Model } from "../model.js";
@@ -45,11 +45,7 @@ export function DirectoryScreen({ model }: { model: Model }) {
           ))}
         </select>
       </div>
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       {entries === null && !error && (
         <p class="muted" role="status">
           Loading the directory…
@@ -170,19 +166,8 @@ function RequestDialog({
             onInput={(e) => setNote(e.currentTarget.value)}
           />
         </div>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={busy}>
-            Send request
-          </button>
-          <button type="button" class="btn" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormError error={error} />
+        <SubmitOrCancel label="Send request" disabled={busy} onCancel={onClose} />
       </form>
     </Dialog>
   );

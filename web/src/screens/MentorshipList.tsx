@@ -1,6 +1,6 @@
 import { MentorshipState, Role, type DirectoryEntry, type MentorshipView } from "@preceptor/client";
 import { useEffect, useLayoutEffect, useState } from "preact/hooks";
-import { Dialog } from "../components/Dialog.js";
+import { Dialog, FormError, SubmitOrCancel } from "../components/Dialog.js";
 import { conversationHref, navigate, useModel } from "../hooks.js";
 import { cadenceLabel, fullTime, isoTime, purposeLabel, shortTime, stateLabel } from "../labels.js";
 import { errorText, type Model } from "../model.js";
@@ -243,11 +243,7 @@ function IncomingRequest({ model, view }: { model: Model; view: MentorshipView }
         </span>
       </p>
       {ms.requestNote && <blockquote class="note">{ms.requestNote}</blockquote>}
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <div class="actions">
         <button type="button" class="btn btn-primary" disabled={busy} onClick={accept}>
           Accept
@@ -321,19 +317,8 @@ function DeclineDialog({ model, view, onClose }: { model: Model; view: Mentorshi
           </select>
           {colleagues === null && <p class="muted small">Loading colleagues who mentor for {purposeLabel(ms.purpose)}…</p>}
         </div>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="submit" class="btn btn-danger" disabled={busy}>
-            Decline request
-          </button>
-          <button type="button" class="btn" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormError error={error} />
+        <SubmitOrCancel label="Decline request" kind="btn-danger" disabled={busy} onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -366,11 +351,7 @@ function OutgoingRequest({ model, view }: { model: Model; view: MentorshipView }
           · sent <time dateTime={isoTime(ms.requestedAtMs)}>{fullTime(ms.requestedAtMs)}</time>
         </span>
       </p>
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <div class="actions">
         <button type="button" class="btn" disabled={busy} onClick={withdraw}>
           Withdraw request
@@ -443,11 +424,7 @@ function AnsweredRequest({ model, view }: { model: Model; view: MentorshipView }
           )}
         </p>
       )}
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </li>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { connectionText } from "../app.js";
 import { useModel } from "../hooks.js";
 import { errorText, type Model } from "../model.js";
+import { FormError } from "../components/Dialog.js";
 
 export function SignIn({ model }: { model: Model }) {
   useModel(model);
@@ -67,11 +68,7 @@ export function SignIn({ model }: { model: Model }) {
             required
           />
         </div>
-        {error && (
-          <p class="form-error" role="alert" data-testid="signin-error">
-            {error}
-          </p>
-        )}
+        <FormError error={error} testId="signin-error" />
         <button type="submit" class="btn btn-primary btn-block" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
