@@ -61,8 +61,19 @@ export class TestServer {
     await this.exited;
   }
 
+  /** Freezes the process (SIGSTOP): its sockets stay open but nothing is answered, as with a hung server. */
+  freeze(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** Lets a frozen process run again (SIGCONT). */
+  thaw(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   /** Stops the server and removes its data folder (when it made it). */
   async dispose(): Promise<void> {
+    this.thaw();
     await this.kill("SIGKILL");
     if (this.ownsDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
