@@ -1,20 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeClient, pairUp, Recorder, stopAll } from "./support/helpers.js";
-import { TestServer } from "./support/server.js";
+import { describe, expect, it } from "vitest";
+import { makeClient, pairUp, Recorder, serverPerTest } from "./support/helpers.js";
 
 describe("two clients chatting live", () => {
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await TestServer.start();
-  });
-  afterEach(async () => {
-    stopAll();
-    await server.dispose();
-  });
+  const server = serverPerTest();
 
   it("delivers messages both ways once, in order, and a client's own send as its MessagePosted", async () => {
-    const chen = makeClient(server.url);
-    const lind = makeClient(server.url);
+    const chen = makeClient(server().url);
+    const lind = makeClient(server().url);
     const rc = new Recorder(chen);
     const rl = new Recorder(lind);
     await chen.start();

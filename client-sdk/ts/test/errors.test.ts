@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCode, PreceptorError } from "../src/index.js";
-import { makeClient, pairUp, Recorder, stopAll } from "./support/helpers.js";
-import { TestServer } from "./support/server.js";
+import { makeClient, pairUp, Recorder, serverPerTest } from "./support/helpers.js";
 
 async function rejection(p: Promise<unknown>): Promise<PreceptorError> {
   try {
@@ -14,19 +13,12 @@ async function rejection(p: Promise<unknown>): Promise<PreceptorError> {
 }
 
 describe("errors", () => {
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await TestServer.start();
-  });
-  afterEach(async () => {
-    stopAll();
-    await server.dispose();
-  });
+  const server = serverPerTest();
 
   it("maps the server's errors, and the client's own limits, to PreceptorError", async () => {
-    const chen = makeClient(server.url);
-    const lind = makeClient(server.url);
-    const novak = makeClient(server.url, { maxOutbox: 2 });
+    const chen = makeClient(server().url);
+    const lind = makeClient(server().url);
+    const novak = makeClient(server().url, { maxOutbox: 2 });
     const rn = new Recorder(novak);
     await Promise.all([chen.start(), lind.start(), novak.start()]);
 

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PendingMessage, PreceptorClient } from "../src/index.js";
-import { makeClient, pairUp, Recorder, stopAll, until } from "./support/helpers.js";
-import { TestServer } from "./support/server.js";
+import { makeClient, pairUp, Recorder, serverPerTest, until } from "./support/helpers.js";
+import type { TestServer } from "./support/server.js";
 
 async function signedInPair(server: TestServer) {
   const chen = makeClient(server.url);
@@ -22,17 +22,10 @@ async function historyOf(client: PreceptorClient, conversationId: bigint) {
 }
 
 describe("reconnecting", () => {
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await TestServer.start();
-  });
-  afterEach(async () => {
-    stopAll();
-    await server.dispose();
-  });
+  const server = serverPerTest();
 
   it("survives a server crash: both reconnect, and messages written meanwhile arrive exactly once", async () => {
-    const { chen, lind, rc, rl, conversationId } = await signedInPair(server);
+    const { chen, lind, rc, rl, conversationId } = await signedInPair(server());
     await chen.send({ conversationId, body: "Before the crash" }).done;
     await rl.untilPosted("Before the crash");
 
@@ -40,7 +33,7 @@ describe("reconnecting", () => {
     chen.onOutbox((pending) => outboxSeen.push(pending));
     const fromC = rc.states.length;
     const fromL = rl.states.length;
-    await server.kill("SIGKILL");
+    await server().kill("SIGKILL");
     await Promise.all([rc.untilState("disconnected", 5_000, fromC), rl.untilState("disconnected", 5_000, fromL)]);
     for (const r of [rc, rl]) {
       const down = r.states.slice(r === rc ? fromC : fromL).find((s) => s.state === "disconnected")!;
@@ -58,7 +51,7 @@ describe("reconnecting", () => {
 
     const upC = rc.states.length;
     const upL = rl.states.length;
-    await server.restart();
+    await server().restart();
     await Promise.all([rc.untilState("authenticated", 10_000, upC), rl.untilState("authenticated", 10_000, upL)]);
 
     const results = await Promise.all(sends.map((s) => s.done));
@@ -85,7 +78,7 @@ describe("reconnecting", () => {
   });
 
   it("resends a message whose reply was lost without storing it twice", async () => {
-    const { chen, rc, rl, lind, conversationId } = await signedInPair(server);
+    const { chen, rc, rl, lind, conversationId } = await signedInPair(server());
     let settled = 0;
     const sent = chen.send({ conversationId, body: "Is Thursday still good?" });
     void sent.done.then(() => settled++, () => settled++);

@@ -1,22 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryStorage } from "../src/index.js";
-import { makeClient, pairUp, Recorder, stopAll } from "./support/helpers.js";
-import { TestServer } from "./support/server.js";
+import { makeClient, pairUp, Recorder, serverPerTest } from "./support/helpers.js";
 
 describe("a restarted client", () => {
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await TestServer.start();
-  });
-  afterEach(async () => {
-    stopAll();
-    await server.dispose();
-  });
+  const server = serverPerTest();
 
   it("resumes from storage: the token is reused, no event comes twice, the saved outbox is sent", async () => {
     const storage = new MemoryStorage();
-    const first = makeClient(server.url, { storage });
-    const lind = makeClient(server.url);
+    const first = makeClient(server().url, { storage });
+    const lind = makeClient(server().url);
     const r1 = new Recorder(first);
     const rl = new Recorder(lind);
     await Promise.all([first.start(), lind.start()]);
@@ -40,7 +32,7 @@ describe("a restarted client", () => {
     // Meanwhile the mentor writes.
     await lind.send({ conversationId, body: "Are you there?" }).done;
 
-    const second = makeClient(server.url, { storage });
+    const second = makeClient(server().url, { storage });
     const r2 = new Recorder(second);
     await second.start();
     // Known at once from storage: the app can show its main screen before the connection is up.
@@ -68,7 +60,7 @@ describe("a restarted client", () => {
 
   it("logout ends the session everywhere it is used: the other client gets SessionEnded and stops", async () => {
     const storage = new MemoryStorage();
-    const phone = makeClient(server.url, { storage });
+    const phone = makeClient(server().url, { storage });
     const rp = new Recorder(phone);
     await phone.start();
     await phone.login("mentee.garcia", "demo-mentee.garcia");
@@ -77,7 +69,7 @@ describe("a restarted client", () => {
     // A second client started from the same saved session (same token).
     const tabletStorage = new MemoryStorage();
     await tabletStorage.setItem("token", (await storage.getItem("token"))!);
-    const tablet = makeClient(server.url, { storage: tabletStorage });
+    const tablet = makeClient(server().url, { storage: tabletStorage });
     const rt = new Recorder(tablet);
     await tablet.start();
     await rt.untilState("authenticated");

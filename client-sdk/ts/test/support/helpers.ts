@@ -1,4 +1,6 @@
 import WebSocket from "ws";
+import { afterEach, beforeEach } from "vitest";
+import { TestServer } from "./server.js";
 import {
   MemoryStorage,
   PreceptorClient,
@@ -34,6 +36,26 @@ export function makeClient(url: string, options: Partial<ClientOptions> & { stor
 
 export function stopAll(): void {
   for (const c of clients.splice(0)) c.stop();
+}
+
+/**
+ * A fresh server for each test of the enclosing describe(); after the test its
+ * clients are stopped and the server is disposed. Call the result for the server.
+ */
+export function serverPerTest(): () => TestServer {
+  let server: TestServer | undefined;
+  beforeEach(async () => {
+    server = await TestServer.start();
+  });
+  afterEach(async () => {
+    stopAll();
+    await server?.dispose();
+    server = undefined;
+  });
+  return () => {
+    if (!server) throw new Error("No server outside a test.");
+    return server;
+  };
 }
 
 /** Resolves when `check` returns true, checked at once and at every notification. */
