@@ -30,6 +30,18 @@ enum class Cf : uint8_t {
   kUsersByRole = 16,
   kMentorshipsByDue = 17,
   kAudit = 18,
+  kMeetings = 19,
+  kUserMeetings = 20,
+  kUserBusy = 21,
+  kMeetingPrivateNotes = 22,
+  kMeetingCounts = 23,
+  kFitAnswers = 24,
+  kOfficeHours = 25,
+  kSlotBookings = 26,
+  kQueues = 27,
+  kUserPreferences = 28,
+  kCalendarFeeds = 29,
+  kRemindersByDue = 30,
   kCount,
 };
 
@@ -137,6 +149,33 @@ inline constexpr CfSpec kCfTable[] = {
     // sequence(u64be) -> AuditRecord: the security log, append-only. Sequences come from
     //   meta "next_id/audit" and only grow; the oldest are swept after the retention period.
     {.id = Cf::kAudit, .name = "audit", .insert_hint = kHintWholeFamily},
+    // meeting_id(u64be) -> MeetingRecord
+    {.id = Cf::kMeetings, .name = "meetings", .kept_by_committer = true},
+    // user_id(u64be) | start_ms(u64be) | meeting_id(u64be) -> "": every meeting of both members, in
+    //   any state, by start; moved when the time changes. ListMeetings and calendar feeds read it.
+    {.id = Cf::kUserMeetings, .name = "user_meetings"},
+    // user_id(u64be) | start_ms(u64be) | meeting_id(u64be) -> end_ms(u64be): the accepted meetings
+    //   of each member, for the double-booking check (a bounded range before the new start).
+    {.id = Cf::kUserBusy, .name = "user_busy"},
+    // meeting_id(u64be) | user_id(u64be) -> the author's private notes (UTF-8)
+    {.id = Cf::kMeetingPrivateNotes, .name = "meeting_private_notes"},
+    // mentorship_id(u64be) -> MeetingCountsRecord (engagement: held, no-shows, upcoming)
+    {.id = Cf::kMeetingCounts, .name = "meeting_counts", .kept_by_committer = true},
+    // mentorship_id(u64be) | user_id(u64be) -> FitAnswer(u64be); the counts are meta "fit_counts"
+    {.id = Cf::kFitAnswers, .name = "fit_answers"},
+    // mentor_id(u64be) -> OfficeHoursRecord
+    {.id = Cf::kOfficeHours, .name = "office_hours", .kept_by_committer = true},
+    // mentor_id(u64be) | start_ms(u64be) -> seats booked(u64be): an office-hours slot's bookings
+    {.id = Cf::kSlotBookings, .name = "slot_bookings", .kept_by_committer = true},
+    // mentor_id(u64be) -> QueueRecord: the drop-in line
+    {.id = Cf::kQueues, .name = "queues", .kept_by_committer = true},
+    // user_id(u64be) -> UserPreferencesRecord: reminders, quiet hours, calendar feed
+    {.id = Cf::kUserPreferences, .name = "user_preferences", .kept_by_committer = true},
+    // sha256(feed secret) (32 bytes) -> user_id(u64be): the calendar feed capability
+    {.id = Cf::kCalendarFeeds, .name = "calendar_feeds"},
+    // due_ms(u64be) | meeting_id(u64be) | user_id(u64be) | minutes_before(u64be) -> "": reminders
+    //   waiting, by due time; the scheduler reads the entries due now and nothing else.
+    {.id = Cf::kRemindersByDue, .name = "reminders_by_due"},
 };
 
 namespace internal {

@@ -240,5 +240,85 @@ std::optional<Audit> Audit::decode(std::string_view key) {
   return Audit{.sequence = field(key, 0)};
 }
 
+std::string Meeting::encode() const { return pack({meeting_id}); }
+
+std::optional<Meeting> Meeting::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return Meeting{.meeting_id = field(key, 0)};
+}
+
+std::string UserMeeting::encode() const { return pack({user_id, start_ms, meeting_id}); }
+
+std::optional<UserMeeting> UserMeeting::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return UserMeeting{.user_id = field(key, 0), .start_ms = field(key, 1), .meeting_id = field(key, 2)};
+}
+
+std::string UserMeeting::prefix(uint64_t user_id) { return pack({user_id}); }
+
+std::string MeetingPrivateNotes::encode() const { return pack({meeting_id, user_id}); }
+
+std::optional<MeetingPrivateNotes> MeetingPrivateNotes::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return MeetingPrivateNotes{.meeting_id = field(key, 0), .user_id = field(key, 1)};
+}
+
+std::string MeetingCounts::encode() const { return pack({mentorship_id}); }
+
+std::optional<MeetingCounts> MeetingCounts::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return MeetingCounts{.mentorship_id = field(key, 0)};
+}
+
+std::string FitAnswer::encode() const { return pack({mentorship_id, user_id}); }
+
+std::optional<FitAnswer> FitAnswer::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return FitAnswer{.mentorship_id = field(key, 0), .user_id = field(key, 1)};
+}
+
+std::string MentorKey::encode() const { return pack({mentor_id}); }
+
+std::optional<MentorKey> MentorKey::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return MentorKey{.mentor_id = field(key, 0)};
+}
+
+std::string SlotBooking::encode() const { return pack({mentor_id, start_ms}); }
+
+std::optional<SlotBooking> SlotBooking::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return SlotBooking{.mentor_id = field(key, 0), .start_ms = field(key, 1)};
+}
+
+std::string SlotBooking::prefix(uint64_t mentor_id) { return pack({mentor_id}); }
+
+std::string UserPreferences::encode() const { return pack({user_id}); }
+
+std::optional<UserPreferences> UserPreferences::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return UserPreferences{.user_id = field(key, 0)};
+}
+
+std::string CalendarFeed::encode() const {
+  assert(secret_hash.size() == kSize);
+  return std::string(secret_hash);
+}
+
+std::optional<CalendarFeed> CalendarFeed::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return CalendarFeed{.secret_hash = key};
+}
+
+std::string ReminderByDue::encode() const { return pack({due_ms, meeting_id, user_id, minutes_before}); }
+
+std::optional<ReminderByDue> ReminderByDue::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return ReminderByDue{.due_ms = field(key, 0),
+                       .meeting_id = field(key, 1),
+                       .user_id = field(key, 2),
+                       .minutes_before = field(key, 3)};
+}
+
 }  // namespace keys
 }  // namespace preceptor::storage

@@ -271,5 +271,119 @@ struct Audit {
   bool operator==(const Audit&) const = default;
 };
 
+// ---- meetings: meeting_id -> MeetingRecord ----
+struct Meeting {
+  static constexpr Cf kFamily = Cf::kMeetings;
+  static constexpr size_t kSize = 8;
+  uint64_t meeting_id;
+  std::string encode() const;
+  static std::optional<Meeting> decode(std::string_view key);
+  bool operator==(const Meeting&) const = default;
+};
+
+// ---- user_meetings and user_busy: user_id | start_ms | meeting_id ----
+// One codec for both families (same layout; user_busy's value is the end).
+struct UserMeeting {
+  static constexpr size_t kSize = 24;
+  uint64_t user_id;
+  uint64_t start_ms;  // UTC milliseconds (never negative: meetings start after 2000)
+  uint64_t meeting_id;
+  std::string encode() const;
+  static std::optional<UserMeeting> decode(std::string_view key);
+  static std::string prefix(uint64_t user_id);  // the user's meetings, by start
+  bool operator==(const UserMeeting&) const = default;
+};
+
+// ---- meeting_private_notes: meeting_id | user_id -> text ----
+struct MeetingPrivateNotes {
+  static constexpr Cf kFamily = Cf::kMeetingPrivateNotes;
+  static constexpr size_t kSize = 16;
+  uint64_t meeting_id;
+  uint64_t user_id;
+  std::string encode() const;
+  static std::optional<MeetingPrivateNotes> decode(std::string_view key);
+  bool operator==(const MeetingPrivateNotes&) const = default;
+};
+
+// ---- meeting_counts: mentorship_id -> MeetingCountsRecord ----
+struct MeetingCounts {
+  static constexpr Cf kFamily = Cf::kMeetingCounts;
+  static constexpr size_t kSize = 8;
+  uint64_t mentorship_id;
+  std::string encode() const;
+  static std::optional<MeetingCounts> decode(std::string_view key);
+  bool operator==(const MeetingCounts&) const = default;
+};
+
+// ---- fit_answers: mentorship_id | user_id -> FitAnswer(u64be) ----
+struct FitAnswer {
+  static constexpr Cf kFamily = Cf::kFitAnswers;
+  static constexpr size_t kSize = 16;
+  uint64_t mentorship_id;
+  uint64_t user_id;
+  std::string encode() const;
+  static std::optional<FitAnswer> decode(std::string_view key);
+  bool operator==(const FitAnswer&) const = default;
+};
+// meta "fit_counts" -> FitCountsRecord
+inline constexpr std::string_view kFitCountsKey = "fit_counts";
+
+// ---- office_hours: mentor_id -> OfficeHoursRecord; queues: mentor_id -> QueueRecord ----
+// One codec for both families.
+struct MentorKey {
+  static constexpr size_t kSize = 8;
+  uint64_t mentor_id;
+  std::string encode() const;
+  static std::optional<MentorKey> decode(std::string_view key);
+  bool operator==(const MentorKey&) const = default;
+};
+
+// ---- slot_bookings: mentor_id | start_ms -> seats booked(u64be) ----
+struct SlotBooking {
+  static constexpr Cf kFamily = Cf::kSlotBookings;
+  static constexpr size_t kSize = 16;
+  uint64_t mentor_id;
+  uint64_t start_ms;
+  std::string encode() const;
+  static std::optional<SlotBooking> decode(std::string_view key);
+  static std::string prefix(uint64_t mentor_id);  // the mentor's booked slots, by start
+  bool operator==(const SlotBooking&) const = default;
+};
+
+// ---- user_preferences: user_id -> UserPreferencesRecord ----
+struct UserPreferences {
+  static constexpr Cf kFamily = Cf::kUserPreferences;
+  static constexpr size_t kSize = 8;
+  uint64_t user_id;
+  std::string encode() const;
+  static std::optional<UserPreferences> decode(std::string_view key);
+  bool operator==(const UserPreferences&) const = default;
+};
+
+// ---- calendar_feeds: sha256(secret) -> user_id(u64be) ----
+struct CalendarFeed {
+  static constexpr Cf kFamily = Cf::kCalendarFeeds;
+  static constexpr size_t kSize = 32;
+  std::string_view secret_hash;  // REQUIRES: 32 bytes
+  std::string encode() const;
+  static std::optional<CalendarFeed> decode(std::string_view key);
+  bool operator==(const CalendarFeed&) const = default;
+};
+
+// ---- reminders_by_due: due_ms | meeting_id | user_id | minutes_before -> "" ----
+// Scans in due order: the entries due at `now` are those below
+// ReminderByDue{.due_ms = now + 1, ...zeros}.
+struct ReminderByDue {
+  static constexpr Cf kFamily = Cf::kRemindersByDue;
+  static constexpr size_t kSize = 32;
+  uint64_t due_ms;
+  uint64_t meeting_id;
+  uint64_t user_id;
+  uint64_t minutes_before;
+  std::string encode() const;
+  static std::optional<ReminderByDue> decode(std::string_view key);
+  bool operator==(const ReminderByDue&) const = default;
+};
+
 }  // namespace keys
 }  // namespace preceptor::storage

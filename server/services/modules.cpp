@@ -8,6 +8,11 @@ std::vector<std::unique_ptr<api::Module>> all_modules(Core& core) {
   modules.push_back(mentorships_module(core));
   modules.push_back(chat_module(core));
   modules.push_back(audit_module(core));
+  modules.push_back(meetings_module(core));
+  modules.push_back(office_hours_module(core));
+  modules.push_back(reminders_module(core));
+  modules.push_back(calendar_module(core));
+  modules.push_back(calls_module(core));
   return modules;
 }
 

@@ -17,5 +17,10 @@ std::unique_ptr<api::Module> accounts_module(Core& core);
 std::unique_ptr<api::Module> mentorships_module(Core& core);
 std::unique_ptr<api::Module> chat_module(Core& core);
 std::unique_ptr<api::Module> audit_module(Core& core);
+std::unique_ptr<api::Module> meetings_module(Core& core);
+std::unique_ptr<api::Module> office_hours_module(Core& core);
+std::unique_ptr<api::Module> reminders_module(Core& core);
+std::unique_ptr<api::Module> calendar_module(Core& core);
+std::unique_ptr<api::Module> calls_module(Core& core);
 
 }  // namespace preceptor::services

@@ -1,0 +1,1 @@
+// Tests of the calendar service: see tests/meetings/CMakeLists.txt.

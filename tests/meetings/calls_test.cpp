@@ -1,0 +1,1 @@
+// Tests of the calls service: see tests/meetings/CMakeLists.txt.

@@ -1,0 +1,1 @@
+// Tests of the meetings service: see tests/meetings/CMakeLists.txt.

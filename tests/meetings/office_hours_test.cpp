@@ -1,0 +1,1 @@
+// Tests of the office hours service: see tests/meetings/CMakeLists.txt.

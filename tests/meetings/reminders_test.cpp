@@ -1,0 +1,1 @@
+// Tests of the reminders service: see tests/meetings/CMakeLists.txt.
