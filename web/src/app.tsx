@@ -5,10 +5,14 @@ const BANNER_DELAY_MS = 700;
 import { navigate, useRoute, useSelect, type Route } from "./hooks.js";
 import { roleLabel } from "./labels.js";
 import type { Model } from "./model.js";
+import { CallPanel } from "./screens/Call.js";
 import { ConversationScreen } from "./screens/Conversation.js";
 import { DirectoryScreen } from "./screens/Directory.js";
 import { EngagementScreen } from "./screens/Engagement.js";
+import { MeetingsScreen } from "./screens/Meetings.js";
 import { MentorshipList } from "./screens/MentorshipList.js";
+import { OfficeHoursScreen } from "./screens/OfficeHours.js";
+import { SettingsScreen } from "./screens/Settings.js";
 import { SignIn } from "./screens/SignIn.js";
 
 export function App({ model }: { model: Model }) {
@@ -32,6 +36,7 @@ export function App({ model }: { model: Model }) {
       <Header model={model} route={route} isDirector={isDirector} />
       <ConnectionBanner model={model} />
       <Notices model={model} />
+      <CallPanel model={model} />
       <Screen model={model} route={route} isDirector={isDirector} />
     </div>
   );
@@ -70,6 +75,24 @@ function Screen({ model, route, isDirector }: { model: Model; route: Route; isDi
           <DirectoryScreen model={model} />
         </main>
       );
+    case "meetings":
+      return (
+        <main id="main" tabIndex={-1} class="page page-narrow">
+          <MeetingsScreen model={model} />
+        </main>
+      );
+    case "officeHours":
+      return (
+        <main id="main" tabIndex={-1} class="page page-narrow">
+          <OfficeHoursScreen key={String(route.mentorId ?? "")} model={model} mentorId={route.mentorId} />
+        </main>
+      );
+    case "settings":
+      return (
+        <main id="main" tabIndex={-1} class="page page-narrow">
+          <SettingsScreen model={model} />
+        </main>
+      );
     case "conversation":
       return (
         <div class="split">
@@ -100,6 +123,7 @@ function Header({ model, route, isDirector }: { model: Model; route: Route; isDi
   useSelect(model, (m) => [m.me, m.role]);
   const me = model.me;
   const isMentee = model.role === Role.MENTEE;
+  const member = isMentee || model.role === Role.MENTOR;
   const current = (name: Route["name"]) => (route.name === name ? "page" : undefined);
   return (
     <header class="topbar">
@@ -116,9 +140,24 @@ function Header({ model, route, isDirector }: { model: Model; route: Route; isDi
             Mentorships
           </a>
         )}
+        {member && (
+          <a href="#/meetings" aria-current={current("meetings")}>
+            Meetings
+          </a>
+        )}
+        {member && (
+          <a href="#/office-hours" aria-current={current("officeHours")}>
+            Office hours
+          </a>
+        )}
         {isMentee && (
           <a href="#/directory" aria-current={current("directory")}>
             Find a mentor
+          </a>
+        )}
+        {member && (
+          <a href="#/settings" aria-current={current("settings")}>
+            Settings
           </a>
         )}
       </nav>

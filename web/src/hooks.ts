@@ -42,6 +42,9 @@ export type Route =
   | { name: "conversation"; id: bigint }
   | { name: "directory" }
   | { name: "engagement" }
+  | { name: "meetings" }
+  | { name: "officeHours"; mentorId?: bigint }
+  | { name: "settings" }
   | { name: "unknown"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -50,6 +53,11 @@ export function parseRoute(hash: string): Route {
   if (path === "/signin") return { name: "signin" };
   if (path === "/directory") return { name: "directory" };
   if (path === "/engagement") return { name: "engagement" };
+  if (path === "/meetings") return { name: "meetings" };
+  if (path === "/office-hours") return { name: "officeHours" };
+  if (path === "/settings") return { name: "settings" };
+  const oh = /^\/office-hours\/(\d{1,20})$/.exec(path);
+  if (oh) return { name: "officeHours", mentorId: BigInt(oh[1]!) };
   const m = /^\/c\/(\d{1,20})$/.exec(path);
   if (m) return { name: "conversation", id: BigInt(m[1]!) };
   return { name: "unknown", path };
@@ -70,3 +78,13 @@ export function navigate(path: string): void {
 }
 
 export const conversationHref = (id: bigint): string => `#/c/${id}`;
+
+/** Date.now(), again every `everyMs` (times that move a button in or out of view). */
+export function useNow(everyMs = 15_000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}

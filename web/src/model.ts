@@ -19,6 +19,8 @@ import {
   type User,
   type Purpose,
 } from "@preceptor/client";
+import { CallState } from "./call.js";
+import { MeetingsState } from "./meetings.js";
 
 export interface ConvState {
   id: bigint;
@@ -77,6 +79,10 @@ export class Model {
   outbox: PendingMessage[] = [];
   online = new Map<bigint, boolean>();
   notices: Notice[] = [];
+  /** Meetings, the office-hours queue, reminders and preferences (meetings.ts). */
+  readonly meetings: MeetingsState = new MeetingsState(this);
+  /** The one-to-one call (call.ts). */
+  readonly call: CallState = new CallState(this);
   /** Whose data the caches hold. */
   private shownUserId: bigint | undefined;
   /** The conversation on screen, if any (its new messages are marked read). */
@@ -211,6 +217,7 @@ export class Model {
       this.convs.clear();
       this.online.clear();
       this.listsLoaded = false;
+      this.meetings.reset();
     }
     this.signedIn = true;
     this.signedOutReason = "";
@@ -237,6 +244,9 @@ export class Model {
     const open = [...this.convs.keys()];
     this.convs.clear();
     this.listsLoaded = false;
+    const meetingsShown = this.meetings.loaded;
+    this.meetings.reset();
+    if (meetingsShown) void this.meetings.load();
     this.changed();
     this.scheduleRefresh(0);
     for (const id of open) void this.loadConversation(id);
@@ -368,6 +378,8 @@ export class Model {
 
   private onEvent(ev: ServerEvent): void {
     const k = ev.kind;
+    this.meetings.onEvent(ev);
+    this.call.onEvent(ev);
     switch (k.case) {
       case "messagePosted":
       case "messageEdited":

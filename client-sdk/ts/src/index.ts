@@ -4,6 +4,7 @@ export * from "./gen/preceptor/v1/chat_pb.js";
 export * from "./gen/preceptor/v1/errors_pb.js";
 export * from "./gen/preceptor/v1/events_pb.js";
 export * from "./gen/preceptor/v1/frames_pb.js";
+export * from "./gen/preceptor/v1/meetings_pb.js";
 export * from "./gen/preceptor/v1/mentorship_pb.js";
 export * from "./gen/preceptor/v1/records_pb.js";
 export { create, toBinary, fromBinary } from "@bufbuild/protobuf";

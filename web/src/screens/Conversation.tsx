@@ -24,6 +24,7 @@ import {
   stateLabel,
 } from "../labels.js";
 import { useModel } from "../hooks.js";
+import { ProposeMeetingDialog } from "./Meetings.js";
 import { errorText, type ConvState, type Model } from "../model.js";
 
 let firstMessagesMarked = false;
@@ -34,7 +35,7 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
   const conv = model.conv(id);
   const view = model.mentorshipOfConversation(id);
   const summary = model.conversations.get(id);
-  const [dialog, setDialog] = useState<"checkin" | "agreement" | null>(null);
+  const [dialog, setDialog] = useState<"checkin" | "agreement" | "meeting" | null>(null);
 
   useEffect(() => {
     model.openConversation = id;
@@ -103,6 +104,11 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
             <button type="button" class="btn btn-small" onClick={() => setDialog("checkin")}>
               Check in
             </button>
+            {ms?.state === MentorshipState.ACTIVE && (
+              <button type="button" class="btn btn-small" onClick={() => setDialog("meeting")}>
+                Propose meeting
+              </button>
+            )}
             <button type="button" class="btn btn-small" onClick={() => setDialog("agreement")}>
               Agreement
               {ms?.proposedAgreement && ms.proposedAgreement.proposedBy !== model.me?.id && (
@@ -137,6 +143,9 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
       </p>
       {!readOnly && <Composer model={model} id={id} otherName={otherName} />}
       {dialog === "checkin" && <CheckInDialog model={model} id={id} onClose={() => setDialog(null)} />}
+      {dialog === "meeting" && ms && (
+        <ProposeMeetingDialog model={model} mentorshipId={ms.id} onClose={() => setDialog(null)} />
+      )}
       {dialog === "agreement" && view && (
         <AgreementDialog model={model} view={view} onClose={() => setDialog(null)} />
       )}
