@@ -1,6 +1,6 @@
 // Steps several tests share, done through the UI as a person would.
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 
 /** The mentee requests the mentor from the directory; the mentor accepts. Returns the conversation's hash URL. */
 export async function pairThroughUi(
@@ -72,4 +72,66 @@ export async function sendMany(page: Page, texts: string[], spacingMs = 25): Pro
     },
     { texts, spacingMs },
   );
+}
+
+/** A `datetime-local` value for `ms`, in the page's (browser's) time zone. */
+export async function localInputValue(page: Page, ms: number): Promise<string> {
+  return page.evaluate((ms) => {
+    const d = new Date(ms);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  }, ms);
+}
+
+/**
+ * From an open conversation: "Propose meeting", the time, the agenda and
+ * optionally a place; waits for the dialog to close.
+ */
+export async function proposeMeeting(
+  page: Page,
+  opts: { startMs: number; agenda: string; durationLabel?: string; place?: string },
+): Promise<void> {
+  await page.getByRole("button", { name: "Propose meeting" }).click();
+  const dialog = page.getByTestId("propose-dialog");
+  await dialog.waitFor();
+  await dialog.getByLabel(/^Date and time/).fill(await localInputValue(page, opts.startMs));
+  if (opts.durationLabel) await dialog.getByLabel("Duration").selectOption({ label: opts.durationLabel });
+  if (opts.place) {
+    await dialog.getByLabel("A place").check();
+    await dialog.getByLabel("Room or place").fill(opts.place);
+  }
+  await dialog.getByLabel("Agenda").fill(opts.agenda);
+  await dialog.getByRole("button", { name: "Propose meeting" }).click();
+  await closedOrFailed(dialog);
+}
+
+/**
+ * Waits for a submitted dialog (or form) to close; throws with the error line
+ * it shows instead (what the server said), so a refusal fails at once.
+ */
+export async function closedOrFailed(dialog: Locator, timeoutMs = 10_000): Promise<void> {
+  const err = dialog.locator(".form-error");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await dialog.count()) === 0) return;
+    if ((await err.count()) > 0) throw new Error(`The form says: ${await err.first().textContent()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`The dialog did not close within ${timeoutMs} ms`);
+}
+
+/** Waits for `ok` to show; throws with the error line of `scope` if one shows first. */
+export async function shownOrFailed(ok: Locator, scope: Locator, timeoutMs = 10_000): Promise<void> {
+  const err = scope.locator(".form-error");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await ok.count()) > 0 && (await ok.first().isVisible())) return;
+    if ((await err.count()) > 0) throw new Error(`The page says: ${await err.first().textContent()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Not shown within ${timeoutMs} ms`);
+}
+
+export async function openNav(page: Page, name: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click();
 }

@@ -28,6 +28,9 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // The call's tests: a fake camera and microphone, allowed without a prompt.
+  "--use-fake-ui-for-media-stream",
+  "--use-fake-device-for-media-stream",
 ];
 
 export function password(username: string): string {
@@ -171,9 +174,11 @@ export const CSP =
 export async function newContext(
   browser: Browser,
   viewport: Viewport = DESKTOP,
+  opts: { timezoneId?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({
     viewport,
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
     acceptDownloads: true,
     deviceScaleFactor: 1,
     ...(viewport.width < 600 ? { isMobile: true, hasTouch: true } : {}),

@@ -28,7 +28,7 @@ function reminderLabel(min: number): string {
 
 function PreferencesForm({ model }: { model: Model }) {
   const [prefs, setPrefs] = useState<MeetingPreferences | undefined>(model.meetings.preferences);
-  const [reminders, setReminders] = useState<number[]>([]);
+  const [reminders, setReminders] = useState<number[]>([1440, 15]);
   const [none, setNone] = useState(false);
   const [quiet, setQuiet] = useState(false);
   const [quietFrom, setQuietFrom] = useState("22:00");

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { closedOrFailed, openNav, shownOrFailed } from "./flows.js";
+import { PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
+
+let browser: Browser;
+let server: ServerHandle;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  server = await startServer("office-hours");
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/**
+ * The mentor's editor: whatever was there (the demo's hours) removed, then
+ * every day open all day in the browser's zone, 30-minute slots, no notice,
+ * `seats` seats, open to the whole program, one date away; saved.
+ */
+async function openAllDay(page: Page, seats: number): Promise<void> {
+  await openNav(page, "Office hours");
+  const editor = page.getByTestId("office-hours-editor");
+  await editor.waitFor();
+  for (let n = await editor.getByRole("button", { name: /^Remove/ }).count(); n > 0; n--) {
+    await editor.getByRole("button", { name: /^Remove/ }).first().click();
+  }
+  await editor.getByRole("button", { name: "Add hours on Monday" }).click();
+  await editor.getByLabel("Monday hours 1 from").fill("00:00");
+  await editor.getByLabel("Monday hours 1 to").fill("00:00"); // midnight: the end of the day
+  await editor.getByRole("button", { name: "Copy Monday's hours to every day" }).click();
+  expect(await editor.getByLabel("Sunday hours 1 from").inputValue()).toBe("00:00");
+  await editor.getByLabel("Slot length (minutes)").fill("30");
+  await editor.getByLabel("Break between slots (minutes)").fill("0");
+  await editor.getByLabel("Minimum notice (hours)").fill("0");
+  await editor.getByLabel("Bookable up to (days ahead)").fill("28");
+  await editor.getByLabel("Seats per slot (1: one-to-one)").fill(String(seats));
+  await editor.getByLabel("Every mentee of the program").check();
+  await editor.getByLabel("Call in Preceptor").check();
+  // Away on a day two weeks ahead.
+  await editor.getByRole("button", { name: "Add a date" }).click();
+  const away = await page.evaluate(() => {
+    const d = new Date(Date.now() + 14 * 86_400_000);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  });
+  await editor.getByTestId("oh-override").getByLabel("Date").fill(away);
+  await editor.getByRole("button", { name: "Save office hours" }).click();
+  await shownOrFailed(editor.getByText("Office hours saved."), editor);
+}
+
+describe("office hours", () => {
+  it("the mentor sets weekly hours; a mentee of the program sees free slots and books one; the mentor sees the booking", async () => {
+    const mentor = await newContext(browser);
+    const mentee = await newContext(browser);
+    await signIn(mentor.page, server.origin, "mentor.lindqvist");
+    await signIn(mentee.page, server.origin, "mentee.garcia"); // no mentorship with Dr. Lindqvist
+    await openAllDay(mentor.page, 2);
+    await screenshot(mentor.page, "30-office-hours-editor");
+    expect(await contrastFailures(mentor.page)).toEqual([]);
+
+    await openNav(mentee.page, "Office hours");
+    await mentee.page.getByLabel("Mentor").selectOption({ label: "Dr. Erik Lindqvist" });
+    const slots = mentee.page.getByTestId("slots");
+    await shownOrFailed(slots.getByTestId("slot").first(), slots);
+    // Every day of the next weeks, but not the day away.
+    expect(await slots.getByTestId("slot-day").count()).toBeGreaterThanOrEqual(14);
+    const first = slots.getByTestId("slot").first();
+    expect(await first.textContent()).toContain("2 of 2 seats left");
+    await screenshot(mentee.page, "31-slots");
+    expect(await contrastFailures(mentee.page)).toEqual([]);
+
+    // Book the third slot of the first day.
+    const slot = slots.getByTestId("slot-day").first().getByTestId("slot").nth(2);
+    const label = (await slot.textContent())!.split(" ·")[0]!.replace(", book this slot", "");
+    await slot.click();
+    const dialog = mentee.page.getByTestId("book-dialog");
+    await dialog.getByLabel("What would you like to talk about?").fill("Choosing a cardiology fellowship");
+    await dialog.getByRole("button", { name: "Book this slot" }).click();
+    await closedOrFailed(dialog);
+    // The slot now has one seat left.
+    await expect.poll(() => slots.getByTestId("slot-day").first().getByTestId("slot").nth(2).textContent()).toContain("1 of 2 seats left");
+
+    // In the mentee's meetings, accepted, at that time.
+    await openNav(mentee.page, "Meetings");
+    const booked = mentee.page.getByTestId("meeting").filter({ hasText: "Choosing a cardiology fellowship" });
+    await booked.waitFor();
+    expect(await booked.getByTestId("meeting-state").textContent()).toBe("Accepted");
+    expect(await booked.textContent()).toContain("Office hours with Dr. Erik Lindqvist");
+    expect(await booked.getByTestId("meeting-time").textContent()).toContain(label.split("–")[0]);
+
+    // And in the mentor's.
+    await openNav(mentor.page, "Meetings");
+    const theirs = mentor.page.getByTestId("meeting").filter({ hasText: "Choosing a cardiology fellowship" });
+    await theirs.waitFor();
+    expect(await theirs.textContent()).toContain("Lucia Garcia");
+    expect(await theirs.getByTestId("meeting-state").textContent()).toBe("Accepted");
+
+    // A phone: the slots fit.
+    const phone = await newContext(browser, PHONE);
+    await signIn(phone.page, server.origin, "mentee.novak");
+    await phone.page.goto(`${server.origin}/#/office-hours`);
+    await phone.page.getByLabel("Mentor").selectOption({ label: "Dr. Erik Lindqvist" });
+    await phone.page.getByTestId("slot").first().waitFor();
+    await screenshot(phone.page, "32-phone-slots");
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+
+    expect([...mentor.errors, ...mentee.errors, ...phone.errors]).toEqual([]);
+    await Promise.all([mentor.context.close(), mentee.context.close(), phone.context.close()]);
+  });
+
+  it("drop-in queue: two mentees join and see their place live; the mentor calls the next, who is told at once; the other moves up; skip", async () => {
+    const mentor = await newContext(browser);
+    const garcia = await newContext(browser);
+    const novak = await newContext(browser);
+    await signIn(mentor.page, server.origin, "mentor.lindqvist");
+    await signIn(garcia.page, server.origin, "mentee.garcia");
+    await signIn(novak.page, server.origin, "mentee.novak");
+    await openAllDay(mentor.page, 1);
+    const panel = mentor.page.getByTestId("queue-panel");
+    await panel.getByTestId("queue-empty").waitFor();
+
+    for (const p of [garcia.page, novak.page]) {
+      await p.goto(`${server.origin}/#/office-hours`);
+      await p.getByLabel("Mentor").selectOption({ label: "Dr. Erik Lindqvist" });
+      const q = p.getByTestId("mentee-queue");
+      await q.getByRole("button", { name: "Join the line" }).click();
+      await shownOrFailed(q.getByRole("button", { name: "Leave the line" }), q);
+    }
+    await expect.poll(() => garcia.page.getByTestId("queue-status").textContent()).toContain("You are next in line");
+    await expect.poll(() => novak.page.getByTestId("queue-status").textContent()).toContain("You are number 2 in line");
+
+    // The mentor's line, live, in order.
+    await expect.poll(() => panel.getByTestId("queue-entry").allTextContents()).toEqual([
+      expect.stringContaining("Lucia Garcia"),
+      expect.stringContaining("Tomas Novak"),
+    ]);
+    await screenshot(mentor.page, "33-queue");
+
+    await panel.getByRole("button", { name: "Call next" }).click();
+    await shownOrFailed(panel.getByTestId("queue-called"), panel);
+    expect(await panel.getByTestId("queue-called").textContent()).toContain("Lucia Garcia");
+    // The called mentee is told at once; the other moves up.
+    await expect.poll(() => garcia.page.getByTestId("queue-status").textContent()).toContain("called you");
+    await expect.poll(() => novak.page.getByTestId("queue-status").textContent()).toContain("You are next in line");
+    await expect.poll(() => panel.getByTestId("queue-entry").count()).toBe(1);
+
+    await panel.getByRole("button", { name: "Skip Tomas Novak" }).click();
+    await expect.poll(() => novak.page.getByTestId("queue-status").textContent()).toContain("skipped you");
+    await panel.getByTestId("queue-empty").waitFor();
+
+    expect([...mentor.errors, ...garcia.errors, ...novak.errors]).toEqual([]);
+    await Promise.all([mentor.context.close(), garcia.context.close(), novak.context.close()]);
+  });
+});
