@@ -77,7 +77,9 @@ interface Draft {
 
 let keySeq = 0;
 
-function toDraft(oh: OfficeHours | undefined): Draft {
+function toDraft(published: OfficeHours | undefined): Draft {
+  // Never set (no zone): the defaults, open to booking once saved.
+  const oh = published && published.timeZone ? published : undefined;
   const days = new Map<number, WindowDraft[]>();
   for (const d of WEEKDAYS) days.set(d, []);
   for (const r of oh?.rules ?? []) {
