@@ -1,4 +1,4 @@
-import { MentorshipState } from "@preceptor/client";
+import { MentorshipState, type GetFitSummaryResult } from "@preceptor/client";
 import { useEffect, useState } from "preact/hooks";
 import { downloadText, toCsv } from "../csv.js";
 import { fullTime, isoTime, purposeLabel, shortTime, stateLabel } from "../labels.js";
@@ -11,8 +11,13 @@ type Filter = "all" | "active" | "overdue";
 export function EngagementScreen({ model }: { model: Model }) {
   useModel(model);
   const [filter, setFilter] = useState<Filter>("all");
+  const [fit, setFit] = useState<GetFitSummaryResult | null>(null);
   useEffect(() => {
     void model.refreshLists();
+    model.client
+      .call("getFitSummary", {})
+      .then(setFit)
+      .catch(() => setFit(null)); // a server without it: no line
   }, []);
 
   const all = [...model.mentorships.values()]
@@ -47,8 +52,8 @@ export function EngagementScreen({ model }: { model: Model }) {
         </div>
       </div>
       <p class="muted">
-        Metadata only: who is paired, how often they are in touch, and whether check-ins are overdue. Message content is
-        never shown here.
+        Metadata only: who is paired, how often they are in touch and meet, and whether check-ins are overdue. Message
+        content, agendas and meeting notes are never shown here.
       </p>
       <p class="stats">
         <span>
@@ -60,6 +65,12 @@ export function EngagementScreen({ model }: { model: Model }) {
         <span>
           <strong>{overdue}</strong> with a check-in overdue
         </span>
+        {fit && (
+          <span data-testid="fit-summary">
+            "A good fit?" after a first meeting: <strong>{String(fit.yes)}</strong> yes, <strong>{String(fit.unsure)}</strong>{" "}
+            unsure, <strong>{String(fit.no)}</strong> no
+          </span>
+        )}
       </p>
       <fieldset class="choices choices-inline">
         <legend class="visually-hidden">Show</legend>
@@ -94,6 +105,15 @@ export function EngagementScreen({ model }: { model: Model }) {
                   Check-ins
                 </th>
                 <th scope="col">Check-in overdue</th>
+                <th scope="col" class="num">
+                  Meetings held
+                </th>
+                <th scope="col" class="num">
+                  Upcoming
+                </th>
+                <th scope="col" class="num">
+                  No-shows
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -129,6 +149,9 @@ export function EngagementScreen({ model }: { model: Model }) {
                         "No"
                       )}
                     </td>
+                    <td class="num">{String(e?.meetingsHeld ?? 0n)}</td>
+                    <td class="num">{String(e?.meetingsUpcoming ?? 0n)}</td>
+                    <td class="num">{String(e?.meetingNoShows ?? 0n)}</td>
                   </tr>
                 );
               })}

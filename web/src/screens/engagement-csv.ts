@@ -16,6 +16,9 @@ export const ENGAGEMENT_CSV_HEADER = [
   "checkin_count",
   "checkin_overdue",
   "checkin_due_since",
+  "meetings_held",
+  "meetings_upcoming",
+  "meeting_no_shows",
 ];
 
 export function engagementCsvRow(v: MentorshipView): CsvValue[] {
@@ -33,5 +36,8 @@ export function engagementCsvRow(v: MentorshipView): CsvValue[] {
     e?.checkinCount ?? 0n,
     e?.checkinOverdue ?? false,
     isoTime(e?.checkinDueSinceMs ?? 0n),
+    e?.meetingsHeld ?? 0n,
+    e?.meetingsUpcoming ?? 0n,
+    e?.meetingNoShows ?? 0n,
   ];
 }
