@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { openNav, pairThroughUi, proposeMeeting, shownOrFailed } from "./flows.js";
+import { openAllDay, openNav, pairThroughUi, proposeMeeting, shownOrFailed } from "./flows.js";
 import { launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
@@ -79,6 +79,36 @@ describe("the call", () => {
     await card.getByRole("button", { name: "Join call" }).click();
     await mentee.page.getByTestId("call-ringing").getByRole("button", { name: "Decline" }).click();
     await expect.poll(() => mentor.page.getByTestId("call-ended").textContent()).toContain("Tomas Novak declined the call");
+    expect([...mentee.errors, ...mentor.errors]).toEqual([]);
+    await Promise.all([mentee.context.close(), mentor.context.close()]);
+  });
+
+  it("from the drop-in queue: the mentor calls the next mentee and starts the call; it rings on the mentee's page", async () => {
+    const mentor = await newContext(browser);
+    const mentee = await newContext(browser);
+    await signIn(mentor.page, server.origin, "mentor.raman");
+    await signIn(mentee.page, server.origin, "mentee.garcia"); // no mentorship with Dr. Raman
+    await openAllDay(mentor.page, 1);
+    await mentee.page.goto(`${server.origin}/#/office-hours`);
+    await mentee.page.getByLabel("Mentor").selectOption({ label: "Dr. Priya Raman" });
+    const q = mentee.page.getByTestId("mentee-queue");
+    await q.getByRole("button", { name: "Join the line" }).click();
+    await shownOrFailed(q.getByRole("button", { name: "Leave the line" }), q);
+
+    const panel = mentor.page.getByTestId("queue-panel");
+    await panel.getByTestId("queue-entry").filter({ hasText: "Lucia Garcia" }).waitFor();
+    await panel.getByRole("button", { name: "Call next" }).click();
+    await shownOrFailed(panel.getByRole("button", { name: "Start call with Lucia Garcia" }), panel);
+    await panel.getByRole("button", { name: "Start call with Lucia Garcia" }).click();
+    const ringing = mentee.page.getByTestId("call-ringing");
+    await ringing.waitFor();
+    expect(await ringing.textContent()).toContain("Dr. Priya Raman is calling you.");
+    await ringing.getByRole("button", { name: "Accept call" }).click();
+    for (const p of [mentor.page, mentee.page]) {
+      await expect.poll(() => p.getByTestId("call-link").textContent(), { timeout: 20_000 }).toBe("connected");
+    }
+    await mentor.page.getByRole("button", { name: "Hang up" }).click();
+    await expect.poll(() => mentee.page.getByTestId("call-ended").textContent()).toContain("Dr. Priya Raman hung up.");
     expect([...mentee.errors, ...mentor.errors]).toEqual([]);
     await Promise.all([mentee.context.close(), mentor.context.close()]);
   });

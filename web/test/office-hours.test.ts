@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
-import { closedOrFailed, openNav, shownOrFailed } from "./flows.js";
+import type { Browser } from "playwright-core";
+import { closedOrFailed, openAllDay, openNav, shownOrFailed } from "./flows.js";
 import { PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
@@ -14,43 +14,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/**
- * The mentor's editor: whatever was there (the demo's hours) removed, then
- * every day open all day in the browser's zone, 30-minute slots, no notice,
- * `seats` seats, open to the whole program, one date away; saved.
- */
-async function openAllDay(page: Page, seats: number): Promise<void> {
-  await openNav(page, "Office hours");
-  const editor = page.getByTestId("office-hours-editor");
-  await editor.waitFor();
-  for (let n = await editor.getByRole("button", { name: /^Remove/ }).count(); n > 0; n--) {
-    await editor.getByRole("button", { name: /^Remove/ }).first().click();
-  }
-  await editor.getByRole("button", { name: "Add hours on Monday" }).click();
-  await editor.getByLabel("Monday hours 1 from").fill("00:00");
-  await editor.getByLabel("Monday hours 1 to").fill("00:00"); // midnight: the end of the day
-  await editor.getByRole("button", { name: "Copy Monday's hours to every day" }).click();
-  expect(await editor.getByLabel("Sunday hours 1 from").inputValue()).toBe("00:00");
-  await editor.getByLabel("Mentees can book my office hours").check();
-  await editor.getByLabel("Slot length (minutes)").fill("30");
-  await editor.getByLabel("Break between slots (minutes)").fill("0");
-  await editor.getByLabel("Minimum notice (hours)").fill("0");
-  await editor.getByLabel("Bookable up to (days ahead)").fill("28");
-  await editor.getByLabel("Seats per slot (1: one-to-one)").fill(String(seats));
-  await editor.getByLabel("Every mentee of the program").check();
-  await editor.getByLabel("Call in Preceptor").check();
-  // Away on a day two weeks ahead.
-  await editor.getByRole("button", { name: "Add a date" }).click();
-  const away = await page.evaluate(() => {
-    const d = new Date(Date.now() + 14 * 86_400_000);
-    const p = (n: number) => String(n).padStart(2, "0");
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-  });
-  await editor.getByTestId("oh-override").getByLabel("Date").fill(away);
-  await editor.getByRole("button", { name: "Save office hours" }).click();
-  await shownOrFailed(editor.getByText("Office hours saved."), editor);
-}
 
 describe("office hours", () => {
   it("the mentor sets weekly hours; a mentee of the program sees free slots and books one; the mentor sees the booking", async () => {
