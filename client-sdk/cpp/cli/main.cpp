@@ -2,6 +2,7 @@
 // SDK (preceptor::client::Client). Signs in once, keeps the token in a file,
 // and runs one command per invocation (tail runs until Ctrl-C).
 
+#include <date/tz.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -95,6 +96,28 @@ Commands:
 
   conversations   List your conversations with unread counts.
                     preceptor-cli conversations
+
+  meetings        List your meetings of the next 30 days (--days, --past), or
+                  act on one: accept, decline, cancel (with --reason), held,
+                  no-show.
+                    preceptor-cli meetings
+                    preceptor-cli meetings accept 4
+
+  propose         Propose a meeting in a mentorship, at a local time in a time
+                  zone; the other member accepts it.
+                    preceptor-cli propose --mentorship 3 --start "2026-12-01 15:30" --time-zone Europe/Stockholm
+
+  slots           A mentor's free office-hours slots, in the mentor's zone.
+                    preceptor-cli slots --mentor 3 --days 7
+
+  book            Mentees: book a slot (START as 'slots' prints it).
+                    preceptor-cli book --mentor 3 --start 2026-12-01T14:30Z --agenda "Residency applications"
+
+  queue           The drop-in line while a mentor's office hours are open:
+                  mentees show, join or leave it; the mentor shows it, calls
+                  the next one, or skips someone.
+                    preceptor-cli queue join --mentor 3
+                    preceptor-cli queue next
 
 Purposes: clinical-skills, career, research, wellbeing, other.
 
@@ -722,6 +745,351 @@ int cmd_tail(const Global& g, const std::vector<std::string>& args) {
   throw Failed{end_reason};
 }
 
+// ---- meetings and office hours ----
+
+// The zone a local time on the command line is read in: --time-zone, else
+// $TZ, else UTC.
+std::string default_zone() {
+  const char* tz = std::getenv("TZ");
+  return tz && *tz && *tz != ':' ? tz : "UTC";
+}
+
+const date::time_zone* zone_named(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    throw UsageError{"Unknown time zone '" + name + "'; use an IANA name such as Europe/Stockholm or UTC."};
+  }
+}
+
+// "YYYY-MM-DD HH:MM" (or with a 'T') in `zone`, or ending in 'Z' for UTC,
+// as UTC milliseconds.
+int64_t parse_when(const std::string& what, const std::string& text, const std::string& zone) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+  char sep = 0;
+  char z = 0;
+  const int n = std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d%c", &y, &mo, &d, &sep, &h, &mi, &z);
+  const bool utc = n == 7 && z == 'Z';
+  const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
+                                 date::day{static_cast<unsigned>(d)}};
+  if ((n != 6 && !utc) || (sep != ' ' && sep != 'T') || !ymd.ok() || h > 23 || mi > 59 || h < 0 || mi < 0) {
+    throw UsageError{what + " must look like 2026-12-01 15:30 (local) or 2026-12-01T14:30Z (UTC), not '" +
+                     text + "'."};
+  }
+  const auto minutes = std::chrono::hours{h} + std::chrono::minutes{mi};
+  if (utc) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               (date::sys_days{ymd} + minutes).time_since_epoch())
+        .count();
+  }
+  try {
+    const auto sys = zone_named(zone)->to_sys(date::local_days{ymd} + minutes);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+  } catch (const date::nonexistent_local_time&) {
+    throw UsageError{text + " does not exist in " + zone +
+                     " (the clocks move forward then); choose another time."};
+  } catch (const date::ambiguous_local_time&) {
+    throw UsageError{text + " happens twice in " + zone +
+                     " (the clocks move back then); give it in UTC with a Z, e.g. 2026-10-25T00:30Z."};
+  }
+}
+
+// "Tue 2026-12-01 15:30" in `zone` (UTC when the zone is unknown here).
+std::string local_time(int64_t ms, const std::string& zone) {
+  const date::sys_time<std::chrono::milliseconds> t{std::chrono::milliseconds{ms}};
+  try {
+    return date::format("%a %Y-%m-%d %H:%M", date::make_zoned(date::locate_zone(zone), t));
+  } catch (const std::exception&) {
+    return date::format("%a %Y-%m-%d %H:%MZ", std::chrono::time_point_cast<std::chrono::minutes>(t));
+  }
+}
+
+std::string utc_time(int64_t ms) {
+  const date::sys_time<std::chrono::milliseconds> t{std::chrono::milliseconds{ms}};
+  return date::format("%Y-%m-%dT%H:%MZ", std::chrono::time_point_cast<std::chrono::minutes>(t));
+}
+
+const char* meeting_state(v1::MeetingState s) {
+  switch (s) {
+    case v1::MEETING_STATE_PROPOSED:
+      return "proposed";
+    case v1::MEETING_STATE_ACCEPTED:
+      return "accepted";
+    case v1::MEETING_STATE_DECLINED:
+      return "declined";
+    case v1::MEETING_STATE_CANCELLED:
+      return "cancelled";
+    case v1::MEETING_STATE_HELD:
+      return "held";
+    case v1::MEETING_STATE_NO_SHOW:
+      return "no-show";
+    default:
+      return "unknown";
+  }
+}
+
+std::string where_text(const v1::Where& w) {
+  switch (w.kind()) {
+    case v1::WHERE_KIND_PLACE:
+      return "at " + w.detail();
+    case v1::WHERE_KIND_PHONE:
+      return "by phone " + w.detail();
+    case v1::WHERE_KIND_LINK:
+      return "at " + w.detail();
+    default:
+      return "in-app call";
+  }
+}
+
+int cmd_meetings(const Global& g, const std::vector<std::string>& args) {
+  po::options_description options("meetings options");
+  options.add_options()("help,h", "show this help")("action", po::value<std::string>()->default_value("list"),
+                                                    "list, accept, decline, cancel, held or no-show")(
+      "id", po::value<std::string>(), "the meeting id")("days", po::value<unsigned>()->default_value(30),
+                                                        "list: how many days ahead (1-92)")(
+      "past", po::value<unsigned>()->default_value(0), "list: also this many days back")(
+      "reason", po::value<std::string>()->default_value(""), "decline, cancel: why (both members see it)");
+  po::positional_options_description positional;
+  positional.add("action", 1).add("id", 1);
+  auto vm = parse_command("meetings", options, positional, args);
+  if (help_requested(vm, "meetings", "[list|accept|decline|cancel|held|no-show] [ID] [--days N] [--reason R]",
+                     "preceptor-cli meetings accept 4", options)) {
+    return kExitOk;
+  }
+  const std::string action = vm["action"].as<std::string>();
+  if (action == "list") {
+    const unsigned days = vm["days"].as<unsigned>(), past = vm["past"].as<unsigned>();
+    if (days < 1 || days + past > 92) throw UsageError{"--days and --past together cover 1 to 92 days."};
+    Session s(g, true);
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    v1::ListMeetings req;
+    req.set_from_ms(now - static_cast<int64_t>(past) * 86'400'000);
+    req.set_to_ms(now + static_cast<int64_t>(days) * 86'400'000);
+    size_t shown = 0;
+    while (true) {
+      auto page = s.must(s.client().list_meetings_sync(req, s.timeout()));
+      for (const auto& v : page.meetings()) {
+        const v1::Meeting& m = v.meeting();
+        const bool i_am_mentor = s.client().user().id() == m.mentor_id();
+        std::cout << "#" << m.id() << "  " << local_time(m.start_ms(), m.time_zone()) << " " << m.time_zone()
+                  << " (" << utc_time(m.start_ms()) << "), " << m.duration_minutes() << " min, "
+                  << meeting_state(m.state()) << (m.pending().start_ms() != 0 ? ", new time asked" : "")
+                  << ", with " << describe(i_am_mentor ? v.mentee() : v.mentor())
+                  << (m.office_hours() ? ", office hours" : "") << ", " << where_text(m.where()) << "\n";
+        if (!m.agenda().empty()) std::cout << "      " << m.agenda() << "\n";
+        ++shown;
+      }
+      if (!page.has_more()) break;
+      *req.mutable_after() = page.next_after();
+    }
+    if (shown == 0) std::cout << "No meetings in those days.\n";
+    return kExitOk;
+  }
+  if (!vm.count("id")) throw UsageError{"meetings " + action + " needs a meeting id (see 'meetings')."};
+  const uint64_t id = parse_id("The meeting id", vm["id"].as<std::string>());
+  const std::string reason = vm["reason"].as<std::string>();
+  Session s(g, true);
+  v1::Meeting m;
+  if (action == "accept") {
+    v1::AcceptMeeting req;
+    req.set_meeting_id(id);
+    m = s.must(s.client().accept_meeting_sync(req, s.timeout())).meeting();
+  } else if (action == "decline") {
+    v1::DeclineMeeting req;
+    req.set_meeting_id(id);
+    req.set_reason(reason);
+    m = s.must(s.client().decline_meeting_sync(req, s.timeout())).meeting();
+  } else if (action == "cancel") {
+    v1::CancelMeeting req;
+    req.set_meeting_id(id);
+    req.set_reason(reason);
+    m = s.must(s.client().cancel_meeting_sync(req, s.timeout())).meeting();
+  } else if (action == "held" || action == "no-show") {
+    v1::MarkMeeting req;
+    req.set_meeting_id(id);
+    req.set_outcome(action == "held" ? v1::MEETING_OUTCOME_HELD : v1::MEETING_OUTCOME_NO_SHOW);
+    m = s.must(s.client().mark_meeting_sync(req, s.timeout())).meeting();
+  } else {
+    throw UsageError{"Unknown meetings action '" + action +
+                     "'; use list, accept, decline, cancel, held or no-show."};
+  }
+  std::cout << "Meeting " << m.id() << " is " << meeting_state(m.state()) << ": "
+            << local_time(m.start_ms(), m.time_zone()) << " " << m.time_zone() << ".\n";
+  return kExitOk;
+}
+
+int cmd_propose(const Global& g, const std::vector<std::string>& args) {
+  po::options_description options("propose options");
+  options.add_options()("help,h", "show this help")("mentorship", po::value<std::string>()->required(),
+                                                    "the mentorship id (see 'mentorships')")(
+      "start", po::value<std::string>()->required(),
+      "local start, e.g. \"2026-12-01 15:30\" (or UTC with a Z)")(
+      "time-zone", po::value<std::string>()->default_value(default_zone()),
+      "the zone of --start (IANA name)")("minutes", po::value<unsigned>()->default_value(30),
+                                         "how long (5-480)")(
+      "agenda", po::value<std::string>()->default_value(""), "what to talk about")(
+      "place", po::value<std::string>(), "meet in person, in this room")("phone", po::value<std::string>(),
+                                                                         "meet by phone, at this number")(
+      "link", po::value<std::string>(), "meet at this https:// link (default: the in-app call)");
+  auto vm = parse_command("propose", options, {}, args);
+  if (help_requested(vm, "propose", "--mentorship ID --start \"YYYY-MM-DD HH:MM\" [options]",
+                     "preceptor-cli propose --mentorship 3 --start \"2026-12-01 15:30\" --time-zone "
+                     "Europe/Stockholm --agenda \"CV review\"",
+                     options)) {
+    return kExitOk;
+  }
+  const std::string zone = vm["time-zone"].as<std::string>();
+  v1::ProposeMeeting req;
+  req.set_mentorship_id(parse_id("--mentorship", vm["mentorship"].as<std::string>()));
+  req.set_start_ms(parse_when("--start", vm["start"].as<std::string>(), zone));
+  req.set_duration_minutes(vm["minutes"].as<unsigned>());
+  req.set_time_zone(zone);
+  req.set_agenda(vm["agenda"].as<std::string>());
+  if (vm.count("place") + vm.count("phone") + vm.count("link") > 1) {
+    throw UsageError{"Give at most one of --place, --phone and --link."};
+  }
+  if (vm.count("place"))
+    req.mutable_where()->set_kind(v1::WHERE_KIND_PLACE),
+        req.mutable_where()->set_detail(vm["place"].as<std::string>());
+  if (vm.count("phone"))
+    req.mutable_where()->set_kind(v1::WHERE_KIND_PHONE),
+        req.mutable_where()->set_detail(vm["phone"].as<std::string>());
+  if (vm.count("link"))
+    req.mutable_where()->set_kind(v1::WHERE_KIND_LINK),
+        req.mutable_where()->set_detail(vm["link"].as<std::string>());
+  if (!req.has_where()) req.mutable_where()->set_kind(v1::WHERE_KIND_IN_APP_CALL);
+  Session s(g, true);
+  auto m = s.must(s.client().propose_meeting_sync(req, s.timeout())).meeting();
+  std::cout << "Proposed meeting " << m.id() << ": " << local_time(m.start_ms(), m.time_zone()) << " "
+            << m.time_zone() << " (" << utc_time(m.start_ms()) << "), " << m.duration_minutes()
+            << " min. It is on both calendars once the other member accepts.\n";
+  return kExitOk;
+}
+
+int cmd_slots(const Global& g, const std::vector<std::string>& args) {
+  po::options_description options("slots options");
+  options.add_options()("help,h", "show this help")("mentor", po::value<std::string>()->required(),
+                                                    "the mentor's user id (see 'mentors')")(
+      "days", po::value<unsigned>()->default_value(14), "how many days ahead (1-42)");
+  auto vm = parse_command("slots", options, {}, args);
+  if (help_requested(vm, "slots", "--mentor ID [--days N]", "preceptor-cli slots --mentor 3 --days 7",
+                     options)) {
+    return kExitOk;
+  }
+  const unsigned days = vm["days"].as<unsigned>();
+  if (days < 1 || days > 42) throw UsageError{"--days must be 1 to 42."};
+  Session s(g, true);
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  v1::ListSlots req;
+  req.set_mentor_id(parse_id("--mentor", vm["mentor"].as<std::string>()));
+  req.set_from_ms(now);
+  req.set_to_ms(now + static_cast<int64_t>(days) * 86'400'000);
+  auto r = s.must(s.client().list_slots_sync(req, s.timeout()));
+  if (r.slots_size() == 0) {
+    std::cout << "No free slots in the next " << days << " days.\n";
+    return kExitOk;
+  }
+  std::cout << "Free slots (" << r.time_zone() << "); book one with: preceptor-cli book --mentor "
+            << req.mentor_id() << " --start START\n";
+  for (const auto& slot : r.slots()) {
+    std::cout << "  " << local_time(slot.start_ms(), r.time_zone()) << "  START " << utc_time(slot.start_ms())
+              << "  " << (slot.end_ms() - slot.start_ms()) / 60'000 << " min";
+    if (slot.seats() > 1) std::cout << ", " << slot.seats_left() << " of " << slot.seats() << " seats left";
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int cmd_book(const Global& g, const std::vector<std::string>& args) {
+  po::options_description options("book options");
+  options.add_options()("help,h", "show this help")("mentor", po::value<std::string>()->required(),
+                                                    "the mentor's user id")(
+      "start", po::value<std::string>()->required(),
+      "the slot's START as 'slots' prints it (UTC, ends in Z)")(
+      "agenda", po::value<std::string>()->default_value(""), "what you would like to talk about");
+  auto vm = parse_command("book", options, {}, args);
+  if (help_requested(
+          vm, "book", "--mentor ID --start START [--agenda TEXT]",
+          "preceptor-cli book --mentor 3 --start 2026-12-01T14:30Z --agenda \"Residency applications\"",
+          options)) {
+    return kExitOk;
+  }
+  v1::BookSlot req;
+  req.set_mentor_id(parse_id("--mentor", vm["mentor"].as<std::string>()));
+  req.set_start_ms(parse_when("--start", vm["start"].as<std::string>(), "UTC"));
+  req.set_agenda(vm["agenda"].as<std::string>());
+  Session s(g, true);
+  auto m = s.must(s.client().book_slot_sync(req, s.timeout())).meeting();
+  std::cout << "Booked: meeting " << m.id() << ", " << local_time(m.start_ms(), m.time_zone()) << " "
+            << m.time_zone() << " (" << utc_time(m.start_ms()) << "), " << m.duration_minutes() << " min, "
+            << where_text(m.where()) << ".\n";
+  return kExitOk;
+}
+
+int cmd_queue(const Global& g, const std::vector<std::string>& args) {
+  po::options_description options("queue options");
+  options.add_options()("help,h", "show this help")("action", po::value<std::string>()->default_value("show"),
+                                                    "show, join, leave, next or skip")(
+      "mentor", po::value<std::string>(), "show, join, leave: the mentor's user id (a mentor: yourself)")(
+      "mentee", po::value<std::string>(), "skip: the mentee's user id");
+  po::positional_options_description positional;
+  positional.add("action", 1);
+  auto vm = parse_command("queue", options, positional, args);
+  if (help_requested(vm, "queue", "[show|join|leave|next|skip] [--mentor ID] [--mentee ID]",
+                     "preceptor-cli queue join --mentor 3", options)) {
+    return kExitOk;
+  }
+  const std::string action = vm["action"].as<std::string>();
+  Session s(g, true);
+  auto mentor_id = [&] {
+    if (vm.count("mentor")) return parse_id("--mentor", vm["mentor"].as<std::string>());
+    if (s.client().user().role() == v1::ROLE_MENTOR) return s.client().user().id();
+    throw UsageError{"queue " + action + " needs --mentor ID."};
+  };
+  if (action == "join") {
+    v1::JoinQueue req;
+    req.set_mentor_id(mentor_id());
+    auto r = s.must(s.client().join_queue_sync(req, s.timeout()));
+    std::cout << "You are in line, place " << r.entry().place() << ".\n";
+  } else if (action == "leave") {
+    v1::LeaveQueue req;
+    req.set_mentor_id(mentor_id());
+    s.must(s.client().leave_queue_sync(req, s.timeout()));
+    std::cout << "You left the line.\n";
+  } else if (action == "next") {
+    auto r = s.must(s.client().call_next_sync(v1::CallNext(), s.timeout()));
+    if (r.called().mentee_id() == 0) {
+      std::cout << "Nobody is waiting.\n";
+    } else {
+      std::cout << "Called " << describe(r.called().mentee()) << " (user " << r.called().mentee_id()
+                << "); they were notified.\n";
+    }
+  } else if (action == "skip") {
+    if (!vm.count("mentee")) throw UsageError{"queue skip needs --mentee ID."};
+    v1::SkipInQueue req;
+    req.set_mentee_id(parse_id("--mentee", vm["mentee"].as<std::string>()));
+    s.must(s.client().skip_in_queue_sync(req, s.timeout()));
+    std::cout << "Skipped.\n";
+  } else if (action == "show") {
+    v1::GetQueue req;
+    req.set_mentor_id(mentor_id());
+    auto r = s.must(s.client().get_queue_sync(req, s.timeout()));
+    std::cout << (r.open() ? "Office hours are open now." : "Office hours are closed now.") << "\n";
+    if (r.entries_size() == 0) std::cout << "Nobody is waiting.\n";
+    for (const auto& e : r.entries()) {
+      std::cout << "  " << e.place() << ". " << (e.mentee().id() != 0 ? describe(e.mentee()) : "you")
+                << ", since " << format_time(e.joined_ms()) << "\n";
+    }
+  } else {
+    throw UsageError{"Unknown queue action '" + action + "'; use show, join, leave, next or skip."};
+  }
+  return kExitOk;
+}
+
 int run(int argc, char** argv) {
   const char* env_server = std::getenv("PRECEPTOR_SERVER");
   po::options_description global("Global options");
@@ -782,10 +1150,15 @@ int run(int argc, char** argv) {
   if (command == "history") return cmd_history(g, args);
   if (command == "tail") return cmd_tail(g, args);
   if (command == "conversations") return cmd_conversations(g, args);
+  if (command == "meetings") return cmd_meetings(g, args);
+  if (command == "propose") return cmd_propose(g, args);
+  if (command == "slots") return cmd_slots(g, args);
+  if (command == "book") return cmd_book(g, args);
+  if (command == "queue") return cmd_queue(g, args);
   throw UsageError{
       "Unknown command '" + command +
       "'; the commands are login, logout, whoami, mentorships, mentors, request, accept, decline, "
-      "send, history, tail and conversations."};
+      "send, history, tail, conversations, meetings, propose, slots, book and queue."};
 }
 
 }  // namespace

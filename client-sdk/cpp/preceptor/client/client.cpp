@@ -841,6 +841,43 @@ PRECEPTOR_CLIENT_REQUEST(mark_read, MarkRead, MarkReadResult, kMarkRead, mark_re
 PRECEPTOR_CLIENT_REQUEST(list_conversations, ListConversations, ListConversationsResult, kListConversations,
                          list_conversations)
 PRECEPTOR_CLIENT_REQUEST(set_typing, SetTyping, SetTypingResult, kSetTyping, set_typing)
+PRECEPTOR_CLIENT_REQUEST(propose_meeting, ProposeMeeting, ProposeMeetingResult, kProposeMeeting,
+                         propose_meeting)
+PRECEPTOR_CLIENT_REQUEST(accept_meeting, AcceptMeeting, AcceptMeetingResult, kAcceptMeeting, accept_meeting)
+PRECEPTOR_CLIENT_REQUEST(decline_meeting, DeclineMeeting, DeclineMeetingResult, kDeclineMeeting,
+                         decline_meeting)
+PRECEPTOR_CLIENT_REQUEST(reschedule_meeting, RescheduleMeeting, RescheduleMeetingResult, kRescheduleMeeting,
+                         reschedule_meeting)
+PRECEPTOR_CLIENT_REQUEST(cancel_meeting, CancelMeeting, CancelMeetingResult, kCancelMeeting, cancel_meeting)
+PRECEPTOR_CLIENT_REQUEST(mark_meeting, MarkMeeting, MarkMeetingResult, kMarkMeeting, mark_meeting)
+PRECEPTOR_CLIENT_REQUEST(write_meeting_notes, WriteMeetingNotes, WriteMeetingNotesResult, kWriteMeetingNotes,
+                         write_meeting_notes)
+PRECEPTOR_CLIENT_REQUEST(answer_fit, AnswerFit, AnswerFitResult, kAnswerFit, answer_fit)
+PRECEPTOR_CLIENT_REQUEST(get_fit_summary, GetFitSummary, GetFitSummaryResult, kGetFitSummary, get_fit_summary)
+PRECEPTOR_CLIENT_REQUEST(list_meetings, ListMeetings, ListMeetingsResult, kListMeetings, list_meetings)
+PRECEPTOR_CLIENT_REQUEST(set_office_hours, SetOfficeHours, SetOfficeHoursResult, kSetOfficeHours,
+                         set_office_hours)
+PRECEPTOR_CLIENT_REQUEST(get_office_hours, GetOfficeHours, GetOfficeHoursResult, kGetOfficeHours,
+                         get_office_hours)
+PRECEPTOR_CLIENT_REQUEST(list_slots, ListSlots, ListSlotsResult, kListSlots, list_slots)
+PRECEPTOR_CLIENT_REQUEST(book_slot, BookSlot, BookSlotResult, kBookSlot, book_slot)
+PRECEPTOR_CLIENT_REQUEST(join_queue, JoinQueue, JoinQueueResult, kJoinQueue, join_queue)
+PRECEPTOR_CLIENT_REQUEST(leave_queue, LeaveQueue, LeaveQueueResult, kLeaveQueue, leave_queue)
+PRECEPTOR_CLIENT_REQUEST(call_next, CallNext, CallNextResult, kCallNext, call_next)
+PRECEPTOR_CLIENT_REQUEST(skip_in_queue, SkipInQueue, SkipInQueueResult, kSkipInQueue, skip_in_queue)
+PRECEPTOR_CLIENT_REQUEST(get_queue, GetQueue, GetQueueResult, kGetQueue, get_queue)
+PRECEPTOR_CLIENT_REQUEST(set_meeting_preferences, SetMeetingPreferences, SetMeetingPreferencesResult,
+                         kSetMeetingPreferences, set_meeting_preferences)
+PRECEPTOR_CLIENT_REQUEST(get_meeting_preferences, GetMeetingPreferences, GetMeetingPreferencesResult,
+                         kGetMeetingPreferences, get_meeting_preferences)
+PRECEPTOR_CLIENT_REQUEST(rotate_calendar_feed, RotateCalendarFeed, RotateCalendarFeedResult,
+                         kRotateCalendarFeed, rotate_calendar_feed)
+PRECEPTOR_CLIENT_REQUEST(get_ice_servers, GetIceServers, GetIceServersResult, kGetIceServers, get_ice_servers)
+PRECEPTOR_CLIENT_REQUEST(start_call, StartCall, StartCallResult, kStartCall, start_call)
+PRECEPTOR_CLIENT_REQUEST(answer_call, AnswerCall, AnswerCallResult, kAnswerCall, answer_call)
+PRECEPTOR_CLIENT_REQUEST(hang_up, HangUp, HangUpResult, kHangUp, hang_up)
+PRECEPTOR_CLIENT_REQUEST(send_call_signal, SendCallSignal, SendCallSignalResult, kSendCallSignal,
+                         send_call_signal)
 
 #undef PRECEPTOR_CLIENT_REQUEST
 

@@ -231,6 +231,84 @@ class Client {
   void set_typing(v1::SetTyping request, Callback<v1::SetTypingResult> done);
   Result<v1::SetTypingResult> set_typing_sync(v1::SetTyping request, Timeout timeout = kDefaultTimeout);
 
+  // Meetings in a mentorship (meetings.proto).
+  void propose_meeting(v1::ProposeMeeting request, Callback<v1::ProposeMeetingResult> done);
+  Result<v1::ProposeMeetingResult> propose_meeting_sync(v1::ProposeMeeting request,
+                                                        Timeout timeout = kDefaultTimeout);
+  void accept_meeting(v1::AcceptMeeting request, Callback<v1::AcceptMeetingResult> done);
+  Result<v1::AcceptMeetingResult> accept_meeting_sync(v1::AcceptMeeting request,
+                                                      Timeout timeout = kDefaultTimeout);
+  void decline_meeting(v1::DeclineMeeting request, Callback<v1::DeclineMeetingResult> done);
+  Result<v1::DeclineMeetingResult> decline_meeting_sync(v1::DeclineMeeting request,
+                                                        Timeout timeout = kDefaultTimeout);
+  void reschedule_meeting(v1::RescheduleMeeting request, Callback<v1::RescheduleMeetingResult> done);
+  Result<v1::RescheduleMeetingResult> reschedule_meeting_sync(v1::RescheduleMeeting request,
+                                                              Timeout timeout = kDefaultTimeout);
+  void cancel_meeting(v1::CancelMeeting request, Callback<v1::CancelMeetingResult> done);
+  Result<v1::CancelMeetingResult> cancel_meeting_sync(v1::CancelMeeting request,
+                                                      Timeout timeout = kDefaultTimeout);
+  void mark_meeting(v1::MarkMeeting request, Callback<v1::MarkMeetingResult> done);
+  Result<v1::MarkMeetingResult> mark_meeting_sync(v1::MarkMeeting request, Timeout timeout = kDefaultTimeout);
+  void write_meeting_notes(v1::WriteMeetingNotes request, Callback<v1::WriteMeetingNotesResult> done);
+  Result<v1::WriteMeetingNotesResult> write_meeting_notes_sync(v1::WriteMeetingNotes request,
+                                                               Timeout timeout = kDefaultTimeout);
+  void answer_fit(v1::AnswerFit request, Callback<v1::AnswerFitResult> done);
+  Result<v1::AnswerFitResult> answer_fit_sync(v1::AnswerFit request, Timeout timeout = kDefaultTimeout);
+  void get_fit_summary(v1::GetFitSummary request, Callback<v1::GetFitSummaryResult> done);
+  Result<v1::GetFitSummaryResult> get_fit_summary_sync(v1::GetFitSummary request,
+                                                       Timeout timeout = kDefaultTimeout);
+  void list_meetings(v1::ListMeetings request, Callback<v1::ListMeetingsResult> done);
+  Result<v1::ListMeetingsResult> list_meetings_sync(v1::ListMeetings request,
+                                                    Timeout timeout = kDefaultTimeout);
+  // Office hours and bookings.
+  void set_office_hours(v1::SetOfficeHours request, Callback<v1::SetOfficeHoursResult> done);
+  Result<v1::SetOfficeHoursResult> set_office_hours_sync(v1::SetOfficeHours request,
+                                                         Timeout timeout = kDefaultTimeout);
+  void get_office_hours(v1::GetOfficeHours request, Callback<v1::GetOfficeHoursResult> done);
+  Result<v1::GetOfficeHoursResult> get_office_hours_sync(v1::GetOfficeHours request,
+                                                         Timeout timeout = kDefaultTimeout);
+  void list_slots(v1::ListSlots request, Callback<v1::ListSlotsResult> done);
+  Result<v1::ListSlotsResult> list_slots_sync(v1::ListSlots request, Timeout timeout = kDefaultTimeout);
+  void book_slot(v1::BookSlot request, Callback<v1::BookSlotResult> done);
+  Result<v1::BookSlotResult> book_slot_sync(v1::BookSlot request, Timeout timeout = kDefaultTimeout);
+  // The drop-in queue.
+  void join_queue(v1::JoinQueue request, Callback<v1::JoinQueueResult> done);
+  Result<v1::JoinQueueResult> join_queue_sync(v1::JoinQueue request, Timeout timeout = kDefaultTimeout);
+  void leave_queue(v1::LeaveQueue request, Callback<v1::LeaveQueueResult> done);
+  Result<v1::LeaveQueueResult> leave_queue_sync(v1::LeaveQueue request, Timeout timeout = kDefaultTimeout);
+  void call_next(v1::CallNext request, Callback<v1::CallNextResult> done);
+  Result<v1::CallNextResult> call_next_sync(v1::CallNext request, Timeout timeout = kDefaultTimeout);
+  void skip_in_queue(v1::SkipInQueue request, Callback<v1::SkipInQueueResult> done);
+  Result<v1::SkipInQueueResult> skip_in_queue_sync(v1::SkipInQueue request,
+                                                   Timeout timeout = kDefaultTimeout);
+  void get_queue(v1::GetQueue request, Callback<v1::GetQueueResult> done);
+  Result<v1::GetQueueResult> get_queue_sync(v1::GetQueue request, Timeout timeout = kDefaultTimeout);
+  // Reminders, quiet hours, the calendar feed.
+  void set_meeting_preferences(v1::SetMeetingPreferences request,
+                               Callback<v1::SetMeetingPreferencesResult> done);
+  Result<v1::SetMeetingPreferencesResult> set_meeting_preferences_sync(v1::SetMeetingPreferences request,
+                                                                       Timeout timeout = kDefaultTimeout);
+  void get_meeting_preferences(v1::GetMeetingPreferences request,
+                               Callback<v1::GetMeetingPreferencesResult> done);
+  Result<v1::GetMeetingPreferencesResult> get_meeting_preferences_sync(v1::GetMeetingPreferences request,
+                                                                       Timeout timeout = kDefaultTimeout);
+  void rotate_calendar_feed(v1::RotateCalendarFeed request, Callback<v1::RotateCalendarFeedResult> done);
+  Result<v1::RotateCalendarFeedResult> rotate_calendar_feed_sync(v1::RotateCalendarFeed request,
+                                                                 Timeout timeout = kDefaultTimeout);
+  // The call: ICE servers and signaling (CallUpdate and CallSignal arrive as live events).
+  void get_ice_servers(v1::GetIceServers request, Callback<v1::GetIceServersResult> done);
+  Result<v1::GetIceServersResult> get_ice_servers_sync(v1::GetIceServers request,
+                                                       Timeout timeout = kDefaultTimeout);
+  void start_call(v1::StartCall request, Callback<v1::StartCallResult> done);
+  Result<v1::StartCallResult> start_call_sync(v1::StartCall request, Timeout timeout = kDefaultTimeout);
+  void answer_call(v1::AnswerCall request, Callback<v1::AnswerCallResult> done);
+  Result<v1::AnswerCallResult> answer_call_sync(v1::AnswerCall request, Timeout timeout = kDefaultTimeout);
+  void hang_up(v1::HangUp request, Callback<v1::HangUpResult> done);
+  Result<v1::HangUpResult> hang_up_sync(v1::HangUp request, Timeout timeout = kDefaultTimeout);
+  void send_call_signal(v1::SendCallSignal request, Callback<v1::SendCallSignalResult> done);
+  Result<v1::SendCallSignalResult> send_call_signal_sync(v1::SendCallSignal request,
+                                                         Timeout timeout = kDefaultTimeout);
+
   class Impl;
 
  private:
