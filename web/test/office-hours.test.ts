@@ -50,7 +50,7 @@ describe("office hours", () => {
     // In the mentee's meetings, accepted, at that time.
     await openNav(mentee.page, "Meetings");
     const booked = mentee.page.getByTestId("meeting").filter({ hasText: "Choosing a cardiology fellowship" });
-    await booked.waitFor();
+    await shownOrFailed(booked, mentee.page.getByTestId("meetings"));
     expect(await booked.getByTestId("meeting-state").textContent()).toBe("Accepted");
     expect(await booked.textContent()).toContain("Office hours with Dr. Erik Lindqvist");
     expect(await booked.getByTestId("meeting-time").textContent()).toContain(label.split("–")[0]);
@@ -58,7 +58,7 @@ describe("office hours", () => {
     // And in the mentor's.
     await openNav(mentor.page, "Meetings");
     const theirs = mentor.page.getByTestId("meeting").filter({ hasText: "Choosing a cardiology fellowship" });
-    await theirs.waitFor();
+    await shownOrFailed(theirs, mentor.page.getByTestId("meetings"));
     expect(await theirs.textContent()).toContain("Lucia Garcia");
     expect(await theirs.getByTestId("meeting-state").textContent()).toBe("Accepted");
 
