@@ -184,7 +184,12 @@ function MeetingCard({ model, item, now }: { model: Model; item: MeetingItem; no
           {timeRange(m.startMs, m.durationMinutes)}
         </time>
         <span class="muted"> · {durationLabel(m.durationMinutes)}</span>
-        {zoneText && <span class="muted small zone-note"> ({zoneText})</span>}
+        {zoneText && (
+          <>
+            {" "}
+            <span class="muted small zone-note">({zoneText})</span>
+          </>
+        )}
       </p>
       <p class="muted small">
         {whereText(m.where)}
