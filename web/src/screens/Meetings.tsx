@@ -30,7 +30,7 @@ import type { MeetingItem } from "../meetings.js";
 import { errorText, type Model } from "../model.js";
 
 /** A call can be joined from this long before the start until the end. */
-export const JOIN_EARLY_MS = 10 * 60_000;
+export const JOIN_EARLY_MS = 15 * 60_000;
 const DURATIONS = [15, 30, 45, 60, 90, 120];
 
 export function MeetingsScreen({ model }: { model: Model }) {
