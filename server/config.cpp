@@ -49,6 +49,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   int64_t audit_retention_days = 365;
   std::string config_file;
   bool fast_hash = false;
+  std::vector<std::string> stun_urls, turn_urls;
+  std::string turn_secret_file;
 
   po::options_description general("General");
   general.add_options()("help,h", "Print this help and exit.")(
@@ -153,8 +155,28 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "Acknowledge writes before they are synced to disk, so a power cut loses acknowledged "
       "messages. Only for the power-cut test's negative control; never in production.");
 
+  po::options_description calls("Calls (WebRTC; media never passes through the server)");
+  calls.add_options()(
+      "stun-url", po::value(&stun_urls),
+      "A STUN server the apps use to find their public address, e.g. stun:stun.example.org:3478. Repeat the "
+      "flag or give a comma-separated list. None by default.")(
+      "turn-url", po::value(&turn_urls),
+      "A TURN server that relays the media when the two apps cannot reach each other directly, e.g. "
+      "turn:turn.example.org:3478?transport=udp or turns:turn.example.org:5349. Repeat the flag or give a "
+      "comma-separated list. Needs the TURN server's shared secret. None by default: the apps then connect "
+      "only directly.")(
+      "turn-secret", po::value(&c.calls.turn_secret),
+      "The shared secret of the TURN servers (coturn: use-auth-secret with static-auth-secret=<this>); each "
+      "user gets a short-lived credential made from it. Prefer the PRECEPTOR_TURN_SECRET environment "
+      "variable or --turn-secret-file, so the secret is not in ps.")(
+      "turn-secret-file", po::value(&turn_secret_file),
+      "Read the TURN shared secret from this file (its first line; surrounding spaces and the line end are "
+      "left out).")("turn-ttl-seconds",
+                    po::value(&c.calls.turn_ttl_seconds)->default_value(c.calls.turn_ttl_seconds),
+                    "How long a TURN credential handed to an app is good for, in seconds (60-604800).");
+
   po::options_description all;
-  all.add(general).add(limits).add(accounts);
+  all.add(general).add(limits).add(accounts).add(calls);
 
   try {
     po::variables_map vm;
@@ -195,6 +217,12 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   }
 
   c.allowed_origins = split_list(origins);
+  for (const std::string& item : stun_urls) {
+    for (std::string& url : split_list(item)) c.calls.stun_urls.push_back(std::move(url));
+  }
+  for (const std::string& item : turn_urls) {
+    for (std::string& url : split_list(item)) c.calls.turn_urls.push_back(std::move(url));
+  }
   c.trusted_proxies = split_list(trusted_proxies);
   auto fail = [&](std::string msg) {
     out.kind = ConfigOutcome::Kind::kError;
@@ -231,6 +259,21 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
     return fail("--log-level must be debug, info, warn or error.");
+  if (!turn_secret_file.empty()) {
+    if (!c.calls.turn_secret.empty())
+      return fail("--turn-secret and --turn-secret-file both name the TURN secret; give one of them.");
+    std::ifstream file(turn_secret_file);
+    std::string line;
+    if (!file || !std::getline(file, line))
+      return fail("Cannot read the TURN secret from " + turn_secret_file +
+                  "; check the path given to --turn-secret-file.");
+    line.erase(0, line.find_first_not_of(" \t"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (line.empty())
+      return fail("--turn-secret-file " + turn_secret_file + " holds no secret on its first line.");
+    c.calls.turn_secret = std::move(line);
+  }
+  if (Status calls_ok = services::check_call_options(c.calls); !calls_ok) return fail(calls_ok.message());
   c.accounts.token_idle_timeout_ms = static_cast<int64_t>(token_idle_days * 24 * 3600 * 1000);
   c.accounts.token_lifetime_ms = static_cast<int64_t>(token_lifetime_days * 24 * 3600 * 1000);
   c.audit.retention_ms = audit_retention_days * 24 * 3600 * 1000;

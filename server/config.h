@@ -7,6 +7,7 @@
 #include "server/net/net_config.h"
 #include "server/services/accounts.h"
 #include "server/services/audit.h"
+#include "server/services/calls.h"
 
 namespace preceptor::server {
 
@@ -31,6 +32,8 @@ struct ServerConfig : NetConfig {
 
   services::AccountsOptions accounts;
   services::AuditOptions audit;  // --audit-retention-days (default 365)
+  // --stun-url, --turn-url, --turn-secret(-file), --turn-ttl-seconds (default 3600)
+  services::CallOptions calls;
 };
 
 // Result of reading the command line, environment and config file.

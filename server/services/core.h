@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "server/services/audit.h"
+#include "server/services/calls.h"
 #include "server/services/usage.h"
 #include "storage/committer.h"
 #include "storage/store.h"
@@ -29,6 +30,7 @@ struct Core {
   Membership& membership;
   StorageQuota quota;       // per user
   AuditOptions audit = {};  // the security log's retention
+  CallOptions calls = {};   // ICE servers and TURN credentials, call limits
 };
 
 }  // namespace preceptor::services

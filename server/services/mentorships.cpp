@@ -683,6 +683,21 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor,
             load<v1::ConversationRecord>(store_, Cf::kConversations, conversation_key(m.conversation_id()));
         if (conv && conv->has_value()) *view.mutable_engagement() = engagement(m, **conv, now);
       }
+      // Meetings as counts only (meeting_counts): never an agenda or notes.
+      auto counts = load<v1::MeetingCountsRecord>(store_, Cf::kMeetingCounts,
+                                                  keys::MeetingCounts{.mentorship_id = m.id()}.encode());
+      if (!counts) {
+        st = counts.status();
+        return false;
+      }
+      if (counts->has_value()) {
+        v1::Engagement& e = *view.mutable_engagement();
+        e.set_meetings_held((*counts)->held());
+        e.set_meeting_no_shows((*counts)->no_shows());
+        const auto& starts = (*counts)->open_starts();
+        e.set_meetings_upcoming(static_cast<uint64_t>(
+            std::count_if(starts.begin(), starts.end(), [now](int64_t s) { return s > now; })));
+      }
       const size_t size = view.ByteSizeLong();
       if (out.mentorships_size() > 0 && bytes + size > kMaxPageBytes) {
         out.set_has_more(true);
