@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { openAllDay, openNav, pairThroughUi, proposeMeeting, shownOrFailed } from "./flows.js";
-import { launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
+import { PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
 let server: ServerHandle;
@@ -45,6 +45,7 @@ describe("the call", () => {
     await ringing.waitFor();
     expect(await ringing.textContent()).toContain("Dr. Priya Raman is calling you.");
     await screenshot(mentee.page, "40-call-ringing");
+    expect(await contrastFailures(mentee.page)).toEqual([]);
     await ringing.getByRole("button", { name: "Accept call" }).click();
 
     // WebRTC through the server's signaling: connected, and video flows both ways.
@@ -54,6 +55,11 @@ describe("the call", () => {
       await expect.poll(() => remoteVideoPlays(p), { timeout: 10_000 }).toBe(true);
     }
     await screenshot(mentee.page, "41-call");
+    expect(await contrastFailures(mentee.page)).toEqual([]);
+    // On a phone's width the call fits without sideways scrolling.
+    await mentee.page.setViewportSize(PHONE);
+    expect(await mentee.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await screenshot(mentee.page, "42-phone-call");
 
     // The mentee hangs up: the mentor is told.
     await mentee.page.getByRole("button", { name: "Hang up" }).click();
