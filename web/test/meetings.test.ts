@@ -29,7 +29,7 @@ describe("meetings", () => {
 
     // The mentee waits on the Meetings screen; the mentor proposes from the conversation.
     await openNav(mentee.page, "Meetings");
-    await mentee.page.getByTestId("meetings").getByText("No upcoming meetings.").waitFor();
+    await mentee.page.getByRole("heading", { name: "Upcoming" }).waitFor(); // the list is loaded
     const start = Math.ceil((Date.now() + 2 * DAY) / 3_600_000) * 3_600_000; // on the hour, two days ahead
     await proposeMeeting(mentor.page, {
       startMs: start,
