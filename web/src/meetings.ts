@@ -181,6 +181,10 @@ export class MeetingsState {
         const q = k.value;
         if (q.mentorId === me) {
           this.line = q.entries;
+          for (const e of q.entries) if (e.mentee) this.model.users.set(e.mentee.id, e.mentee);
+          if (fresh && q.state === QueueState.WAITING) {
+            this.model.notify(`${this.model.userName(q.menteeId)} joined your drop-in line (${q.entries.length} waiting).`);
+          }
           this.model.changed();
           break;
         }
