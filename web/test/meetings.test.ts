@@ -23,8 +23,10 @@ describe("meetings", () => {
     // Each in their own zone: the mentee sees her time and the mentor's.
     const mentee = await newContext(browser, undefined, { timezoneId: "America/Chicago" });
     const mentor = await newContext(browser, undefined, { timezoneId: "Europe/Stockholm" });
-    await signIn(mentee.page, server.origin, "mentee.chen");
-    await signIn(mentor.page, server.origin, "mentor.raman");
+    await Promise.all([
+      signIn(mentee.page, server.origin, "mentee.chen"),
+      signIn(mentor.page, server.origin, "mentor.raman"),
+    ]);
     await pairThroughUi(mentee.page, mentor.page, "Dr. Priya Raman");
 
     // The mentee waits on the Meetings screen; the mentor proposes from the conversation.
@@ -130,8 +132,10 @@ describe("meetings", () => {
   it("settings: reminder times and quiet hours are saved; the calendar feed is made, replaced, and a meeting downloads as .ics", async () => {
     const a = await newContext(browser);
     const b = await newContext(browser);
-    await signIn(a.page, server.origin, "mentee.garcia");
-    await signIn(b.page, server.origin, "mentor.lindqvist");
+    await Promise.all([
+      signIn(a.page, server.origin, "mentee.garcia"),
+      signIn(b.page, server.origin, "mentor.lindqvist"),
+    ]);
     await pairThroughUi(a.page, b.page, "Dr. Erik Lindqvist");
 
     await openNav(a.page, "Settings");

@@ -19,8 +19,11 @@ describe("office hours", () => {
   it("the mentor sets weekly hours; a mentee of the program sees free slots and books one; the mentor sees the booking", async () => {
     const mentor = await newContext(browser);
     const mentee = await newContext(browser);
-    await signIn(mentor.page, server.origin, "mentor.lindqvist");
-    await signIn(mentee.page, server.origin, "mentee.garcia"); // no mentorship with Dr. Lindqvist
+    // no mentorship with Dr. Lindqvist
+    await Promise.all([
+      signIn(mentor.page, server.origin, "mentor.lindqvist"),
+      signIn(mentee.page, server.origin, "mentee.garcia"),
+    ]);
     await openAllDay(mentor.page, 2);
     await screenshot(mentor.page, "30-office-hours-editor");
     expect(await contrastFailures(mentor.page)).toEqual([]);
@@ -79,9 +82,11 @@ describe("office hours", () => {
     const mentor = await newContext(browser);
     const garcia = await newContext(browser);
     const novak = await newContext(browser);
-    await signIn(mentor.page, server.origin, "mentor.lindqvist");
-    await signIn(garcia.page, server.origin, "mentee.garcia");
-    await signIn(novak.page, server.origin, "mentee.novak");
+    await Promise.all([
+      signIn(mentor.page, server.origin, "mentor.lindqvist"),
+      signIn(garcia.page, server.origin, "mentee.garcia"),
+      signIn(novak.page, server.origin, "mentee.novak"),
+    ]);
     await openAllDay(mentor.page, 1);
     const panel = mentor.page.getByTestId("queue-panel");
     await panel.getByTestId("queue-empty").waitFor();
