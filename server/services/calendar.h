@@ -33,10 +33,11 @@ namespace preceptor::services {
 class Accounts;
 
 // The feed covers meetings starting from this long ago to this far ahead,
-// at most kMaxFeedMeetings of them (the earliest).
+// at most kMaxFeedMeetings of them (the earliest): with agendas at their
+// largest (4000 bytes) a feed stays under about 10 MB.
 inline constexpr int64_t kFeedPastMs = 90LL * 24 * 3600 * 1000;
 inline constexpr int64_t kFeedAheadMs = 400LL * 24 * 3600 * 1000;
-inline constexpr size_t kMaxFeedMeetings = 3000;
+inline constexpr size_t kMaxFeedMeetings = 2000;
 
 // ---- The iCalendar writer ----
 
@@ -64,7 +65,9 @@ std::string write_icalendar(CalendarMethod method, const std::vector<CalendarEnt
 // ---- The calendar service ----
 
 // Rotating a user's feed secret, and reading feeds and single meetings.
-// Thread-safe: reads only committed data outside the committer.
+// Thread-safe: reads only committed data outside the committer. The HTTP
+// routes call feed() and meeting() on the connection's network thread:
+// point reads of the local store, bounded by kMaxFeedMeetings.
 class Calendar {
  public:
   Calendar(storage::Store& store, storage::Committer& committer, Accounts& accounts, const Clock& clock)

@@ -74,8 +74,9 @@ Status deliver(storage::CommitContext& ctx, const keys::ReminderByDue& entry) {
     return Status::ok();
   }
   if (auto quiet_end = quiet_hours_end(effective.quiet_hours(), now);
-      quiet_end && *quiet_end <= m.start_ms()) {
-    // Held until the quiet hours end; the meeting starts after them.
+      quiet_end && *quiet_end < m.start_ms()) {
+    // Held until the quiet hours end; the meeting starts after them (one
+    // starting right as they end is reminded of now: held, it would start first).
     drop_entry();
     v1::ScheduledReminder* r = rec.mutable_reminders(index);
     r->set_due_ms(*quiet_end);

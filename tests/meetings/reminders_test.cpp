@@ -198,6 +198,15 @@ TEST_F(Reminders, AMeetingThatStartsInsideQuietHoursIsRemindedOfAtOnce) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_FALSE(got[0].held_for_quiet_hours());
   EXPECT_FALSE(got[0].late());
+  // One starting right as the quiet hours end (07:00 local) too: held, it
+  // would have started before the reminder.
+  const int64_t at_seven = utc_ms(2026, 12, 4, 6);
+  meeting_at(at_seven);
+  run_at(at_seven - 60 * kMinute);
+  got = mentee_reminders();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].meeting().start_ms(), at_seven);
+  EXPECT_FALSE(got[1].held_for_quiet_hours());
 }
 
 TEST_F(Reminders, ACancelledMeetingIsNeverRemindedOf) {
