@@ -6,6 +6,7 @@
 #include "server/services/calls.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <fstream>
 #include <future>
@@ -764,6 +765,19 @@ TEST(CallsConfig, FlagsEnvironmentAndSecretFile) {
     EXPECT_TRUE(out.config.calls.stun_urls.empty());
     EXPECT_TRUE(out.config.calls.turn_urls.empty());
     EXPECT_EQ(out.config.calls.turn_ttl_seconds, 3600);
+  }
+  {
+    // The environment, as a deployment gives the secret (not in ps).
+    ::setenv("PRECEPTOR_TURN_URL", "turn:t.example.org:3478,turns:t.example.org:5349", 1);
+    ::setenv("PRECEPTOR_TURN_SECRET", "from-the-environment", 1);
+    const char* argv[] = {"preceptor-server"};
+    auto out = server::parse_config(1, argv);
+    ::unsetenv("PRECEPTOR_TURN_URL");
+    ::unsetenv("PRECEPTOR_TURN_SECRET");
+    ASSERT_EQ(out.kind, server::ConfigOutcome::Kind::kRun) << out.text;
+    EXPECT_EQ(out.config.calls.turn_urls,
+              (std::vector<std::string>{"turn:t.example.org:3478", "turns:t.example.org:5349"}));
+    EXPECT_EQ(out.config.calls.turn_secret, "from-the-environment");
   }
   auto refused = [](std::vector<const char*> args, const std::string& says) {
     args.insert(args.begin(), "preceptor-server");
