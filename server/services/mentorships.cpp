@@ -6,8 +6,10 @@
 #include <limits>
 
 #include "server/services/indexes.h"
+#include "server/services/meeting_book.h"
 #include "server/services/membership.h"
 #include "server/services/record_io.h"
+#include "server/services/reminders.h"
 
 namespace preceptor::services {
 namespace {
@@ -178,6 +180,26 @@ Status adjust_active(storage::CommitContext& ctx, uint64_t mentor_id, int delta)
   profile->set_active_mentorships(static_cast<uint32_t>(std::max<int64_t>(0, n)));
   save_profile(ctx, mentor_id, *profile);
   return Status::ok();
+}
+
+// The server's own nudges (a request waiting, a check-in due) wait while a
+// recipient is inside their quiet hours: the time the last of `users`'
+// quiet hours around `now_ms` ends, or nullopt when none is quiet. Never
+// later than a day after `due_ms`, so a nudge is held at most that long
+// (two members' quiet hours could otherwise cover every hour).
+Result<std::optional<int64_t>> quiet_until(storage::CommitContext& ctx, std::initializer_list<uint64_t> users,
+                                           int64_t now_ms, int64_t due_ms) {
+  std::optional<int64_t> until;
+  for (uint64_t user : users) {
+    auto prefs = load_preferences(ctx, user);
+    if (!prefs) return prefs.status();
+    if (!prefs->has_value() || !(*prefs)->set()) continue;
+    if (auto end = quiet_hours_end((*prefs)->preferences().quiet_hours(), now_ms)) {
+      until = std::max(until.value_or(0), *end);
+    }
+  }
+  if (until && *until > due_ms + kDayMs) return std::optional<int64_t>();
+  return until;
 }
 
 }  // namespace
@@ -785,6 +807,12 @@ size_t Mentorships::run_timed_work() {
               save(ctx, Cf::kMentorships, mentorship_key(id), rec);
               emit(ctx, v1::MENTORSHIP_CHANGE_EXPIRED, *m, 0);
             } else if (waited >= kRequestReminderMs && !m->reminder_sent()) {
+              auto quiet = quiet_until(ctx, {m->mentor_id()}, now, m->requested_at_ms() + kRequestReminderMs);
+              if (!quiet) return quiet.status();
+              if (*quiet) {  // held until the mentor's quiet hours end
+                move_due(ctx, id, indexed_due, **quiet);
+                return Status::ok();
+              }
               m->set_reminder_sent(true);
               save(ctx, Cf::kMentorships, mentorship_key(id), rec);
               emit(ctx, v1::MENTORSHIP_CHANGE_REMINDER, *m, 0);
@@ -801,6 +829,14 @@ size_t Mentorships::run_timed_work() {
           if (now - c.last_contact_ms() < period) return done();
           // Once per lapsed period: again only after another full period of silence.
           if (c.checkin_due_notified_ms() != 0 && now - c.checkin_due_notified_ms() < period) return done();
+          auto quiet =
+              quiet_until(ctx, {m->mentor_id(), m->mentee_id()}, now,
+                          std::max(c.last_contact_ms() + period, c.checkin_due_notified_ms() + period));
+          if (!quiet) return quiet.status();
+          if (*quiet) {  // held until both members' quiet hours end
+            move_due(ctx, id, indexed_due, **quiet);
+            return Status::ok();
+          }
           c.set_checkin_due_notified_ms(now);
           save(ctx, Cf::kConversations, conversation_key(c.id()), c);
           v1::Event e;

@@ -137,8 +137,9 @@ class CliTest : public ClientFixture {
 TEST_F(CliTest, HelpExplainsEveryCommandWithAnExample) {
   Cli cli({"--help"});
   ASSERT_EQ(cli.wait_exit(), 0) << cli.output();
-  for (const char* command : {"login", "logout", "whoami", "mentorships", "mentors", "request", "accept",
-                              "decline", "send", "history", "tail", "conversations"}) {
+  for (const char* command :
+       {"login", "logout", "whoami", "mentorships", "mentors", "request", "accept", "decline", "send",
+        "history", "tail", "conversations", "meetings", "propose", "slots", "book", "queue"}) {
     EXPECT_NE(cli.output().find(std::string("preceptor-cli ") + command), std::string::npos) << command;
   }
   Cli one({"send", "--help"});
@@ -267,6 +268,101 @@ TEST_F(CliTest, MenteeAsksMentorAcceptsAndTheyChat) {
   ASSERT_EQ(c11, 0) << out;
   auto [c12, after] = run("mentee.wei", {"whoami"});
   EXPECT_EQ(c12, 1) << after;
+}
+
+// A mentee finds a mentor's free slots, books one, and both see the meeting;
+// then the drop-in line while the office hours are open.
+TEST_F(CliTest, SlotsBookMeetingsAndTheQueue) {
+  const v1::User mentor = server_->add_user("mentor.lind", v1::ROLE_MENTOR);
+  server_->add_user("wei.chen");
+  {
+    auto c = signed_in("mentor.lind");
+    v1::SetOfficeHours set;
+    auto* oh = set.mutable_office_hours();
+    oh->set_enabled(true);
+    oh->set_time_zone("Europe/Stockholm");
+    for (int day = v1::WEEKDAY_MONDAY; day <= v1::WEEKDAY_SUNDAY; ++day) {
+      auto* rule = oh->add_rules();
+      rule->set_day(static_cast<v1::Weekday>(day));
+      rule->mutable_window()->set_start_minute(0);
+      rule->mutable_window()->set_end_minute(1440);
+    }
+    oh->set_slot_minutes(30);
+    oh->set_horizon_days(14);
+    oh->set_seats(2);
+    oh->set_audience(v1::AUDIENCE_PROGRAM);
+    auto r = c->set_office_hours_sync(set);
+    ASSERT_TRUE(r) << r.status().to_string();
+  }
+  login("wei.chen");
+  login("mentor.lind");
+  const std::string mentor_id = std::to_string(mentor.id());
+
+  auto [code, out] = run("wei.chen", {"slots", "--mentor", mentor_id, "--days", "2"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("Europe/Stockholm"), std::string::npos) << out;
+  EXPECT_NE(out.find("2 of 2 seats left"), std::string::npos) << out;
+  const size_t at = out.find("START ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string start = out.substr(at + 6, out.find(' ', at + 6) - (at + 6));
+  ASSERT_EQ(start.size(), 17u) << start;  // 2026-12-01T14:30Z
+
+  auto [code2, out2] =
+      run("wei.chen", {"book", "--mentor", mentor_id, "--start", start, "--agenda", "My CV"});
+  ASSERT_EQ(code2, 0) << out2;
+  const uint64_t meeting = number_after(out2, "Booked: meeting ");
+  ASSERT_NE(meeting, 0u) << out2;
+  auto [code3, out3] = run("wei.chen", {"book", "--mentor", mentor_id, "--start", start});
+  EXPECT_EQ(code3, 1) << out3;  // the same slot twice: the server's sentence
+  EXPECT_FALSE(out3.empty());
+
+  for (const char* who : {"wei.chen", "mentor.lind"}) {
+    auto [c, o] = run(who, {"meetings", "--days", "3"});
+    ASSERT_EQ(c, 0) << o;
+    EXPECT_NE(o.find("#" + std::to_string(meeting)), std::string::npos) << who << ": " << o;
+    EXPECT_NE(o.find("accepted"), std::string::npos) << o;
+    EXPECT_NE(o.find("office hours"), std::string::npos) << o;
+    EXPECT_NE(o.find("My CV"), std::string::npos) << o;
+  }
+  auto [code4, out4] = run("wei.chen", {"meetings", "cancel", std::to_string(meeting), "--reason", "Clash"});
+  ASSERT_EQ(code4, 0) << out4;
+  EXPECT_NE(out4.find("cancelled"), std::string::npos) << out4;
+
+  // The office hours are open all day: the line.
+  auto [code5, out5] = run("wei.chen", {"queue", "join", "--mentor", mentor_id});
+  ASSERT_EQ(code5, 0) << out5;
+  EXPECT_NE(out5.find("place 1"), std::string::npos) << out5;
+  auto [code6, out6] = run("mentor.lind", {"queue"});
+  ASSERT_EQ(code6, 0) << out6;
+  EXPECT_NE(out6.find("open now"), std::string::npos) << out6;
+  EXPECT_NE(out6.find("1. wei.chen"), std::string::npos) << out6;
+  auto [code7, out7] = run("mentor.lind", {"queue", "next"});
+  ASSERT_EQ(code7, 0) << out7;
+  EXPECT_NE(out7.find("Called wei.chen"), std::string::npos) << out7;
+  auto [code8, out8] = run("mentor.lind", {"queue", "next"});
+  ASSERT_EQ(code8, 0) << out8;
+  EXPECT_NE(out8.find("Nobody is waiting"), std::string::npos) << out8;
+}
+
+TEST_F(CliTest, ProposeReadsLocalTimesAndSaysWhatIsWrong) {
+  server_->add_user("wei.chen");
+  login("wei.chen");
+  auto [code, out] = run("wei.chen", {"propose", "--mentorship", "99", "--start", "2030-01-01 10:00",
+                                      "--time-zone", "Mars/Olympus"});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("Unknown time zone 'Mars/Olympus'"), std::string::npos) << out;
+  auto [code2, out2] = run("wei.chen", {"propose", "--mentorship", "99", "--start", "next tuesday"});
+  EXPECT_EQ(code2, 2) << out2;
+  EXPECT_NE(out2.find("must look like"), std::string::npos) << out2;
+  // 02:30 on the morning the clocks spring forward does not exist in Stockholm.
+  auto [code3, out3] = run("wei.chen", {"propose", "--mentorship", "99", "--start", "2030-03-31 02:30",
+                                        "--time-zone", "Europe/Stockholm"});
+  EXPECT_EQ(code3, 2) << out3;
+  EXPECT_NE(out3.find("does not exist"), std::string::npos) << out3;
+  auto [code4, out4] = run("wei.chen", {"propose", "--mentorship", "99", "--start", "2030-01-01 10:00",
+                                        "--time-zone", "Europe/Stockholm"});
+  EXPECT_EQ(code4, 1) << out4;
+  EXPECT_NE(out4.find("No mentorship 99 among yours."), std::string::npos) << out4;
 }
 
 }  // namespace

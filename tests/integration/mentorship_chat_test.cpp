@@ -670,6 +670,45 @@ TEST_F(Chat, CheckInDueFiresAfterTheCadenceWithAFakeClock) {
   EXPECT_EQ(view.engagement().checkin_count(), 1u);
 }
 
+// The server's nudges wait while a member is in their quiet hours (e.g.
+// after a night shift), and come when the quiet hours end.
+TEST_F(Chat, CheckInDueWaitsForTheEndOfAMembersQuietHours) {
+  ManualClock& clock = clock_;
+  start(&clock);
+  User mentor(port(), server_->add_user("mentor.erik", v1::ROLE_MENTOR));
+  User mentee(port(), server_->add_user("wei", v1::ROLE_MENTEE));
+  auto m = pair(mentee, mentor);
+  v1::ClientFrame propose;
+  propose.mutable_propose_agreement()->set_mentorship_id(m.id());
+  propose.mutable_propose_agreement()->set_cadence(v1::CADENCE_WEEKLY);
+  ASSERT_TRUE(has_mentorship(mentee.call(propose)));
+  v1::ClientFrame accept;
+  accept.mutable_accept_agreement()->set_mentorship_id(m.id());
+  ASSERT_TRUE(has_mentorship(mentor.call(accept)));
+
+  // A week and ten minutes on the check-in is due (the scheduler runs
+  // then); the mentee's quiet hours (UTC) run from 30 minutes before then to
+  // an hour after.
+  const int64_t due_at = clock.now_ms() + 7LL * 24 * 3600 * 1000 + 10 * 60'000;
+  const int64_t minute_of_day = (due_at / 60'000) % 1440;
+  v1::ClientFrame prefs;
+  auto* quiet = prefs.mutable_set_meeting_preferences()->mutable_preferences()->mutable_quiet_hours();
+  quiet->set_time_zone("UTC");
+  quiet->mutable_window()->set_start_minute(static_cast<uint32_t>((minute_of_day + 1440 - 30) % 1440));
+  quiet->mutable_window()->set_end_minute(static_cast<uint32_t>((minute_of_day + 60) % 1440));
+  ASSERT_TRUE(mentee.call(prefs).has_set_meeting_preferences());
+
+  auto is_due = [](const v1::Event& e) { return e.has_checkin_due(); };
+  clock.set_ms(due_at);
+  server_->server().run_scheduler_once();
+  EXPECT_FALSE(mentor.event_where(is_due, 300ms)) << "held for the mentee's quiet hours";
+  EXPECT_FALSE(mentee.event_where(is_due, 300ms));
+  clock.advance_ms(61LL * 60'000);  // past their end
+  server_->server().run_scheduler_once();
+  EXPECT_TRUE(mentor.event_where(is_due));
+  EXPECT_TRUE(mentee.event_where(is_due));
+}
+
 TEST_F(Chat, UnansweredRequestIsRemindedAt7DaysAndExpiresAt14) {
   ManualClock& clock = clock_;
   start(&clock);

@@ -511,8 +511,10 @@ TEST(ColumnFamilies, TableKeepsTheTunedHintsBloomAndKeptFamilies) {
                        {"read_markers", "rocksdb.FixedPrefix.16"},
                        {"audit", "rocksdb.FixedPrefix.0"},
                    }));
-  EXPECT_EQ(kept, (std::vector<std::string_view>{"meta", "users", "mentor_profiles", "mentorships",
-                                                 "conversations", "read_markers", "user_usage"}));
+  EXPECT_EQ(kept,
+            (std::vector<std::string_view>{"meta", "users", "mentor_profiles", "mentorships", "conversations",
+                                           "read_markers", "user_usage", "meetings", "meeting_counts",
+                                           "office_hours", "slot_bookings", "queues", "user_preferences"}));
   EXPECT_EQ(bloom, (std::vector<std::string_view>{"client_message_ids"}));
   EXPECT_TRUE(blob.empty());
 }
