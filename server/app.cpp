@@ -192,6 +192,10 @@ Status Server::start() {
                     "Could not create the demo program: " + logins.status().message());
     }
     d.demo_logins = std::move(*logins);
+    if (Status hours = ensure_demo_office_hours(*d.core); !hours) {
+      d.stop_core();
+      return Status(hours.code(), "Could not give the demo mentors office hours: " + hours.message());
+    }
   }
 
   d.ctx = std::make_unique<ServerContext>(

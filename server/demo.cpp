@@ -1,5 +1,10 @@
 #include "server/demo.h"
 
+#include <future>
+#include <initializer_list>
+
+#include "server/services/office_hours.h"
+
 namespace preceptor::server {
 
 Result<std::vector<DemoLogin>> ensure_demo_program(services::Accounts& accounts) {
@@ -41,6 +46,57 @@ Result<std::vector<DemoLogin>> ensure_demo_program(services::Accounts& accounts)
     logins.push_back(std::move(login));
   }
   return logins;
+}
+
+Status ensure_demo_office_hours(services::Core& core) {
+  struct Hours {
+    const char* username;
+    const char* time_zone;
+    std::initializer_list<v1::Weekday> days;
+    uint32_t start_minute;
+    uint32_t end_minute;
+    uint32_t seats;
+  };
+  static const Hours kHours[] = {
+      {"mentor.lindqvist",
+       "Europe/Stockholm",
+       {v1::WEEKDAY_MONDAY, v1::WEEKDAY_TUESDAY, v1::WEEKDAY_WEDNESDAY, v1::WEEKDAY_THURSDAY,
+        v1::WEEKDAY_FRIDAY},
+       14 * 60,
+       17 * 60,
+       1},
+      {"mentor.raman", "America/Chicago", {v1::WEEKDAY_TUESDAY, v1::WEEKDAY_THURSDAY}, 13 * 60, 16 * 60, 4},
+  };
+  services::OfficeHoursService service(core.store, core.committer, core.accounts, core.clock);
+  for (const Hours& h : kHours) {
+    auto mentor = core.accounts.find_user(h.username);
+    if (!mentor) return mentor.status();
+    v1::GetOfficeHours get;
+    get.set_mentor_id(mentor->id());
+    if (service.get(*mentor, get).is_ok()) continue;  // already there (or the mentor's own since)
+    v1::SetOfficeHours set;
+    v1::OfficeHours& oh = *set.mutable_office_hours();
+    oh.set_enabled(true);
+    oh.set_time_zone(h.time_zone);
+    for (v1::Weekday day : h.days) {
+      auto* rule = oh.add_rules();
+      rule->set_day(day);
+      rule->mutable_window()->set_start_minute(h.start_minute);
+      rule->mutable_window()->set_end_minute(h.end_minute);
+    }
+    oh.set_slot_minutes(30);
+    oh.set_buffer_minutes(0);
+    oh.set_min_notice_minutes(60);
+    oh.set_horizon_days(28);
+    oh.set_seats(h.seats);
+    oh.set_audience(v1::AUDIENCE_PROGRAM);
+    oh.set_cancel_notice_minutes(120);
+    oh.mutable_where()->set_kind(v1::WHERE_KIND_IN_APP_CALL);
+    std::promise<Status> done;
+    service.set(*mentor, set, [&done](Result<v1::OfficeHours> r) { done.set_value(r.status()); });
+    if (Status st = done.get_future().get(); !st) return st;
+  }
+  return Status::ok();
 }
 
 }  // namespace preceptor::server

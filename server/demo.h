@@ -5,6 +5,7 @@
 
 #include "common/status.h"
 #include "server/services/accounts.h"
+#include "server/services/core.h"
 
 namespace preceptor::server {
 
@@ -19,5 +20,12 @@ struct DemoLogin {
 // mentees) unless its users already exist, and returns their logins. The
 // passwords are fixed and public: a demo store is never a real one.
 Result<std::vector<DemoLogin>> ensure_demo_program(services::Accounts& accounts);
+
+// Gives the demo mentors office hours unless they already have some:
+// Dr. Lindqvist weekday afternoons in Europe/Stockholm (one-to-one), Dr.
+// Raman Tuesday and Thursday afternoons in America/Chicago (group slots of
+// four); 30-minute slots, open to every mentee. REQUIRES: the demo users
+// exist (ensure_demo_program) and the committer runs. Blocks until written.
+Status ensure_demo_office_hours(services::Core& core);
 
 }  // namespace preceptor::server

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -743,6 +744,38 @@ TEST(ServerStart, ReadyMeansTheDemoUsersCanSignInAtOnce) {
   ASSERT_EQ(c.connect(server.port()), "");
   auto login = c.login("mentee.chen", "demo-mentee.chen");
   EXPECT_TRUE(login.has_login()) << login.DebugString();
+  // The demo mentors hold office hours a mentee can book at once: Dr. Lindqvist one-to-one
+  // on weekday afternoons in Stockholm, Dr. Raman in groups of four in Chicago.
+  v1::ClientFrame list_mentors;
+  list_mentors.mutable_list_mentors();
+  auto mentors = c.call(list_mentors);
+  ASSERT_TRUE(mentors && mentors->has_list_mentors()) << (mentors ? mentors->DebugString() : "no answer");
+  int with_hours = 0;
+  for (const auto& entry : mentors->list_mentors().mentors()) {
+    const std::string& name = entry.mentor().username();
+    v1::ClientFrame slots;
+    slots.mutable_list_slots()->set_mentor_id(entry.mentor().id());
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    slots.mutable_list_slots()->set_from_ms(now);
+    slots.mutable_list_slots()->set_to_ms(now + 14LL * 24 * 3600 * 1000);
+    auto listed = c.call(slots);
+    ASSERT_TRUE(listed && listed->has_list_slots()) << name << ": " << (listed ? listed->DebugString() : "");
+    ASSERT_GT(listed->list_slots().slots_size(), 0) << name;
+    const v1::Slot& first = listed->list_slots().slots(0);
+    EXPECT_EQ(first.end_ms() - first.start_ms(), 30 * 60 * 1000) << name;
+    if (name == "mentor.lindqvist") {
+      EXPECT_EQ(listed->list_slots().time_zone(), "Europe/Stockholm");
+      EXPECT_EQ(first.seats(), 1u);
+      ++with_hours;
+    } else if (name == "mentor.raman") {
+      EXPECT_EQ(listed->list_slots().time_zone(), "America/Chicago");
+      EXPECT_EQ(first.seats(), 4u);
+      ++with_hours;
+    }
+  }
+  EXPECT_EQ(with_hours, 2);
 }
 
 TEST(ServerProcessTest, HelpExplainsOptions) {

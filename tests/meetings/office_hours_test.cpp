@@ -638,6 +638,47 @@ TEST(OfficeHours, BookingChecksTheSlotNoticeHorizonAudienceAndDoubleBooking) {
   EXPECT_EQ(slot_at(w.list(w.mentee, tuesday, tuesday + kHour), tuesday)->seats_left(), 1u);
 }
 
+TEST(OfficeHours, NewHoursKeepTheBookingsMadeAndACancelledBookingGivesItsSeatBack) {
+  World w;
+  w.publish(World::weekdays(1, v1::AUDIENCE_PROGRAM));
+  const int64_t start = utc(2026, 6, 2, 12);
+  auto booked = w.book(w.mentee, start);
+  ASSERT_TRUE(booked.has_book_slot()) << booked.DebugString();
+  const uint64_t id = booked.book_slot().meeting().id();
+  // Mornings only now: the afternoon booking stays an accepted meeting.
+  auto mornings = World::weekdays(1, v1::AUDIENCE_PROGRAM);
+  for (auto& r : *mornings.mutable_rules()) {
+    r.mutable_window()->set_start_minute(8 * 60);
+    r.mutable_window()->set_end_minute(10 * 60);
+  }
+  w.publish(mornings);
+  auto kept = load_meeting(w.h.store(), id);
+  ASSERT_TRUE(kept.is_ok() && kept->has_value());
+  EXPECT_EQ((*kept)->meeting().state(), v1::MEETING_STATE_ACCEPTED);
+  expect_error(w.book(w.stranger, start), v1::ERROR_CODE_NOT_FOUND, "start_ms");  // no such slot any more
+  // Back to afternoons: the slot is full until the booking is cancelled (as the meetings service
+  // does it: the meeting leaves the calendars and release_slot_seat frees the seat).
+  w.publish(World::weekdays(1, v1::AUDIENCE_PROGRAM));
+  EXPECT_EQ(slot_at(w.list(w.stranger, start, start + kHour), start), nullptr);
+  std::promise<Status> cancelled;
+  w.h.committer().submit(
+      [&](storage::CommitContext& ctx) -> Status {
+        auto rec = load_meeting(ctx, id);
+        if (!rec.is_ok() || !rec->has_value()) return internal_error("no meeting");
+        v1::MeetingRecord after = **rec;
+        after.mutable_meeting()->set_state(v1::MEETING_STATE_CANCELLED);
+        PRECEPTOR_RETURN_IF_ERROR(store_meeting(ctx, &**rec, after));
+        release_slot_seat(ctx, after.meeting());
+        return Status::ok();
+      },
+      [&](const Status& st) { cancelled.set_value(st); });
+  ASSERT_TRUE(cancelled.get_future().get().is_ok());
+  auto listed = w.list(w.stranger, start, start + kHour);
+  ASSERT_NE(slot_at(listed, start), nullptr);
+  EXPECT_EQ(slot_at(listed, start)->seats_left(), 1u);
+  EXPECT_TRUE(w.book(w.stranger, start).has_book_slot());
+}
+
 TEST(OfficeHours, StrangersAndDirectorsAreRefusedEveryRequest) {
   World w;
   w.publish(World::weekdays());
