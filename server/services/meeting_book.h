@@ -26,6 +26,7 @@
 namespace preceptor::services {
 
 inline constexpr int64_t kMinuteMs = 60'000;
+inline constexpr uint32_t kMinutesPerDay = 1440;
 inline constexpr uint32_t kMinMeetingMinutes = 5;
 inline constexpr uint32_t kMaxMeetingMinutes = 480;
 inline constexpr int64_t kMaxMeetingMs = kMaxMeetingMinutes * kMinuteMs;

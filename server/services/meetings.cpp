@@ -6,6 +6,7 @@
 
 #include "server/services/meeting_book.h"
 #include "server/services/membership.h"
+#include "server/services/office_hours.h"
 #include "server/services/record_io.h"
 #include "server/services/text_checks.h"
 #include "server/services/time_zones.h"
@@ -100,23 +101,6 @@ std::string state_words(v1::MeetingState s) {
 
 Status not_while(const v1::Meeting& m, const std::string& what) {
   return failed_precondition("This meeting " + state_words(m.state()) + "; it cannot be " + what + " now.");
-}
-
-// Gives back the seat an office-hours booking held (slot_bookings, u64be;
-// deleted at 0), in the mutation that cancels the booking.
-Status release_seat(storage::CommitContext& ctx, const v1::Meeting& m) {
-  const std::string key =
-      keys::SlotBooking{.mentor_id = m.mentor_id(), .start_ms = static_cast<uint64_t>(m.start_ms())}.encode();
-  auto raw = ctx.get(Cf::kSlotBookings, key);
-  if (!raw) return raw.status();
-  if (!raw->has_value()) return Status::ok();
-  const std::optional<uint64_t> count = storage::decode_u64(**raw);
-  if (!count || *count <= 1) {
-    ctx.del(Cf::kSlotBookings, key);
-  } else {
-    ctx.put(Cf::kSlotBookings, key, storage::encode_u64(*count - 1));
-  }
-  return Status::ok();
 }
 
 bool valid_fit(v1::FitAnswer a) {
@@ -372,7 +356,7 @@ void Meetings::cancel(const v1::User& actor, const v1::CancelMeeting& req, Done<
           }
         }
         if (m.office_hours() && m.state() == v1::MEETING_STATE_ACCEPTED) {
-          PRECEPTOR_RETURN_IF_ERROR(release_seat(ctx, m));
+          PRECEPTOR_RETURN_IF_ERROR(release_slot_seat(ctx, m));
         }
         m.set_state(v1::MEETING_STATE_CANCELLED);
         m.set_reason(reason);

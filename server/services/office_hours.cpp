@@ -344,17 +344,19 @@ Status check_office_hours(const v1::OfficeHours& oh) {
   return Status::ok();
 }
 
-void release_slot_seat(storage::CommitContext& ctx, const v1::Meeting& m) {
-  if (!m.office_hours()) return;
+Status release_slot_seat(storage::CommitContext& ctx, const v1::Meeting& m) {
+  if (!m.office_hours()) return Status::ok();
   const std::string key = slot_key(m.mentor_id(), m.start_ms());
   auto raw = ctx.get(Cf::kSlotBookings, key);
-  if (!raw || !raw->has_value()) return;
+  if (!raw) return raw.status();
+  if (!raw->has_value()) return Status::ok();
   const uint64_t n = storage::decode_u64(**raw).value_or(0);
   if (n <= 1) {
     ctx.del(Cf::kSlotBookings, key);
   } else {
     ctx.put(Cf::kSlotBookings, key, storage::encode_u64(n - 1));
   }
+  return Status::ok();
 }
 
 OfficeHoursService::OfficeHoursService(storage::Store& store, storage::Committer& committer,

@@ -42,8 +42,9 @@ inline constexpr size_t kMaxQueueWaiting = 50;
 Status check_office_hours(const v1::OfficeHours& oh);
 
 // For whoever cancels an office-hours booking (the meetings service):
-// frees the seat `m` held in slot_bookings, in the same mutation.
-void release_slot_seat(storage::CommitContext& ctx, const v1::Meeting& m);
+// frees the seat `m` held in slot_bookings, in the same mutation. Nothing
+// for a meeting that is not a booking.
+Status release_slot_seat(storage::CommitContext& ctx, const v1::Meeting& m);
 
 // The office hours service. Every change is one committer mutation that
 // re-checks everything on the committer thread (so concurrent bookings never

@@ -30,6 +30,7 @@
 #include "common/status.h"
 #include "preceptor/v1/accounts.pb.h"
 #include "preceptor/v1/meetings.pb.h"
+#include "server/services/meeting_book.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -37,7 +38,6 @@ namespace preceptor::services {
 
 inline constexpr size_t kMaxReminderTimes = 4;
 inline constexpr uint32_t kMaxReminderMinutes = 10080;  // a week
-inline constexpr uint32_t kMinutesPerDay = 1440;
 // Reminder entries handled in one pass at most; the rest wait for the next.
 inline constexpr size_t kMaxRemindersPerPass = 10000;
 // A reminder sent more than this after it was to be sent is marked late.

@@ -29,10 +29,9 @@
 
 #include "common/status.h"
 #include "preceptor/v1/meetings.pb.h"
+#include "server/services/meeting_book.h"
 
 namespace preceptor::services {
-
-inline constexpr uint32_t kMinutesPerDay = 1440;
 
 // One slot, UTC milliseconds: [start_ms, end_ms).
 struct SlotTime {

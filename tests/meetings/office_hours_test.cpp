@@ -668,8 +668,7 @@ TEST(OfficeHours, NewHoursKeepTheBookingsMadeAndACancelledBookingGivesItsSeatBac
         v1::MeetingRecord after = **rec;
         after.mutable_meeting()->set_state(v1::MEETING_STATE_CANCELLED);
         PRECEPTOR_RETURN_IF_ERROR(store_meeting(ctx, &**rec, after));
-        release_slot_seat(ctx, after.meeting());
-        return Status::ok();
+        return release_slot_seat(ctx, after.meeting());
       },
       [&](const Status& st) { cancelled.set_value(st); });
   ASSERT_TRUE(cancelled.get_future().get().is_ok());
