@@ -2,6 +2,7 @@
 
 #include <future>
 #include <initializer_list>
+#include <string_view>
 
 #include "server/services/office_hours.h"
 
@@ -47,6 +48,33 @@ Result<std::vector<DemoLogin>> ensure_demo_program(services::Accounts& accounts)
   }
   return logins;
 }
+
+namespace {
+
+// A meeting a new user sees at once: Tomas Novak has booked the first of
+// Dr. Lindqvist's office-hours slots from two days on. Made once, with the
+// office hours; none when no slot is free.
+Status book_demo_meeting(services::OfficeHoursService& service, services::Core& core,
+                         const v1::User& mentor) {
+  auto mentee = core.accounts.find_user("mentee.novak");
+  if (!mentee) return mentee.status();
+  v1::ListSlots list;
+  list.set_mentor_id(mentor.id());
+  list.set_from_ms(core.clock.now_ms() + 2LL * 24 * 3600 * 1000);
+  list.set_to_ms(list.from_ms() + 14LL * 24 * 3600 * 1000);
+  auto slots = service.list_slots(*mentee, list);
+  if (!slots) return slots.status();
+  if (slots->slots_size() == 0) return Status::ok();
+  v1::BookSlot book;
+  book.set_mentor_id(mentor.id());
+  book.set_start_ms(slots->slots(0).start_ms());
+  book.set_agenda("Questions about a research elective in cardiology, and how to prepare for it.");
+  std::promise<Status> done;
+  service.book(*mentee, book, [&done](Result<v1::Meeting> r) { done.set_value(r.status()); });
+  return done.get_future().get();
+}
+
+}  // namespace
 
 Status ensure_demo_office_hours(services::Core& core) {
   struct Hours {
@@ -95,6 +123,9 @@ Status ensure_demo_office_hours(services::Core& core) {
     std::promise<Status> done;
     service.set(*mentor, set, [&done](Result<v1::OfficeHours> r) { done.set_value(r.status()); });
     if (Status st = done.get_future().get(); !st) return st;
+    if (std::string_view(h.username) == "mentor.lindqvist") {
+      if (Status st = book_demo_meeting(service, core, *mentor); !st) return st;
+    }
   }
   return Status::ok();
 }

@@ -776,6 +776,23 @@ TEST(ServerStart, ReadyMeansTheDemoUsersCanSignInAtOnce) {
     }
   }
   EXPECT_EQ(with_hours, 2);
+  // And a meeting to see at once: Tomas Novak's booking of Dr. Lindqvist's office hours.
+  TestClient novak;
+  ASSERT_EQ(novak.connect(server.port()), "");
+  ASSERT_TRUE(novak.login("mentee.novak", "demo-mentee.novak").has_login());
+  v1::ClientFrame meetings;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  meetings.mutable_list_meetings()->set_from_ms(now);
+  meetings.mutable_list_meetings()->set_to_ms(now + 20LL * 24 * 3600 * 1000);
+  auto listed = novak.call(meetings);
+  ASSERT_TRUE(listed && listed->has_list_meetings()) << (listed ? listed->DebugString() : "no answer");
+  ASSERT_EQ(listed->list_meetings().meetings_size(), 1);
+  const v1::MeetingView& booked = listed->list_meetings().meetings(0);
+  EXPECT_EQ(booked.mentor().username(), "mentor.lindqvist");
+  EXPECT_EQ(booked.meeting().state(), v1::MEETING_STATE_ACCEPTED);
+  EXPECT_TRUE(booked.meeting().office_hours());
 }
 
 TEST(ServerProcessTest, HelpExplainsOptions) {
