@@ -29,11 +29,11 @@ struct BookingOptions {
   uint32_t slot_minutes = 15;
   uint32_t min_notice_minutes = 1500;  // 25 h: no booking's 1440-minute reminder falls due during the suite
   std::vector<uint32_t> seats = {1, 4, 10, 25};  // mentor j: seats[j % size]
-  size_t spread = 4;          // a mentee starts at a random one of the first `spread` free slots it lists
-  size_t relist_after = 2;    // consecutive "full" refusals before a mentee lists again
-  uint32_t list_days = 28;    // the ListSlots range
-  size_t quiet_lists = 2000;  // ListSlots measured before the booking load (no other load)
-  size_t quiet_connections = 4;
+  size_t spread = 4;             // a mentee starts at a random one of the first `spread` free slots it lists
+  size_t relist_after = 2;       // consecutive "full" refusals before a mentee lists again
+  uint32_t list_days = 28;       // the ListSlots range
+  size_t quiet_lists = 2000;     // ListSlots measured before the booking load (no other load)
+  size_t quiet_connections = 1;  // one call at a time: latency, not queueing on the I/O thread
 };
 
 struct BookingResult {
