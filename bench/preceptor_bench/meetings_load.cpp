@@ -49,7 +49,6 @@ Json BookingResult::to_json() const {
   for (uint32_t s : options.seats) seats.push_back(static_cast<uint64_t>(s));
   o["seats"] = std::move(seats);
   o["spread"] = static_cast<uint64_t>(options.spread);
-  o["relist_after"] = static_cast<uint64_t>(options.relist_after);
   o["list_days"] = static_cast<uint64_t>(options.list_days);
   j["options"] = std::move(o);
   j["slots_per_listing"] = slots_per_listing;
@@ -64,6 +63,9 @@ Json BookingResult::to_json() const {
   Json errs = Json::object();
   for (const auto& [k, v] : errors) errs[k] = v;
   j["errors"] = std::move(errs);
+  Json per = Json::array();
+  for (uint64_t n : mentees_per_mentor) per.push_back(n);
+  j["mentees_per_mentor"] = std::move(per);
   j["mentees_done"] = mentees_done;
   j["mentees_exhausted"] = mentees_exhausted;
   j["seconds"] = seconds;
@@ -172,6 +174,24 @@ BookingResult run_booking(const Endpoint& endpoint, const Population& population
     });
   });
 
+  // Mentees per mentor in proportion to the seats (demand follows capacity):
+  // mentee i books with the mentor whose share of the seats holds i.
+  std::vector<size_t> mentor_of(mentees);
+  {
+    uint64_t total = 0;
+    for (size_t j = 0; j < mentors; ++j) total += seats_of(j);
+    size_t j = 0;
+    uint64_t below = seats_of(0);  // seats of mentors [0, j]
+    for (size_t i = 0; i < mentees; ++i) {
+      while (j + 1 < mentors && static_cast<uint64_t>(i) * total >= below * mentees) below += seats_of(++j);
+      mentor_of[i] = j;
+    }
+    for (size_t k = 0; k < mentors; ++k) {
+      r.mentees_per_mentor.push_back(
+          static_cast<uint64_t>(std::count(mentor_of.begin(), mentor_of.end(), k)));
+    }
+  }
+
   // 3. The booking rush: every mentee at once.
   struct Booking {
     size_t mentor;
@@ -185,67 +205,71 @@ BookingResult run_booking(const Endpoint& endpoint, const Population& population
   shards.run([&](size_t) -> asio::awaitable<void> {
     co_await for_each_parallel(mentees, mentees, [&](size_t i) -> asio::awaitable<void> {
       Connection& c = *mentee_conns[i];
-      const size_t j = i % mentors;
       std::set<int64_t> mine;
+      const size_t j = mentor_of[i];
       std::mt19937 rng(static_cast<uint32_t>(i * 7919 + 1));
+      std::vector<int64_t> untried;  // free slots of the last listing not tried since, by start
       size_t done = 0;
+      bool listed_since_try = false;
       while (done < options.per_mentee) {
-        const int64_t l0 = now_ns();
-        v1::Response listed = co_await c.call(list_frame(j));
-        last_reply = now_ns();
-        r.list_loaded.record(last_reply - l0);
-        ++r.lists;
-        if (listed.has_error()) {
-          ++r.other_errors;
-          ++r.errors["ListSlots: " + describe(listed.error())];
-          co_return;
-        }
-        std::vector<int64_t> open_slots;
-        for (const auto& s : listed.list_slots().slots()) {
-          if (s.seats_left() > 0 && !mine.count(s.start_ms())) open_slots.push_back(s.start_ms());
-        }
-        if (open_slots.empty()) {
-          ++r.mentees_exhausted;
-          co_return;
-        }
-        size_t k = rng() % std::max<size_t>(1, std::min(options.spread, open_slots.size()));
-        size_t refusals = 0;
-        for (; k < open_slots.size() && done < options.per_mentee; ++k) {
-          v1::ClientFrame f;
-          f.mutable_book_slot()->set_mentor_id(mentor_id(j));
-          f.mutable_book_slot()->set_start_ms(open_slots[k]);
-          const int64_t b0 = now_ns();
-          v1::Response booked = co_await c.call(f);
+        if (untried.empty()) {
+          if (listed_since_try) {  // a fresh listing with nothing to try: every seat is taken
+            ++r.mentees_exhausted;
+            co_return;
+          }
+          const int64_t l0 = now_ns();
+          v1::Response listed = co_await c.call(list_frame(j));
           last_reply = now_ns();
-          r.book_latency.record(last_reply - b0);
-          if (!booked.has_error()) {
-            ++r.booked;
-            ++done;
-            refusals = 0;
-            mine.insert(open_slots[k]);
-            bookings.push_back(
-                {j, booked.book_slot().meeting().start_ms(), booked.book_slot().meeting().id()});
-            if (booked.book_slot().meeting().start_ms() != open_slots[k] ||
-                booked.book_slot().meeting().seats() != seats_of(j)) {
-              note_error(r.other_errors, r.first_problem,
-                         "BookSlot answered a meeting at another start or seats");
-            }
-            continue;
+          r.list_loaded.record(last_reply - l0);
+          ++r.lists;
+          if (listed.has_error()) {
+            ++r.other_errors;
+            ++r.errors["ListSlots: " + describe(listed.error())];
+            co_return;
           }
-          if (booked.error().code() == v1::ERROR_CODE_FAILED_PRECONDITION) {
-            if (booked.error().message().find("full") != std::string::npos) {
-              ++r.refused_full;
-            } else {
-              ++r.refused_other;  // e.g. the slot passed the minimum notice during the run
-              ++r.errors["BookSlot refused: " + describe(booked.error())];
-            }
-            if (++refusals >= options.relist_after) break;
-            continue;
+          for (const auto& s : listed.list_slots().slots()) {
+            if (s.seats_left() > 0 && !mine.count(s.start_ms())) untried.push_back(s.start_ms());
           }
-          ++r.other_errors;
-          ++r.errors["BookSlot: " + describe(booked.error())];
-          co_return;
+          listed_since_try = true;
+          continue;
         }
+        // One of the earliest `spread` untried slots: the popular ones.
+        const size_t k = rng() % std::max<size_t>(1, std::min(options.spread, untried.size()));
+        const int64_t start = untried[k];
+        untried.erase(untried.begin() + static_cast<std::ptrdiff_t>(k));
+        listed_since_try = false;
+        v1::ClientFrame f;
+        f.mutable_book_slot()->set_mentor_id(mentor_id(j));
+        f.mutable_book_slot()->set_start_ms(start);
+        const int64_t b0 = now_ns();
+        v1::Response booked = co_await c.call(f);
+        last_reply = now_ns();
+        r.book_latency.record(last_reply - b0);
+        if (!booked.has_error()) {
+          ++r.booked;
+          ++done;
+          mine.insert(start);
+          bookings.push_back({j, booked.book_slot().meeting().start_ms(), booked.book_slot().meeting().id()});
+          if (booked.book_slot().meeting().start_ms() != start ||
+              booked.book_slot().meeting().seats() != seats_of(j)) {
+            note_error(r.other_errors, r.first_problem,
+                       "BookSlot answered a meeting at another start or seats");
+          }
+          continue;
+        }
+        if (booked.error().code() == v1::ERROR_CODE_FAILED_PRECONDITION) {
+          if (booked.error().message().find("full") != std::string::npos) {
+            ++r.refused_full;
+          } else {
+            ++r.refused_other;  // e.g. the slot passed the minimum notice during the run
+            ++r.errors["BookSlot refused: " + describe(booked.error())];
+          }
+          untried.clear();  // what the app does when told a slot is full: list again
+          continue;
+        }
+        ++r.other_errors;
+        ++r.errors["BookSlot: " + describe(booked.error())];
+        co_return;
       }
       ++r.mentees_done;
     });

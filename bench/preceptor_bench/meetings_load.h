@@ -29,8 +29,10 @@ struct BookingOptions {
   uint32_t slot_minutes = 15;
   uint32_t min_notice_minutes = 1500;  // 25 h: no booking's 1440-minute reminder falls due during the suite
   std::vector<uint32_t> seats = {1, 4, 10, 25};  // mentor j: seats[j % size]
-  size_t spread = 4;             // a mentee starts at a random one of the first `spread` free slots it lists
-  size_t relist_after = 2;       // consecutive "full" refusals before a mentee lists again
+  // A mentee lists, then books one of the earliest `spread` slots of that
+  // listing it has not tried yet, at random, until it has per_mentee; it
+  // lists again after a refusal, or when it has tried every listed slot.
+  size_t spread = 16;
   uint32_t list_days = 28;       // the ListSlots range
   size_t quiet_lists = 2000;     // ListSlots measured before the booking load (no other load)
   size_t quiet_connections = 1;  // one call at a time: latency, not queueing on the I/O thread
@@ -48,6 +50,7 @@ struct BookingResult {
   uint64_t refused_other = 0;  // other FAILED_PRECONDITION (e.g. the slot passed the minimum notice)
   uint64_t other_errors = 0;   // anything else (fails the run)
   std::map<std::string, uint64_t> errors;
+  std::vector<uint64_t> mentees_per_mentor;
   uint64_t mentees_done = 0;       // booked per_mentee
   uint64_t mentees_exhausted = 0;  // no free slot left to try
   double seconds = 0;              // first ListSlots to last reply of the booking load

@@ -631,6 +631,14 @@ void Suite::run_booking_scenario() {
                fmt_rate(r.bookings_per_second) + " (" + fmt_count(static_cast<double>(r.booked)) + " in " +
                    fmt_fixed(r.seconds, 1) + " s)",
                "≥ 2 000/s", "BookSlot replies " + fmt_rate(r.attempts_per_second)});
+  std::string per;
+  for (uint64_t n : r.mentees_per_mentor) {
+    if (!per.empty()) per += '/';
+    per += std::to_string(n);
+  }
+  report_.add({name, "mentees per mentor (by seats); done / ran out of free slots",
+               per + "; " + std::to_string(r.mentees_done) + " / " + std::to_string(r.mentees_exhausted), "",
+               ""});
   report_.add({name, "refused: slot full / other refusals",
                fmt_count(static_cast<double>(r.refused_full)) + " / " +
                    fmt_count(static_cast<double>(r.refused_other)),

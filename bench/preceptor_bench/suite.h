@@ -72,7 +72,7 @@ struct SuiteOptions {
   size_t booking_per_mentee = 20;
   std::vector<uint32_t> booking_seats = {1, 4, 10, 25};  // mentor j: seats[j % size]
   uint32_t booking_slot_minutes = 15;
-  size_t booking_spread = 4;
+  size_t booking_spread = 16;
   size_t booking_quiet_lists = 2000;
 
   // reminders (issue 12): the chat load with and without reminders due for N meetings
