@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
       ("booking-quiet-lists", po::value(&o.booking_quiet_lists)->default_value(o.booking_quiet_lists), "ListSlots calls measured before the booking load.")
       ("reminder-meetings", po::value(&o.reminder_meetings)->default_value(o.reminder_meetings), "Accepted meetings whose reminders (2 each) fall due during the chat run.")
       ("reminder-lead-seconds", po::value(&o.reminder_lead_seconds)->default_value(o.reminder_lead_seconds), "From seeding to the first reminder due (the run without due reminders goes first).")
-      ("reminder-chat-rate", po::value(&o.reminder_chat_rate)->default_value(o.reminder_chat_rate), "msgs/s per member of the reminders runs (0: the last --chat-rates).")
+      ("reminder-chat-rate", po::value(&o.reminder_chat_rate)->default_value(o.reminder_chat_rate), "msgs/s per member of the reminders runs (0: the first --chat-rates, below saturation).")
       ("scheduler-interval-ms", po::value(&o.scheduler_interval_ms)->default_value(o.scheduler_interval_ms), "--scheduler-interval-ms of our server in the reminders scenario.")
       ("cold-runs", po::value(&o.cold_runs)->default_value(o.cold_runs), "Restarts measured after SIGTERM and after kill -9, each.")
       ("cold-burst", po::value(&o.cold_burst_messages)->default_value(o.cold_burst_messages), "Messages written right before each kill -9.");

@@ -671,8 +671,8 @@ void Suite::run_booking_scenario() {
 void Suite::run_reminders_scenario() {
   const size_t first = options_.chat_pairs + options_.resume_clients + 1;
   const double rate = options_.reminder_chat_rate > 0 ? options_.reminder_chat_rate
-                      : options_.chat_rates.empty()   ? 5.0
-                                                      : options_.chat_rates.back();
+                      : options_.chat_rates.empty()   ? 1.0
+                                                      : options_.chat_rates.front();
   if (server_) {
     // Timed work every scheduler_interval_ms (the server's default is 60 s):
     // both chat runs below see the same passes, with and without due work.

@@ -78,7 +78,7 @@ struct SuiteOptions {
   // reminders (issue 12): the chat load with and without reminders due for N meetings
   size_t reminder_meetings = 10000;
   double reminder_lead_seconds = 90;     // from seeding to the first reminder due
-  double reminder_chat_rate = 0;         // msgs/s per member; 0: the last of chat_rates
+  double reminder_chat_rate = 0;         // msgs/s per member; 0: the first of chat_rates
   int64_t scheduler_interval_ms = 1000;  // --scheduler-interval-ms of the server for this scenario
 
   // cold start
