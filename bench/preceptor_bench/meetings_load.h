@@ -43,6 +43,7 @@ struct BookingResult {
   uint64_t slots_per_listing = 0;  // slots the first quiet ListSlots of mentor 0 returned
   LatencyHistogram list_quiet;     // ListSlots, four weeks, client-side, nothing else running
   LatencyHistogram list_loaded;    // ListSlots during the booking load
+  LatencyHistogram list_after;     // ListSlots as list_quiet, after the booking load
   LatencyHistogram book_latency;   // BookSlot, client-side, every reply
   uint64_t lists = 0;
   uint64_t booked = 0;         // successful BookSlot
