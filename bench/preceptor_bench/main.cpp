@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ imported with preceptor-admin first), runs every scenario and stops it:
   resume      K clients drop, messages pile up, they reconnect and Sync
   history     seeds M messages in one conversation, then pages of 50
   cold-start  exec → /readyz 200 after SIGTERM and after kill -9
+  booking     popular office hours: many mentees list four weeks of slots and
+              book the same slots at once; bookings/s, ListSlots latency, and
+              no slot ever holds more bookings than seats
+  reminders   the chat load without and with reminders due for N meetings
+              (the server restarted with --scheduler-interval-ms): ratios
 
 Usage:
   preceptor-bench [options]                 the suite (see bench/run-all)
@@ -131,14 +137,14 @@ int main(int argc, char** argv) {
   o.admin_binary = (fs::path(dir) / "../admin/preceptor-admin").lexically_normal().string();
   o.echo_binary = (fs::path(dir) / "preceptor-echo-server").lexically_normal().string();
 
-  std::string scenarios, rates;
+  std::string scenarios, rates, booking_seats = "1,4,10,25";
   int server_pid = 0;
   po::options_description d(kOverview);
   // clang-format off
   d.add_options()
       ("help,h", "Show this help.")
       ("smoke", po::bool_switch(&o.smoke), "Tiny sizes: every scenario for ~1-3 s (the CI smoke test).")
-      ("scenarios", po::value(&scenarios), "Comma list of ceilings,idle,chat,resume,history,cold-start (default: all).")
+      ("scenarios", po::value(&scenarios), "Comma list of ceilings,idle,chat,booking,reminders,resume,history,cold-start (default: all).")
       ("json", po::value(&o.json_path), "Write the results as JSON here.")
       ("server-binary", po::value(&o.server_binary)->default_value(o.server_binary), "preceptor-server to start.")
       ("admin-binary", po::value(&o.admin_binary)->default_value(o.admin_binary), "preceptor-admin, to import the users.")
@@ -169,6 +175,17 @@ int main(int argc, char** argv) {
       ("history-rate", po::value(&o.history_rate)->default_value(o.history_rate), "Open-loop pages/s offered.")
       ("history-seconds", po::value(&o.history_seconds)->default_value(o.history_seconds), "Length of each history phase, s.")
       ("history-window", po::value(&o.history_window)->default_value(o.history_window), "Closed-loop pages in flight per connection.")
+      ("booking-mentors", po::value(&o.booking_mentors)->default_value(o.booking_mentors), "Popular mentors with office hours (the mentors of the first pairs).")
+      ("booking-mentees", po::value(&o.booking_mentees)->default_value(o.booking_mentees), "Mentees booking at once (at most chat + resume pairs).")
+      ("booking-per-mentee", po::value(&o.booking_per_mentee)->default_value(o.booking_per_mentee), "Bookings each mentee makes.")
+      ("booking-seats", po::value(&booking_seats)->default_value(booking_seats), "Seats per slot, by mentor (comma list, cycled; 1-50).")
+      ("booking-slot-minutes", po::value(&o.booking_slot_minutes)->default_value(o.booking_slot_minutes), "Slot length of the office hours (every day 08:00-20:00).")
+      ("booking-spread", po::value(&o.booking_spread)->default_value(o.booking_spread), "A mentee starts at a random one of the first N free slots it lists.")
+      ("booking-quiet-lists", po::value(&o.booking_quiet_lists)->default_value(o.booking_quiet_lists), "ListSlots calls measured before the booking load.")
+      ("reminder-meetings", po::value(&o.reminder_meetings)->default_value(o.reminder_meetings), "Accepted meetings whose reminders (2 each) fall due during the chat run.")
+      ("reminder-lead-seconds", po::value(&o.reminder_lead_seconds)->default_value(o.reminder_lead_seconds), "From seeding to the first reminder due (the run without due reminders goes first).")
+      ("reminder-chat-rate", po::value(&o.reminder_chat_rate)->default_value(o.reminder_chat_rate), "msgs/s per member of the reminders runs (0: the first --chat-rates, below saturation).")
+      ("scheduler-interval-ms", po::value(&o.scheduler_interval_ms)->default_value(o.scheduler_interval_ms), "--scheduler-interval-ms of our server in the reminders scenario.")
       ("cold-runs", po::value(&o.cold_runs)->default_value(o.cold_runs), "Restarts measured after SIGTERM and after kill -9, each.")
       ("cold-burst", po::value(&o.cold_burst_messages)->default_value(o.cold_burst_messages), "Messages written right before each kill -9.");
   // clang-format on
@@ -209,6 +226,12 @@ int main(int argc, char** argv) {
     keep("history-seconds", o.history_seconds, smoke.history_seconds);
     keep("history-window", o.history_window, smoke.history_window);
     keep("cold-runs", o.cold_runs, smoke.cold_runs);
+    keep("booking-mentors", o.booking_mentors, smoke.booking_mentors);
+    keep("booking-mentees", o.booking_mentees, smoke.booking_mentees);
+    keep("booking-per-mentee", o.booking_per_mentee, smoke.booking_per_mentee);
+    keep("booking-quiet-lists", o.booking_quiet_lists, smoke.booking_quiet_lists);
+    keep("reminder-meetings", o.reminder_meetings, smoke.reminder_meetings);
+    keep("reminder-lead-seconds", o.reminder_lead_seconds, smoke.reminder_lead_seconds);
     keep("cold-burst", o.cold_burst_messages, smoke.cold_burst_messages);
     if (vm["chat-rates"].defaulted()) rates = "10";
   }
@@ -216,6 +239,24 @@ int main(int argc, char** argv) {
     o.chat_rates = parse_rates(rates);
   } catch (const std::exception&) {
     std::fprintf(stderr, "preceptor-bench: --chat-rates must be numbers separated by commas\n");
+    return 2;
+  }
+  try {
+    o.booking_seats.clear();
+    for (double v : parse_rates(booking_seats)) {
+      if (v < 1 || v > 50) throw std::invalid_argument("seats");
+      o.booking_seats.push_back(static_cast<uint32_t>(v));
+    }
+    if (o.booking_seats.empty()) throw std::invalid_argument("seats");
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "preceptor-bench: --booking-seats must be numbers 1-50 separated by commas\n");
+    return 2;
+  }
+  if (o.booking_mentors < 1 || o.booking_mentees < 1 || o.booking_per_mentee < 1 || o.booking_spread < 1 ||
+      o.booking_slot_minutes < 10 || o.booking_slot_minutes > 240 || o.reminder_meetings < 1 ||
+      o.reminder_lead_seconds <= 0 || o.scheduler_interval_ms < 1) {
+    std::fprintf(stderr,
+                 "preceptor-bench: booking and reminder sizes must be above 0 (slots 10-240 minutes)\n");
     return 2;
   }
   if (o.chat_rates.empty() && o.chat_window == 0) {
@@ -231,8 +272,8 @@ int main(int argc, char** argv) {
   if (!scenarios.empty()) {
     o.scenarios = parse_set(scenarios);
     for (const auto& s : o.scenarios) {
-      static const std::set<std::string> known = {"ceilings", "idle",    "chat",
-                                                  "resume",   "history", "cold-start"};
+      static const std::set<std::string> known = {"ceilings",  "idle",   "chat",    "booking",
+                                                  "reminders", "resume", "history", "cold-start"};
       if (!known.count(s)) {
         std::fprintf(stderr, "preceptor-bench: unknown scenario '%s'\n", s.c_str());
         return 2;

@@ -20,6 +20,7 @@
 #include "bench/preceptor_bench/ceilings.h"
 #include "bench/preceptor_bench/history.h"
 #include "bench/preceptor_bench/idle.h"
+#include "bench/preceptor_bench/meetings_load.h"
 #include "bench/preceptor_bench/resume.h"
 #include "bench/preceptor_bench/seed.h"
 
@@ -49,6 +50,12 @@ void SuiteOptions::apply_smoke() {
   history_window = 2;
   cold_runs = 1;
   cold_burst_messages = 200;
+  booking_mentors = 2;
+  booking_mentees = 8;
+  booking_per_mentee = 5;
+  booking_quiet_lists = 50;
+  reminder_meetings = 40;
+  reminder_lead_seconds = 8;
 }
 
 namespace {
@@ -242,6 +249,10 @@ std::vector<std::string> Suite::server_argv() const {
                                    "1000000", "--log-level", "warn",
                                    // The idle scenario opens up to 18 000 connections from one address.
                                    "--max-connections", "19000", "--max-connections-per-address", "0"};
+  if (scheduler_interval_ms_ > 0) {
+    argv.push_back("--scheduler-interval-ms");
+    argv.push_back(std::to_string(scheduler_interval_ms_));
+  }
   if (options_.server_io_threads > 0) {
     argv.push_back("--io-threads");
     argv.push_back(std::to_string(options_.server_io_threads));
@@ -256,7 +267,10 @@ std::unique_ptr<ServerProcess> Suite::start_server() {
 Endpoint Suite::endpoint() const { return server_ ? server_->endpoint() : url_endpoint_; }
 pid_t Suite::server_pid() const { return server_ ? server_->pid() : options_.server_pid; }
 
-size_t Suite::total_pairs() const { return options_.chat_pairs + options_.resume_clients + 1; }
+size_t Suite::total_pairs() const {
+  return options_.chat_pairs + options_.resume_clients + 1 +
+         (wants("reminders") ? reminder_pairs_for(options_.reminder_meetings) : 0);
+}
 const BenchPair& Suite::history_pair() const {
   return population_.pairs[options_.chat_pairs + options_.resume_clients];
 }
@@ -563,6 +577,257 @@ void Suite::run_chat_scenarios() {
   report_.json()["chat"] = std::move(runs);
 }
 
+// ----------------------------------------------------------------- booking
+
+void Suite::restart_server() {
+  if (!server_) return;
+  server_->terminate();
+  server_.reset();
+  server_ = start_server();
+  server_->wait_ready();
+}
+
+void Suite::run_booking_scenario() {
+  BookingOptions o;
+  o.mentors = options_.booking_mentors;
+  o.mentees = std::min(options_.booking_mentees, options_.chat_pairs + options_.resume_clients);
+  o.per_mentee = options_.booking_per_mentee;
+  o.seats = options_.booking_seats;
+  o.slot_minutes = options_.booking_slot_minutes;
+  o.spread = options_.booking_spread;
+  o.quiet_lists = options_.booking_quiet_lists;
+  std::string seats;
+  for (uint32_t s : o.seats) {
+    if (!seats.empty()) seats += '/';
+    seats += std::to_string(s);
+  }
+  progress("booking: " + std::to_string(o.mentors) + " mentors with office hours (seats " + seats + "), " +
+           std::to_string(o.mentees) + " mentees listing " + std::to_string(o.list_days) +
+           " days of slots and booking " + std::to_string(o.per_mentee) + " each, all at once");
+  Observed server_side;
+  LoadObserver obs = observe(&server_side);
+  BookingResult r = run_booking(endpoint(), population_, o, obs.at_start, obs.at_stop);
+  Json j = r.to_json();
+  j["server"] = server_side.json;
+  report_.json()["booking"] = std::move(j);
+  const std::string name =
+      "booking " + std::to_string(o.mentees) + " mentees × " + std::to_string(o.mentors) + " mentors";
+  report_.add({name, "office hours",
+               "every day " + std::to_string(o.day_start_minute / 60) + ":00-" +
+                   std::to_string(o.day_end_minute / 60) + ":00 " + o.time_zone + ", " +
+                   std::to_string(o.slot_minutes) + "-min slots, seats " + seats + " by mentor, notice " +
+                   std::to_string(o.min_notice_minutes) + " min: " + std::to_string(r.slots_per_listing) +
+                   " slots in a " + std::to_string(o.list_days) + "-day listing",
+               "", ""});
+  report_.add({name,
+               "ListSlots, " + std::to_string(o.list_days) + " days, client-side, no other load (" +
+                   fmt_count(static_cast<double>(r.list_quiet.count())) + " calls, " +
+                   std::to_string(o.quiet_connections) + " conns)",
+               fmt_percentiles(r.list_quiet), "p99 ≤ 2 ms", ""});
+  report_.add(
+      {name, "ListSlots, " + std::to_string(o.list_days) + " days, client-side, during the booking rush",
+       fmt_percentiles(r.list_loaded), "p99 ≤ 2 ms", fmt_count(static_cast<double>(r.lists)) + " calls"});
+  report_.add({name,
+               "ListSlots, " + std::to_string(o.list_days) +
+                   " days, client-side, no other load, after the rush (" +
+                   fmt_count(static_cast<double>(r.booked)) + " booked)",
+               fmt_percentiles(r.list_after), "p99 ≤ 2 ms", ""});
+  report_.add({name, "bookings/s (successful BookSlot)",
+               fmt_rate(r.bookings_per_second) + " (" + fmt_count(static_cast<double>(r.booked)) + " in " +
+                   fmt_fixed(r.seconds, 1) + " s)",
+               "≥ 2 000/s", "BookSlot replies " + fmt_rate(r.attempts_per_second)});
+  std::string per;
+  for (uint64_t n : r.mentees_per_mentor) {
+    if (!per.empty()) per += '/';
+    per += std::to_string(n);
+  }
+  report_.add({name, "mentees per mentor (by seats); done / ran out of free slots",
+               per + "; " + std::to_string(r.mentees_done) + " / " + std::to_string(r.mentees_exhausted), "",
+               ""});
+  report_.add({name, "refused: slot full / other refusals",
+               fmt_count(static_cast<double>(r.refused_full)) + " / " +
+                   fmt_count(static_cast<double>(r.refused_other)),
+               "", ""});
+  report_.add({name, "BookSlot latency, client-side", fmt_percentiles(r.book_latency), "", ""});
+  report_.add({name, "over-booked slots: from the replies / from ListMeetings; booked but not listed",
+               std::to_string(r.overbooked_slots) + " / " + std::to_string(r.overbooked_in_listing) + "; " +
+                   std::to_string(r.missing_in_listing) + " (" +
+                   fmt_count(static_cast<double>(r.slots_booked)) + " slots booked, " +
+                   fmt_count(static_cast<double>(r.listed_bookings)) + " bookings listed)",
+               "0 / 0; 0", ""});
+  report_.add({name, "where the time goes", server_side.summary, "", ""});
+  if (r.connect_failures > 0) report_.fail("booking: setup failed: " + r.first_error);
+  if (r.overbooked_slots > 0 || r.overbooked_in_listing > 0 || r.missing_in_listing > 0 ||
+      r.listed_bookings != r.booked) {
+    report_.fail("booking: OVER-BOOKED or inconsistent: " + std::to_string(r.overbooked_slots) +
+                 " over-booked slots in the replies, " + std::to_string(r.overbooked_in_listing) +
+                 " in ListMeetings, " + std::to_string(r.missing_in_listing) + " bookings not listed, " +
+                 std::to_string(r.listed_bookings) + " listed for " + std::to_string(r.booked) +
+                 " booked; first: " + r.first_problem);
+  }
+  if (r.other_errors > 0) {
+    report_.fail("booking: " + std::to_string(r.other_errors) + " failed requests; " +
+                 (r.errors.empty() ? r.first_problem : r.errors.begin()->first));
+  }
+}
+
+// --------------------------------------------------------------- reminders
+
+void Suite::run_reminders_scenario() {
+  const size_t first = options_.chat_pairs + options_.resume_clients + 1;
+  const double rate = options_.reminder_chat_rate > 0 ? options_.reminder_chat_rate
+                      : options_.chat_rates.empty()   ? 1.0
+                                                      : options_.chat_rates.front();
+  if (server_) {
+    // Timed work every scheduler_interval_ms (the server's default is 60 s):
+    // both chat runs below see the same passes, with and without due work.
+    scheduler_interval_ms_ = options_.scheduler_interval_ms;
+    progress("reminders: restarting the server with --scheduler-interval-ms " +
+             std::to_string(scheduler_interval_ms_));
+    restart_server();
+  } else {
+    report_.note("reminders: against --url, timed work runs at that server's --scheduler-interval-ms");
+  }
+  const auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  ReminderSeedOptions so;
+  so.meetings = options_.reminder_meetings;
+  so.first_pair = first;
+  so.due_from_ms = wall_ms() + static_cast<int64_t>(options_.reminder_lead_seconds * 1000);
+  // Due across the measured part of the "with" run.
+  so.due_span_ms = static_cast<int64_t>((options_.chat_seconds - options_.chat_warmup_seconds) * 1000);
+  progress("reminders: seeding " + std::to_string(so.meetings) + " accepted meetings (" +
+           std::to_string(reminder_pairs_for(so.meetings)) + " pairs), 2 reminders each due " +
+           fmt_fixed(options_.reminder_lead_seconds, 0) + " s from now over " +
+           fmt_fixed(static_cast<double>(so.due_span_ms) / 1000, 1) + " s");
+  ReminderSeedResult seed = seed_reminder_meetings(endpoint(), population_, so);
+  Json rj = Json::object();
+  rj["seed"] = seed.to_json();
+  rj["scheduler_interval_ms"] = scheduler_interval_ms_;
+  const std::string name = "reminders: chat " +
+                           rate_label(rate * 2 * static_cast<double>(options_.chat_pairs)) + " offered, " +
+                           fmt_count(static_cast<double>(seed.meetings)) + " meetings due";
+  report_.add({name, "seeded: accepted meetings / reminders due in the window",
+               fmt_count(static_cast<double>(seed.meetings)) + " / " +
+                   fmt_count(static_cast<double>(seed.reminders_due)) + " in " + fmt_fixed(seed.seconds, 1) +
+                   " s",
+               "", "timed work every " + std::to_string(scheduler_interval_ms_) + " ms"});
+  if (seed.failures > 0) {
+    report_.fail("reminders: " + std::to_string(seed.failures) +
+                 " pairs could not be seeded; first: " + seed.first_error);
+  }
+
+  struct Run {
+    ChatLoadResult r;
+    double reminder_commits = 0;  // commits during the load that were not chat messages
+  };
+  auto run_chat = [&](const std::string& label) {
+    ChatLoadOptions o = chat_options(rate, 0);
+    progress("reminders: chat " + label + ", " + std::to_string(o.pairs) + " pairs, " +
+             fmt_fixed(o.seconds, 1) + " s");
+    Observed server_side;
+    LoadObserver obs = observe(&server_side);
+    MetricsSample before, after;
+    LoadObserver wrapped;
+    wrapped.at_start = [&] {
+      before = scrape_metrics(endpoint());
+      obs.at_start();
+    };
+    wrapped.at_stop = [&] {
+      obs.at_stop();
+      after = scrape_metrics(endpoint());
+    };
+    Run run{run_chat_load(endpoint(), population_, o, wrapped), 0};
+    run.reminder_commits = metric(after, "preceptor_commits_total") -
+                           metric(before, "preceptor_commits_total") - static_cast<double>(run.r.acked);
+    Json j = run.r.to_json();
+    j["server"] = server_side.json;
+    j["commits_not_chat"] = run.reminder_commits;
+    rj[label] = std::move(j);
+    check_chat("reminders " + label, run.r);
+    report_.add({name, label + ": acked / delivered per s; send→delivery",
+                 fmt_count(run.r.acked_per_second) + " / " + fmt_count(run.r.delivered_per_second) + "; " +
+                     fmt_percentiles(run.r.send_to_delivery),
+                 "", "other commits " + fmt_count(std::max(0.0, run.reminder_commits))});
+    report_.add({name, label + ": where the time goes", server_side.summary, "", ""});
+    return run;
+  };
+
+  // Without: before the first reminder is due (if there is time), then with.
+  const int64_t t_before = now_ns();
+  Run without = run_chat("without due reminders");
+  const double run_ms = static_cast<double>(now_ns() - t_before) / 1e6;
+  if (wall_ms() > so.due_from_ms) {
+    report_.note(
+        "reminders: the run without due reminders ended after the first was due; raise "
+        "--reminder-lead-seconds");
+  }
+  // Start the run with due reminders so that its sending starts about when
+  // the first falls due (connecting takes the part of the run before sending).
+  const double connect_ms = std::max(0.0, run_ms - (options_.chat_seconds * 1000) - 1000);
+  const int64_t start_at = so.due_from_ms - static_cast<int64_t>(connect_ms) -
+                           static_cast<int64_t>(options_.chat_warmup_seconds * 1000);
+  if (wall_ms() < start_at) {
+    progress("reminders: waiting " + fmt_fixed(static_cast<double>(start_at - wall_ms()) / 1000, 1) +
+             " s for the first reminder to come due");
+    std::this_thread::sleep_for(std::chrono::milliseconds(start_at - wall_ms()));
+  }
+  Run with = run_chat("with due reminders");
+  // Every reminder due has been handled after the next pass or two.
+  const int64_t settle_until =
+      so.due_from_ms + so.due_span_ms + 3 * std::max<int64_t>(1000, scheduler_interval_ms_);
+  if (wall_ms() < settle_until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(settle_until - wall_ms()));
+  Run again = run_chat("without, after");
+
+  ReminderCheck check = count_reminders(endpoint(), population_, first, reminder_pairs_for(so.meetings));
+  Json cj = Json::object();
+  cj["users"] = check.users;
+  cj["reminders"] = check.reminders;
+  cj["late"] = check.late;
+  cj["failures"] = check.failures;
+  rj["delivered"] = std::move(cj);
+  report_.add({name, "reminders delivered (Sync of every reminder user) / due / marked late",
+               fmt_count(static_cast<double>(check.reminders)) + " / " +
+                   fmt_count(static_cast<double>(seed.reminders_due)) + " / " + std::to_string(check.late),
+               "all, none late", ""});
+  if (check.failures > 0 || check.reminders != seed.reminders_due) {
+    report_.fail("reminders: " + std::to_string(check.reminders) + " delivered of " +
+                 std::to_string(seed.reminders_due) + " due; " + std::to_string(check.failures) +
+                 " users not read" + (check.first_error.empty() ? "" : "; first: " + check.first_error));
+  }
+  auto ratio = [](double a, double b) { return b > 0 ? fmt_fixed(a / b, 2) : std::string("-"); };
+  auto p = [](const ChatLoadResult& r, double q) {
+    return static_cast<double>(r.send_to_delivery.percentile(q));
+  };
+  const std::string ratios =
+      "acked/s " + ratio(with.r.acked_per_second, without.r.acked_per_second) + ", delivered/s " +
+      ratio(with.r.delivered_per_second, without.r.delivered_per_second) + ", send→delivery p50 " +
+      ratio(p(with.r, 50), p(without.r, 50)) + ", p99 " + ratio(p(with.r, 99), p(without.r, 99));
+  const std::string ratios_after = "acked/s " + ratio(with.r.acked_per_second, again.r.acked_per_second) +
+                                   ", p50 " + ratio(p(with.r, 50), p(again.r, 50)) + ", p99 " +
+                                   ratio(p(with.r, 99), p(again.r, 99));
+  report_.add({name, "ratio with / without (before)", ratios, "throughput ≈ 1, latency not up noticeably",
+               "with / after: " + ratios_after});
+  Json ratio_json = Json::object();
+  ratio_json["acked_per_second"] =
+      without.r.acked_per_second > 0 ? with.r.acked_per_second / without.r.acked_per_second : 0.0;
+  ratio_json["delivered_per_second"] =
+      without.r.delivered_per_second > 0 ? with.r.delivered_per_second / without.r.delivered_per_second : 0.0;
+  ratio_json["send_to_delivery_p50"] = p(without.r, 50) > 0 ? p(with.r, 50) / p(without.r, 50) : 0.0;
+  ratio_json["send_to_delivery_p99"] = p(without.r, 99) > 0 ? p(with.r, 99) / p(without.r, 99) : 0.0;
+  rj["ratio_with_over_without"] = std::move(ratio_json);
+  report_.json()["reminders"] = std::move(rj);
+
+  if (server_) {
+    scheduler_interval_ms_ = 0;
+    restart_server();  // the later scenarios run with the server's own default again
+  }
+}
+
 // ------------------------------------------------------------------ resume
 
 void Suite::run_resume_scenario() {
@@ -789,11 +1054,13 @@ int Suite::run() {
   const int64_t t0 = now_ns();
   try {
     if (wants("ceilings")) run_ceilings();
-    const bool needs_server =
-        wants("chat") || wants("idle") || wants("resume") || wants("history") || wants("cold-start");
+    const bool needs_server = wants("chat") || wants("booking") || wants("reminders") || wants("idle") ||
+                              wants("resume") || wants("history") || wants("cold-start");
     if (needs_server) start_population();
     if (wants("idle")) run_idle_scenario();
     if (wants("chat")) run_chat_scenarios();
+    if (wants("booking")) run_booking_scenario();
+    if (wants("reminders")) run_reminders_scenario();
     if (wants("resume")) run_resume_scenario();
     if (wants("history") || wants("cold-start")) run_history_scenario();
     if (wants("cold-start")) run_cold_start();

@@ -19,7 +19,8 @@ namespace preceptor::bench {
 // Everything a suite run can be told. Every field: default and unit. The
 // defaults are the full sizes of issue 4; --smoke shrinks them (smoke()).
 struct SuiteOptions {
-  std::set<std::string> scenarios = {"ceilings", "chat", "idle", "resume", "history", "cold-start"};
+  std::set<std::string> scenarios = {"ceilings", "chat",   "booking", "reminders",
+                                     "idle",     "resume", "history", "cold-start"};
   std::string json_path;     // empty: no JSON file
   std::string command_line;  // recorded in the JSON
   bool smoke = false;
@@ -65,6 +66,21 @@ struct SuiteOptions {
   double history_seconds = 5;
   size_t history_window = 8;
 
+  // booking (issue 12): popular office hours, many mentees booking at once
+  size_t booking_mentors = 10;
+  size_t booking_mentees = 1000;  // at most chat_pairs + resume_clients
+  size_t booking_per_mentee = 20;
+  std::vector<uint32_t> booking_seats = {1, 4, 10, 25};  // mentor j: seats[j % size]
+  uint32_t booking_slot_minutes = 15;
+  size_t booking_spread = 16;
+  size_t booking_quiet_lists = 2000;
+
+  // reminders (issue 12): the chat load with and without reminders due for N meetings
+  size_t reminder_meetings = 10000;
+  double reminder_lead_seconds = 90;     // from seeding to the first reminder due
+  double reminder_chat_rate = 0;         // msgs/s per member; 0: the first of chat_rates
+  int64_t scheduler_interval_ms = 1000;  // --scheduler-interval-ms of the server for this scenario
+
   // cold start
   int cold_runs = 3;
   uint64_t cold_burst_messages = 2000;  // written right before each kill -9
@@ -91,6 +107,9 @@ class Suite {
   void start_population();
   void run_idle_scenario();
   void run_chat_scenarios();
+  void run_booking_scenario();
+  void run_reminders_scenario();
+  void restart_server();
   void run_resume_scenario();
   void run_history_scenario();
   void run_cold_start();
@@ -124,6 +143,7 @@ class Suite {
   Endpoint url_endpoint_;
   Population population_;
   bool population_ready_ = false;
+  int64_t scheduler_interval_ms_ = 0;  // > 0: passed to our server
   // Same-run ceilings, for the ratio column.
   double fsync_per_second_ = 0;
   std::vector<ChatLoadResult> echo_runs_;

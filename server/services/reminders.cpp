@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <latch>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -213,15 +214,29 @@ size_t Reminders::run_timed_work() {
                              },
                              {.max_entries = kMaxRemindersPerPass});
   if (!scanned) return 0;  // logged by the store; the next pass tries again
-  std::latch finished(static_cast<std::ptrdiff_t>(due.size()));
+  // At most kMaxRemindersInFlight wait in the committer at once: a pass with
+  // thousands due must not queue them all ahead of people's requests (each
+  // group would then be reminders only, and a message sent meanwhile waits
+  // for all of them).
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t in_flight = 0;
   for (const keys::ReminderByDue& entry : due) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_flight < kMaxRemindersInFlight; });
+      ++in_flight;
+    }
     committer_.submit([entry](storage::CommitContext& ctx) { return deliver(ctx, entry); },
-                      [&finished](const Status& st) {
+                      [&](const Status& st) {
                         st.ignore_error();  // a failed write is logged by the committer; the entry stays due
-                        finished.count_down();
+                        std::lock_guard lock(mu);
+                        --in_flight;
+                        cv.notify_one();
                       });
   }
-  finished.wait();
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return in_flight == 0; });
   return due.size();
 }
 

@@ -40,6 +40,8 @@ inline constexpr size_t kMaxReminderTimes = 4;
 inline constexpr uint32_t kMaxReminderMinutes = 10080;  // a week
 // Reminder entries handled in one pass at most; the rest wait for the next.
 inline constexpr size_t kMaxRemindersPerPass = 10000;
+// Reminder mutations of one pass waiting in the committer at once, at most.
+inline constexpr size_t kMaxRemindersInFlight = 64;
 // A reminder sent more than this after it was to be sent is marked late.
 inline constexpr int64_t kLateAfterMs = 60'000;
 

@@ -75,6 +75,16 @@ date::local_seconds local_at(int64_t day, uint32_t minute) {
 
 int64_t ms_of(date::sys_seconds t) { return static_cast<int64_t>(t.time_since_epoch().count()) * 1000; }
 
+// Local seconds of the UTC bound `sys_s` (offset `offset_s`), moved two days
+// inwards (`inward` +1 for a begin, -1 for an end). The bounds of a zone
+// without changes are far out of any slot's range: kept far out, no overflow.
+int64_t inside_by_a_day(int64_t sys_s, int64_t offset_s, int inward) {
+  constexpr int64_t kFar = int64_t{1} << 50;  // seconds: far beyond any date a slot can have
+  if (sys_s <= -kFar) return inward > 0 ? -kFar : -kFar - 1;
+  if (sys_s >= kFar) return inward < 0 ? kFar : kFar + 1;
+  return sys_s + offset_s + inward * 2 * 86'400;
+}
+
 }  // namespace
 
 Status check_zone_known(std::string_view tz) {
@@ -113,14 +123,32 @@ Result<std::vector<SlotTime>> expand_slots(const v1::OfficeHours& oh, int64_t fr
   // a day, so one UTC day either side is enough.
   const int64_t first_day = floor_div(from_ms, kDayMs) - 1;
   const int64_t last_day = floor_div(to_ms - 1, kDayMs) + 1;
+  // The zone's offset is looked up once per stretch between its changes,
+  // not once per slot: a unique offset holds for the local times that lie
+  // two days inside its sys_info (offset changes are at most a day, so no
+  // other sys_info reaches them: neither skipped nor repeated).
+  int64_t same_from = 0, same_to = 0;  // local seconds [from, to) of `same_offset`; empty at first
+  std::chrono::seconds same_offset{0};
   for (int64_t day = first_day; day <= last_day; ++day) {
     for (const auto& [begin, end] : plan.windows(day)) {
       for (uint32_t t = begin; t + slot <= end; t += step) {
         const date::local_seconds local = local_at(day, t);
-        const date::local_info info = (*zone)->get_info(local);
-        if (info.result == date::local_info::nonexistent) continue;  // skipped by the clocks
-        // Unique or repeated: the first occurrence.
-        const int64_t start = ms_of(date::sys_seconds{local.time_since_epoch() - info.first.offset});
+        const int64_t local_s = local.time_since_epoch().count();
+        std::chrono::seconds offset;
+        if (local_s >= same_from && local_s < same_to) {
+          offset = same_offset;
+        } else {
+          const date::local_info info = (*zone)->get_info(local);
+          if (info.result == date::local_info::nonexistent) continue;  // skipped by the clocks
+          // Unique or repeated: the first occurrence.
+          offset = info.first.offset;
+          if (info.result == date::local_info::unique) {
+            same_offset = offset;
+            same_from = inside_by_a_day(info.first.begin.time_since_epoch().count(), offset.count(), +1);
+            same_to = inside_by_a_day(info.first.end.time_since_epoch().count(), offset.count(), -1);
+          }
+        }
+        const int64_t start = ms_of(date::sys_seconds{local.time_since_epoch() - offset});
         if (start < from_ms || start >= to_ms) continue;
         out.push_back({start, start + static_cast<int64_t>(slot) * kMinuteMsHere});
       }
