@@ -155,7 +155,9 @@ inline constexpr CfSpec kCfTable[] = {
     //   any state, by start; moved when the time changes. ListMeetings and calendar feeds read it.
     {.id = Cf::kUserMeetings, .name = "user_meetings"},
     // user_id(u64be) | start_ms(u64be) | meeting_id(u64be) -> end_ms(u64be): the accepted meetings
-    //   of each member, for the double-booking check (a bounded range before the new start).
+    //   of each member, for the double-booking check (a bounded range before the new start). A
+    //   mentor's office-hours bookings share one entry per slot: meeting_id 0 -> end_ms(u64be) |
+    //   bookings holding it(u64be), so ListSlots reads one entry per booked slot, not per seat.
     {.id = Cf::kUserBusy, .name = "user_busy"},
     // meeting_id(u64be) | user_id(u64be) -> the author's private notes (UTF-8)
     {.id = Cf::kMeetingPrivateNotes, .name = "meeting_private_notes"},

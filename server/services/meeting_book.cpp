@@ -89,6 +89,53 @@ Status update_counts(storage::CommitContext& ctx, const v1::Meeting* before, con
   return Status::ok();
 }
 
+// The user_busy entry `m` takes for `user`: its own (meeting id in the key,
+// value the end), except a mentor's office-hours booking, which shares the
+// slot's entry with the other seats of that slot (meeting id 0 in the key;
+// value the end and then how many bookings hold it).
+bool shares_slot_entry(uint64_t user, const v1::Meeting& m) {
+  return m.office_hours() && user == m.mentor_id();
+}
+
+std::string busy_key(uint64_t user, const v1::Meeting& m) {
+  return keys::UserMeeting{.user_id = user,
+                           .start_ms = static_cast<uint64_t>(m.start_ms()),
+                           .meeting_id = shares_slot_entry(user, m) ? 0 : m.id()}
+      .encode();
+}
+
+Status busy_enter(storage::CommitContext& ctx, uint64_t user, const v1::Meeting& m) {
+  const std::string key = busy_key(user, m);
+  const std::string end = storage::encode_u64(static_cast<uint64_t>(meeting_end_ms(m)));
+  if (!shares_slot_entry(user, m)) {
+    ctx.put(Cf::kUserBusy, key, end);
+    return Status::ok();
+  }
+  auto raw = ctx.get(Cf::kUserBusy, key);
+  if (!raw) return raw.status();
+  const uint64_t holders = raw->has_value() ? storage::decode_u64(**raw, 8).value_or(0) : 0;
+  ctx.put(Cf::kUserBusy, key, end + storage::encode_u64(holders + 1));
+  return Status::ok();
+}
+
+Status busy_leave(storage::CommitContext& ctx, uint64_t user, const v1::Meeting& m) {
+  const std::string key = busy_key(user, m);
+  if (!shares_slot_entry(user, m)) {
+    ctx.del(Cf::kUserBusy, key);
+    return Status::ok();
+  }
+  auto raw = ctx.get(Cf::kUserBusy, key);
+  if (!raw) return raw.status();
+  if (!raw->has_value()) return Status::ok();
+  const uint64_t holders = storage::decode_u64(**raw, 8).value_or(0);
+  if (holders <= 1) {
+    ctx.del(Cf::kUserBusy, key);
+  } else {
+    ctx.put(Cf::kUserBusy, key, (**raw).substr(0, 8) + storage::encode_u64(holders - 1));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::optional<v1::MeetingRecord>> load_meeting(storage::CommitContext& ctx, uint64_t id) {
@@ -129,9 +176,10 @@ Status check_free(storage::CommitContext& ctx, uint64_t user_id, int64_t start_m
         auto key = keys::UserMeeting::decode(k);
         auto busy_end = storage::decode_u64(v);
         if (!key || !busy_end) return true;  // damaged entries never block a booking
-        if (key->meeting_id == ignore_meeting_id) return true;
+        if (ignore_meeting_id != 0 && key->meeting_id == ignore_meeting_id) return true;
         if (static_cast<int64_t>(*busy_end) <= start_ms) return true;  // ends before this starts
         if (slot_start_ms && static_cast<int64_t>(key->start_ms) == *slot_start_ms) {
+          if (key->meeting_id == 0) return true;  // the slot's own bookings (a mentor's shared entry)
           same_slot.push_back(key->meeting_id);
           return true;
         }
@@ -162,19 +210,19 @@ Status store_meeting(storage::CommitContext& ctx, const v1::MeetingRecord* befor
       ctx.put(Cf::kUserMeetings, user_meeting_key(user, m), "");
     }
   }
-  // user_busy: accepted meetings only.
+  // user_busy: accepted meetings only. A mentor's office-hours bookings
+  // share one entry per slot (see busy_key), so a group slot of 25 seats is
+  // one entry for the mentor's double-booking check and ListSlots.
   const bool was_busy = old && is_open(*old);
   const bool now_busy = is_open(m);
-  if (was_busy &&
-      (!now_busy || old->start_ms() != m.start_ms() || meeting_end_ms(*old) != meeting_end_ms(m))) {
+  const bool moved =
+      was_busy && now_busy && (old->start_ms() != m.start_ms() || meeting_end_ms(*old) != meeting_end_ms(m));
+  if (was_busy && (!now_busy || moved)) {
     for (uint64_t user : {old->mentor_id(), old->mentee_id()})
-      ctx.del(Cf::kUserBusy, user_meeting_key(user, *old));
+      PRECEPTOR_RETURN_IF_ERROR(busy_leave(ctx, user, *old));
   }
-  if (now_busy) {
-    for (uint64_t user : {m.mentor_id(), m.mentee_id()}) {
-      ctx.put(Cf::kUserBusy, user_meeting_key(user, m),
-              storage::encode_u64(static_cast<uint64_t>(meeting_end_ms(m))));
-    }
+  if (now_busy && (!was_busy || moved)) {
+    for (uint64_t user : {m.mentor_id(), m.mentee_id()}) PRECEPTOR_RETURN_IF_ERROR(busy_enter(ctx, user, m));
   }
   // Reminders: rescheduled whenever the meeting is (re)accepted or moved;
   // untouched by notes and other changes that keep it accepted at the same time.

@@ -8,7 +8,8 @@
 // A meeting's indexes are written only through store_meeting(), in the
 // mutation that changes the record, so they never disagree with it:
 //   user_meetings    both members, every state, by start (lists, feeds)
-//   user_busy        both members, accepted meetings only (double booking)
+//   user_busy        both members, accepted meetings only (double booking); a
+//                    mentor's office-hours bookings share one entry per slot
 //   reminders_by_due accepted meetings' reminders still ahead (scheduler)
 //   meeting_counts   the mentorship's held, no-show and open counts (engagement)
 

@@ -841,4 +841,42 @@ TEST(OfficeHours, AtMostFiftyWaitInOneLine) {
 }
 
 }  // namespace
+// The seats of a group slot share one entry in the mentor's calendar: the
+// mentor stays busy then while any seat is booked, and is free once the
+// last booking is cancelled.
+TEST(OfficeHours, AGroupSlotKeepsTheMentorBusyUntilItsLastBookingIsCancelled) {
+  World w;
+  w.publish(World::weekdays(2, v1::AUDIENCE_PROGRAM));
+  const int64_t start = utc(2026, 6, 2, 12);  // Tuesday 14:00 Stockholm
+  auto mine = w.book(w.mentee, start);
+  auto theirs = w.book(w.stranger, start);
+  ASSERT_TRUE(mine.has_book_slot()) << mine.DebugString();
+  ASSERT_TRUE(theirs.has_book_slot()) << theirs.DebugString();
+  auto cancel = [&](const v1::User& who, const v1::Response& booked) {
+    v1::CancelMeeting req;
+    req.set_meeting_id(booked.book_slot().meeting().id());
+    req.set_reason("Something came up");
+    auto r = w.h.call(w.h.caller(who), frame(&F::mutable_cancel_meeting, req));
+    ASSERT_TRUE(r.has_cancel_meeting()) << r.DebugString();
+  };
+  cancel(w.mentee, mine);
+  // The mentee, free again, proposes that very half hour in the mentorship.
+  v1::ProposeMeeting propose;
+  propose.set_mentorship_id(w.mentorship_id);
+  propose.set_start_ms(start);
+  propose.set_duration_minutes(30);
+  propose.set_time_zone("Europe/Stockholm");
+  auto proposed = w.h.call(w.h.caller(w.mentee), frame(&F::mutable_propose_meeting, propose));
+  ASSERT_TRUE(proposed.has_propose_meeting()) << proposed.DebugString();
+  v1::AcceptMeeting accept;
+  accept.set_meeting_id(proposed.propose_meeting().meeting().id());
+  auto refused = w.h.call(w.h.caller(w.mentor), frame(&F::mutable_accept_meeting, accept));
+  ASSERT_TRUE(refused.has_error()) << refused.DebugString();
+  EXPECT_EQ(refused.error().code(), v1::ERROR_CODE_FAILED_PRECONDITION)
+      << "the other seat still holds the mentor";
+  cancel(w.stranger, theirs);
+  auto accepted = w.h.call(w.h.caller(w.mentor), frame(&F::mutable_accept_meeting, accept));
+  EXPECT_TRUE(accepted.has_accept_meeting()) << accepted.DebugString();
+}
+
 }  // namespace preceptor::services
