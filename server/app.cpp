@@ -14,6 +14,7 @@
 #include "server/net/network.h"
 #include "server/scheduler/scheduler.h"
 #include "server/services/accounts.h"
+#include "server/services/busy_mirror.h"
 #include "server/services/indexes.h"
 #include "server/services/membership.h"
 #include "server/services/modules.h"
@@ -76,6 +77,7 @@ struct Server::Impl {
   Metrics metrics;
 
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<services::BusyMirror> busy_mirror;  // kept current by the committer's write watcher
   std::unique_ptr<storage::Committer> committer;
   std::unique_ptr<PoolExecutor> blocking;
   hub::Hub hub;
@@ -148,6 +150,10 @@ Status Server::start() {
       *d.store, d.clock, storage::CommitterOptions{.sync = !d.config.unsafe_no_sync});
   d.committer->set_event_sink(
       [&d](std::span<const storage::CommittedEvent> events) { d.hub.publish(events); });
+  d.busy_mirror = std::make_unique<services::BusyMirror>(*d.store);
+  d.committer->set_write_watcher(
+      std::array{storage::Cf::kUserBusy},
+      [&d](std::span<const storage::WatchedWrite> writes) { d.busy_mirror->apply(writes); });
   d.redactor = std::make_unique<storage::Redactor>(*d.store, d.committer.get());
   // Redactions written before a crash (or a stop that could not finish them) are carried out too.
   if (Status pending = d.redactor->load_pending(); !pending) {
@@ -167,7 +173,7 @@ Status Server::start() {
                                                     *d.blocking, d.config.accounts, &d.hub);
   d.membership = std::make_unique<services::Membership>(*d.store);
   d.core.reset(new services::Core{*d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts,
-                                  *d.membership,
+                                  *d.membership, *d.busy_mirror,
                                   services::StorageQuota{.bytes_per_user = d.config.user_quota_mb << 20},
                                   d.config.audit, d.config.calls});
   // Indexes a store written by an older binary lacks are built before anything reads them.
@@ -282,6 +288,7 @@ void Server::Impl::stop_core() {
   membership.reset();
   accounts.reset();
   committer.reset();
+  busy_mirror.reset();
   if (store) {
     store.reset();
     log::info("stopped").kv("last_position", last);

@@ -95,7 +95,8 @@ Status ensure_demo_office_hours(services::Core& core) {
        1},
       {"mentor.raman", "America/Chicago", {v1::WEEKDAY_TUESDAY, v1::WEEKDAY_THURSDAY}, 13 * 60, 16 * 60, 4},
   };
-  services::OfficeHoursService service(core.store, core.committer, core.accounts, core.clock);
+  services::OfficeHoursService service(core.store, core.committer, core.accounts, core.clock,
+                                       core.busy_mirror);
   for (const Hours& h : kHours) {
     auto mentor = core.accounts.find_user(h.username);
     if (!mentor) return mentor.status();

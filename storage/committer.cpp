@@ -200,11 +200,17 @@ Result<ScanEnd> CommitContext::scan_prefix(Cf cf, std::string_view prefix, ScanF
 void CommitContext::put(Cf cf, std::string_view key, std::string_view value) {
   note(batch_.Put(store_.cf(cf), key, value));
   overlay_.set(cf, key, std::string(value));
+  if (watched_families_ && (*watched_families_)[static_cast<size_t>(cf)]) {
+    watched_.push_back(WatchedWrite{cf, std::string(key), std::string(value)});
+  }
 }
 
 void CommitContext::del(Cf cf, std::string_view key) {
   note(batch_.Delete(store_.cf(cf), key));
   overlay_.set(cf, key, std::nullopt);
+  if (watched_families_ && (*watched_families_)[static_cast<size_t>(cf)]) {
+    watched_.push_back(WatchedWrite{cf, std::string(key), std::nullopt});
+  }
 }
 
 void CommitContext::note(const rocksdb::Status& s) {
@@ -369,6 +375,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
   batch.Clear();
   overlay.start_group();
   CommitContext ctx(store_, batch, overlay);
+  if (write_watcher_) ctx.watched_families_ = &watched_families_;
   ctx.now_ms_ = clock_.now_ms();
   ctx.next_position_ = next_position_;
 
@@ -380,6 +387,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
     const uint64_t position_before = ctx.next_position_;
     const size_t events_before = ctx.events_.size();
     const size_t redacted_before = ctx.redacted_.size();
+    const size_t watched_before = ctx.watched_.size();
     ctx.error_ = Status();
     ctx.origin_ = p.origin;
     batch.SetSavePoint();
@@ -417,6 +425,7 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
       ctx.next_position_ = position_before;
       ctx.events_.erase(ctx.events_.begin() + static_cast<std::ptrdiff_t>(events_before), ctx.events_.end());
       ctx.redacted_.resize(redacted_before);
+      ctx.watched_.resize(watched_before);
     }
     results.push_back(std::move(status));
     events_end.push_back(ctx.events_.size());
@@ -472,6 +481,9 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
   if (redaction_sink_ && !ctx.redacted_.empty()) {
     call_guarded("the redaction sink", [&] { redaction_sink_(ctx.redacted_); });
   }
+  if (write_watcher_ && !ctx.watched_.empty()) {
+    call_guarded("the write watcher", [&] { write_watcher_(ctx.watched_); });
+  }
 
   Delivery delivery;
   delivery.events = std::move(ctx.events_);
@@ -480,6 +492,12 @@ void Committer::commit_group(std::vector<Pending>& group, rocksdb::WriteBatch& b
   delivery.dones.reserve(group.size());
   for (Pending& p : group) delivery.dones.push_back(std::move(p.done));
   hand_over(std::move(delivery));
+}
+
+void Committer::set_write_watcher(std::span<const Cf> families, WriteWatcher watcher) {
+  watched_families_.fill(false);
+  for (Cf cf : families) watched_families_[static_cast<size_t>(cf)] = true;
+  write_watcher_ = std::move(watcher);
 }
 
 void Committer::fail_all(std::vector<Pending>& group, const Status& status) {

@@ -2,6 +2,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -42,6 +44,14 @@ struct CommittedEvent {
   // The connection whose reply carried this event (InReply::kCarried), so
   // the hub does not send it again; 0 when every session gets it.
   uint64_t carried_in_reply_to = 0;
+};
+
+// One write to a watched family (see Committer::watch): the key and the
+// value it now holds (nullopt: deleted).
+struct WatchedWrite {
+  Cf cf;
+  std::string key;
+  std::optional<std::string> value;
 };
 
 // What a mutation sees while the committer applies it. Only valid inside the
@@ -132,11 +142,13 @@ class CommitContext {
   rocksdb::WriteBatch& batch_;
   Overlay& overlay_;
   int64_t now_ms_ = 0;
-  uint64_t next_position_ = 0;                        // next to hand out
-  uint64_t origin_ = 0;                               // of the mutation being applied
-  std::vector<CommittedEvent> events_;                // appended in this group so far
-  std::vector<std::pair<Cf, std::string>> redacted_;  // redact() in this group so far
-  Status error_;                                      // from note(); reset for each mutation
+  uint64_t next_position_ = 0;                                    // next to hand out
+  uint64_t origin_ = 0;                                           // of the mutation being applied
+  std::vector<CommittedEvent> events_;                            // appended in this group so far
+  std::vector<std::pair<Cf, std::string>> redacted_;              // redact() in this group so far
+  const std::array<bool, kCfCount>* watched_families_ = nullptr;  // the committer's, see Committer::watch
+  std::vector<WatchedWrite> watched_;                             // writes to them in this group so far
+  Status error_;                                                  // from note(); reset for each mutation
 };
 
 // A unit of change. `apply` runs on the committer thread and adds writes
@@ -158,6 +170,13 @@ using EventSink = std::function<void(std::span<const CommittedEvent>)>;
 // Receives the keys a group's mutations passed to CommitContext::redact,
 // after that group's write is durable (e.g. Redactor::note). Committer thread.
 using RedactionSink = std::function<void(std::span<const std::pair<Cf, std::string>>)>;
+
+// Receives the writes a group made to the watched families, in the order
+// the mutations made them (rejected mutations' writes left out), after that
+// group's write is durable and before any `done` of the group runs: so a
+// reader that consults what the watcher keeps sees a change no later than
+// the reply that confirms it. Committer thread: keep it short.
+using WriteWatcher = std::function<void(std::span<const WatchedWrite>)>;
 
 struct CommitterOptions {
   size_t max_batch = 1024;  // mutations per WriteBatch at most (default 1024)
@@ -196,6 +215,9 @@ class Committer {
   void set_event_sink(EventSink sink) { sink_ = std::move(sink); }
   // Must be set before the first submit(); without one, redact() notes go nowhere.
   void set_redaction_sink(RedactionSink sink) { redaction_sink_ = std::move(sink); }
+  // Must be set before the first submit(): the one watcher of the writes to
+  // `families` (e.g. an in-memory copy of a hot range kept current).
+  void set_write_watcher(std::span<const Cf> families, WriteWatcher watcher);
 
   // Test hook: replaces the call that writes a group (default: the store's
   // DB::Write). Must be set before the first submit().
@@ -242,6 +264,8 @@ class Committer {
   CommitterOptions options_;
   EventSink sink_;
   RedactionSink redaction_sink_;
+  WriteWatcher write_watcher_;
+  std::array<bool, kCfCount> watched_families_{};
   WriteFn write_fn_;
 
   mutable std::mutex mu_;

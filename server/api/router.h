@@ -98,6 +98,19 @@ class Reply {
   int result_field_;
 };
 
+// A service callback (std::function<void(Result<T>)>) that answers `reply`
+// with a Res whose one field, `field` (e.g. &v1::AcceptMeetingResult::mutable_meeting),
+// holds the T; an error answers as the error.
+template <class Res, class T>
+std::function<void(Result<T>)> answer_in(Reply<Res> reply, T* (Res::*field)()) {
+  return [reply = std::move(reply), field](Result<T> value) {
+    if (!value) return reply(value.status());
+    Res result;
+    *(result.*field)() = std::move(*value);
+    reply(std::move(result));
+  };
+}
+
 // Maps each ClientFrame request to the handler a module added for it, after
 // checking who may send it. Knows nothing of sockets: the WebSocket session
 // hands it decoded frames, tests call it directly.

@@ -14,6 +14,7 @@ class Hub;
 namespace preceptor::services {
 
 class Accounts;
+class BusyMirror;
 class Membership;
 
 // What every service module is built from: the store and its single
@@ -28,6 +29,7 @@ struct Core {
   const MonotonicClock& monotonic_clock;  // rate limits
   Accounts& accounts;
   Membership& membership;
+  BusyMirror& busy_mirror;  // the accepted meetings of mentors whose slots are listed
   StorageQuota quota;       // per user
   AuditOptions audit = {};  // the security log's retention
   CallOptions calls = {};   // ICE servers and TURN credentials, call limits

@@ -16,12 +16,7 @@ using api::Reply;
 // Answers a request whose result carries the changed meeting.
 template <class Res>
 Meetings::Done<v1::Meeting> answer_with_meeting(Reply<Res> reply) {
-  return [reply](Result<v1::Meeting> m) {
-    if (!m) return reply(m.status());
-    Res result;
-    *result.mutable_meeting() = std::move(*m);
-    reply(std::move(result));
-  };
+  return api::answer_in(std::move(reply), &Res::mutable_meeting);
 }
 
 class MeetingsModule final : public api::Module {

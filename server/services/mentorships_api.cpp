@@ -16,12 +16,7 @@ using api::Reply;
 // Answers a request whose result carries the changed mentorship.
 template <class Res>
 Mentorships::Done<v1::Mentorship> answer_with_mentorship(Reply<Res> reply) {
-  return [reply](Result<v1::Mentorship> m) {
-    if (!m) return reply(m.status());
-    Res result;
-    *result.mutable_mentorship() = std::move(*m);
-    reply(std::move(result));
-  };
+  return api::answer_in(std::move(reply), &Res::mutable_mentorship);
 }
 
 class MentorshipsModule final : public api::Module {

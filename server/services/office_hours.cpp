@@ -360,8 +360,8 @@ Status release_slot_seat(storage::CommitContext& ctx, const v1::Meeting& m) {
 }
 
 OfficeHoursService::OfficeHoursService(storage::Store& store, storage::Committer& committer,
-                                       Accounts& accounts, const Clock& clock)
-    : store_(store), committer_(committer), accounts_(accounts), clock_(clock) {}
+                                       Accounts& accounts, const Clock& clock, BusyMirror& busy)
+    : store_(store), committer_(committer), accounts_(accounts), clock_(clock), busy_(busy) {}
 
 void OfficeHoursService::set(const v1::User& actor, const v1::SetOfficeHours& req,
                              Done<v1::OfficeHours> done) {
@@ -420,59 +420,36 @@ Result<v1::ListSlotsResult> OfficeHoursService::list_slots(const v1::User& actor
   const uint64_t mentor_id = req.mentor_id();
   const int64_t last_end = slots->back().end_ms;
 
-  // Seats taken: one range of slot_bookings.
-  std::vector<std::pair<int64_t, uint64_t>> booked;  // start, seats taken; by start
-  {
-    const std::string begin = slot_key(mentor_id, lo);
-    const std::string end = slot_key(mentor_id, hi);
-    auto scanned = store_.scan(Cf::kSlotBookings, {.begin = begin, .end = end},
-                               [&](std::string_view k, std::string_view v) {
-                                 auto key = keys::SlotBooking::decode(k);
-                                 auto n = storage::decode_u64(v);
-                                 if (key && n && *n > 0)
-                                   booked.emplace_back(static_cast<int64_t>(key->start_ms), *n);
-                                 return true;
-                               });
-    if (!scanned) return scanned.status();
-  }
-  // The mentor's accepted meetings: one range of user_busy.
-  struct Busy {
-    int64_t start, end;
-  };
-  std::vector<Busy> busy;  // by start
-  {
-    const std::string begin = user_busy_key(mentor_id, slots->front().start_ms - kMaxMeetingMs, 0);
-    const std::string end = user_busy_key(mentor_id, last_end, 0);
-    auto scanned =
-        store_.scan(Cf::kUserBusy, {.begin = begin, .end = end}, [&](std::string_view k, std::string_view v) {
-          auto key = keys::UserMeeting::decode(k);
-          auto until = storage::decode_u64(v);
-          if (key && until)
-            busy.push_back({static_cast<int64_t>(key->start_ms), static_cast<int64_t>(*until)});
-          return true;
-        });
-    if (!scanned) return scanned.status();
-  }
+  // The mentor's accepted meetings: one range of user_busy, from the mirror.
+  // The bookings of a slot share one entry (meeting id 0) that says how many
+  // there are: the seats taken (the same count as slot_bookings for a slot
+  // that has not started, which is all ListSlots shows).
+  auto busy = busy_.entries(mentor_id, slots->front().start_ms - kMaxMeetingMs, last_end);
+  if (!busy) return busy.status();
 
   // A Slot's encoded size at most (two int64 and two uint32 varints with
   // their tags) plus its own tag and length: a bound without sizing each.
   constexpr size_t kMaxSlotBytes = 2 * (1 + 10) + 2 * (1 + 5) + 2;
-  size_t b = 0;           // booked: first with start >= the slot's
   size_t first_busy = 0;  // busy: first that may still overlap
   size_t bytes = 0;
   for (const SlotTime& s : *slots) {
-    while (b < booked.size() && booked[b].first < s.start_ms) ++b;
-    const uint64_t taken = b < booked.size() && booked[b].first == s.start_ms ? booked[b].second : 0;
-    if (taken >= oh->seats()) continue;
-    while (first_busy < busy.size() && busy[first_busy].start + kMaxMeetingMs <= s.start_ms) ++first_busy;
+    while (first_busy < busy->size() && (*busy)[first_busy].start_ms + kMaxMeetingMs <= s.start_ms) {
+      ++first_busy;
+    }
+    uint64_t taken = 0;
     bool clash = false;
-    for (size_t i = first_busy; i < busy.size() && busy[i].start < s.end_ms; ++i) {
-      if (busy[i].end <= s.start_ms) continue;
+    for (size_t i = first_busy; i < busy->size() && (*busy)[i].start_ms < s.end_ms; ++i) {
+      const BusyEntry& e = (*busy)[i];
       // The slot's own bookings (other seats of this very slot) are not a clash.
-      if (taken > 0 && busy[i].start == s.start_ms) continue;
+      if (e.meeting_id == 0 && e.start_ms == s.start_ms) {
+        taken = e.holders;
+        continue;
+      }
+      if (e.end_ms <= s.start_ms) continue;
       clash = true;
       break;
     }
+    if (taken >= oh->seats()) continue;
     if (clash) continue;
     auto* slot = result.add_slots();
     slot->set_start_ms(s.start_ms);

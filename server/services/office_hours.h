@@ -14,6 +14,7 @@
 #include "preceptor/v1/meetings.pb.h"
 #include "preceptor/v1/records.pb.h"
 #include "server/services/accounts.h"
+#include "server/services/busy_mirror.h"
 #include "storage/committer.h"
 #include "storage/store.h"
 
@@ -62,13 +63,14 @@ class OfficeHoursService {
   using Done = std::function<void(Result<T>)>;
 
   OfficeHoursService(storage::Store& store, storage::Committer& committer, Accounts& accounts,
-                     const Clock& clock);
+                     const Clock& clock, BusyMirror& busy);
 
   // REQUIRES: actor is a mentor (the router checks). Replaces the whole set;
   // bookings already made stay.
   void set(const v1::User& actor, const v1::SetOfficeHours& req, Done<v1::OfficeHours> done);
   Result<v1::GetOfficeHoursResult> get(const v1::User& actor, const v1::GetOfficeHours& req) const;
-  // Reads two ranges (bookings and the mentor's accepted meetings) once.
+  // Reads the mentor's accepted meetings in the range once, from the busy
+  // mirror (a slot's shared entry says how many seats are taken).
   Result<v1::ListSlotsResult> list_slots(const v1::User& actor, const v1::ListSlots& req) const;
   // REQUIRES: actor is a mentee.
   void book(const v1::User& actor, const v1::BookSlot& req, Done<v1::Meeting> done);
@@ -91,6 +93,7 @@ class OfficeHoursService {
   storage::Committer& committer_;
   Accounts& accounts_;
   const Clock& clock_;
+  BusyMirror& busy_;
 };
 
 }  // namespace preceptor::services

@@ -50,6 +50,10 @@ ServicesHarness::ServicesHarness() {
   committer_ = std::make_unique<storage::Committer>(*store_, clock_);
   committer_->set_event_sink(
       [this](std::span<const storage::CommittedEvent> events) { hub_.publish(events); });
+  busy_mirror_ = std::make_unique<services::BusyMirror>(*store_);
+  committer_->set_write_watcher(
+      std::array{storage::Cf::kUserBusy},
+      [this](std::span<const storage::WatchedWrite> writes) { busy_mirror_->apply(writes); });
   services::AccountsOptions accounts_options;
   accounts_options.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
   accounts_options.pwhash_memlimit_bytes = crypto_pwhash_MEMLIMIT_MIN;
@@ -60,7 +64,7 @@ ServicesHarness::ServicesHarness() {
   if (Status built = services::build_missing_indexes(*store_, *committer_); !built)
     throw std::runtime_error(built.to_string());
   core_.reset(new services::Core{*store_, *committer_, hub_, clock_, monotonic_, *accounts_, *membership_,
-                                 services::StorageQuota{}});
+                                 *busy_mirror_, services::StorageQuota{}});
   modules_ = services::all_modules(*core_);
   router_ = std::make_unique<api::Router>(clock_);
   for (auto& module : modules_) module->add_requests(*router_);

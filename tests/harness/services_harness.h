@@ -16,6 +16,7 @@
 #include "server/api/router.h"
 #include "server/hub/hub.h"
 #include "server/services/accounts.h"
+#include "server/services/busy_mirror.h"
 #include "server/services/core.h"
 #include "server/services/membership.h"
 #include "storage/committer.h"
@@ -88,6 +89,7 @@ class ServicesHarness {
   std::unique_ptr<storage::Committer> committer_;
   std::unique_ptr<services::Accounts> accounts_;
   std::unique_ptr<services::Membership> membership_;
+  std::unique_ptr<services::BusyMirror> busy_mirror_;
   std::unique_ptr<services::Core> core_;
   std::vector<std::unique_ptr<api::Module>> modules_;
   std::unique_ptr<api::Router> router_;

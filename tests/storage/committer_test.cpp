@@ -793,6 +793,78 @@ TEST_F(CommitterTest, SinkIsNotCalledForRejectedEvents) {
   EXPECT_EQ(sunk, one_to(1));
 }
 
+// What the watcher saw, as "put key=value" / "del key", in order.
+struct Watched {
+  std::mutex mu;
+  std::vector<std::string> seen;
+  void add(std::span<const WatchedWrite> writes) {
+    std::lock_guard lock(mu);
+    for (const WatchedWrite& w : writes) {
+      EXPECT_EQ(w.cf, Cf::kUserBusy);
+      seen.push_back(w.value ? "put " + w.key + "=" + *w.value : "del " + w.key);
+    }
+  }
+  std::vector<std::string> get() {
+    std::lock_guard lock(mu);
+    return seen;
+  }
+};
+
+TEST_F(CommitterTest, WriteWatcherGetsTheDurableWritesOfItsFamiliesBeforeTheirDone) {
+  ScriptedWrite write(StoreTestAccess::db(*store_));
+  write.hold_first_call();
+  write.fail_call(3);
+  committer_->set_write_fn_for_test(write.fn());
+  Watched watched;
+  committer_->set_write_watcher(std::array{Cf::kUserBusy},
+                                [&](std::span<const WatchedWrite> writes) { watched.add(writes); });
+  // The first group: a watched put, delete and put again; its `done` sees
+  // them. The next: a rejected mutation's watched put, an unwatched family's put.
+  Completions c(3);
+  std::vector<std::string> seen_at_done;
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kUserBusy, "a", "1");
+        ctx.del(Cf::kUserBusy, "b");
+        ctx.put(Cf::kUserBusy, "a", "2");
+        return Status::ok();
+      },
+      [&](const Status& s) {
+        seen_at_done = watched.get();
+        c.slot(0)(s);
+      });
+  ASSERT_TRUE(write.wait_held());
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kUserBusy, "c", "never");
+        return invalid_argument("no");
+      },
+      c.slot(1));
+  committer_->submit(
+      [](CommitContext& ctx) {
+        ctx.put(Cf::kUsernames, "d", "unwatched");
+        ctx.put(Cf::kUserBusy, "e", "3");
+        return Status::ok();
+      },
+      c.slot(2));
+  EXPECT_TRUE(watched.get().empty()) << "nothing before the write is durable";
+  write.release();
+  ASSERT_TRUE(c.wait_all());
+  EXPECT_TRUE(c.at(0).is_ok());
+  EXPECT_EQ(c.at(1).code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_TRUE(c.at(2).is_ok());
+  const std::vector<std::string> after_first = {"put a=1", "del b", "put a=2"};
+  EXPECT_EQ(seen_at_done, after_first);
+  EXPECT_EQ(watched.get(), (std::vector<std::string>{"put a=1", "del b", "put a=2", "put e=3"}));
+
+  // A failed write is not reported: the store never got it.
+  EXPECT_FALSE(commit_and_wait(*committer_, [](CommitContext& ctx) {
+                 ctx.put(Cf::kUserBusy, "f", "lost");
+                 return Status::ok();
+               }).is_ok());
+  EXPECT_EQ(watched.get().size(), 4u);
+}
+
 TEST_F(CommitterTest, GroupWithoutWritesSkipsTheWrite) {
   ScriptedWrite write(StoreTestAccess::db(*store_));
   committer_->set_write_fn_for_test(write.fn());
