@@ -42,6 +42,20 @@ enum class Cf : uint8_t {
   kUserPreferences = 28,
   kCalendarFeeds = 29,
   kRemindersByDue = 30,
+  kGoals = 31,
+  kMentorshipGoals = 32,
+  kGoalHistory = 33,
+  kReassessments = 34,
+  kAssignments = 35,
+  kMentorshipAssignments = 36,
+  kAssignmentVersions = 37,
+  kReviews = 38,
+  kAssignmentReviews = 39,
+  kDocuments = 40,
+  kDocumentChunks = 41,
+  kUserUploads = 42,
+  kMentorshipWork = 43,
+  kWorkDue = 44,
   kCount,
 };
 
@@ -178,6 +192,37 @@ inline constexpr CfSpec kCfTable[] = {
     // due_ms(u64be) | meeting_id(u64be) | user_id(u64be) | minutes_before(u64be) -> "": reminders
     //   waiting, by due time; the scheduler reads the entries due now and nothing else.
     {.id = Cf::kRemindersByDue, .name = "reminders_by_due"},
+    // goal_id(u64be) -> GoalRecord
+    {.id = Cf::kGoals, .name = "goals", .kept_by_committer = true},
+    // mentorship_id(u64be) | goal_id(u64be) -> "": a mentorship's goals
+    {.id = Cf::kMentorshipGoals, .name = "mentorship_goals"},
+    // goal_id(u64be) | seq(u64be) -> GoalHistoryEntry: every change, kept for good
+    {.id = Cf::kGoalHistory, .name = "goal_history"},
+    // mentorship_id(u64be) | reassessment_id(u64be) -> Reassessment
+    {.id = Cf::kReassessments, .name = "reassessments"},
+    // assignment_id(u64be) -> AssignmentRecord
+    {.id = Cf::kAssignments, .name = "assignments", .kept_by_committer = true},
+    // mentorship_id(u64be) | assignment_id(u64be) -> "": a mentorship's assignments
+    {.id = Cf::kMentorshipAssignments, .name = "mentorship_assignments"},
+    // assignment_id(u64be) | version(u64be) -> AssignmentVersion: never overwritten
+    {.id = Cf::kAssignmentVersions, .name = "assignment_versions"},
+    // review_id(u64be) -> Review (its comments and replies)
+    {.id = Cf::kReviews, .name = "reviews", .kept_by_committer = true},
+    // assignment_id(u64be) | review_id(u64be) -> "": an assignment's reviews
+    {.id = Cf::kAssignmentReviews, .name = "assignment_reviews"},
+    // document_id(u64be) -> DocumentRecord: an upload in progress or a complete document
+    {.id = Cf::kDocuments, .name = "documents", .kept_by_committer = true},
+    // document_id(u64be) | offset(u64be) -> the document's bytes from offset (one piece of an
+    //   upload). Blob files hold the values; written without the WAL and flushed before an upload's
+    //   progress is recorded (see storage/blob_writer.h), so each byte reaches the disk once.
+    {.id = Cf::kDocumentChunks, .name = "document_chunks", .blob_values = true},
+    // user_id(u64be) | document_id(u64be) -> "": a user's unfinished uploads
+    {.id = Cf::kUserUploads, .name = "user_uploads"},
+    // mentorship_id(u64be) -> MentorshipWorkRecord: directors' counts, limits, reassessment schedule
+    {.id = Cf::kMentorshipWork, .name = "mentorship_work", .kept_by_committer = true},
+    // due_ms(u64be) | kind(u64be) | id(u64be) -> "": timed work of goals and assignments (see
+    //   keys::WorkDue), by due time; the scheduler reads the entries due now and nothing else.
+    {.id = Cf::kWorkDue, .name = "work_due"},
 };
 
 namespace internal {

@@ -320,5 +320,28 @@ std::optional<ReminderByDue> ReminderByDue::decode(std::string_view key) {
                        .minutes_before = field(key, 3)};
 }
 
+std::string IdKey::encode() const { return pack({id}); }
+
+std::optional<IdKey> IdKey::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return IdKey{.id = field(key, 0)};
+}
+
+std::string PairKey::encode() const { return pack({parent, child}); }
+
+std::optional<PairKey> PairKey::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return PairKey{.parent = field(key, 0), .child = field(key, 1)};
+}
+
+std::string PairKey::prefix(uint64_t parent) { return pack({parent}); }
+
+std::string WorkDue::encode() const { return pack({due_ms, kind, id}); }
+
+std::optional<WorkDue> WorkDue::decode(std::string_view key) {
+  if (key.size() != kSize) return std::nullopt;
+  return WorkDue{.due_ms = field(key, 0), .kind = field(key, 1), .id = field(key, 2)};
+}
+
 }  // namespace keys
 }  // namespace preceptor::storage

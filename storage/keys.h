@@ -385,5 +385,47 @@ struct ReminderByDue {
   bool operator==(const ReminderByDue&) const = default;
 };
 
+// ---- work (goals, assignments, documents) ----
+// One id: goals, assignments, reviews, documents, mentorship_work.
+struct IdKey {
+  static constexpr size_t kSize = 8;
+  uint64_t id;
+  std::string encode() const;
+  static std::optional<IdKey> decode(std::string_view key);
+  bool operator==(const IdKey&) const = default;
+};
+
+// A parent and a child id, listed by parent: mentorship_goals,
+// goal_history (goal | seq), reassessments, mentorship_assignments,
+// assignment_versions (assignment | version), assignment_reviews,
+// document_chunks (document | offset), user_uploads (user | document).
+struct PairKey {
+  static constexpr size_t kSize = 16;
+  uint64_t parent;
+  uint64_t child;
+  std::string encode() const;
+  static std::optional<PairKey> decode(std::string_view key);
+  static std::string prefix(uint64_t parent);  // every child of `parent`, in order
+  bool operator==(const PairKey&) const = default;
+};
+
+// ---- work_due: due_ms | kind | id -> "" ----
+struct WorkDue {
+  static constexpr Cf kFamily = Cf::kWorkDue;
+  static constexpr size_t kSize = 24;
+  enum Kind : uint64_t {
+    kAssignmentDueSoon = 1,  // id: assignment
+    kAssignmentOverdue = 2,  // id: assignment
+    kReassessment = 3,       // id: mentorship
+    kUploadExpiry = 4,       // id: document (an unfinished upload)
+  };
+  uint64_t due_ms;
+  uint64_t kind;
+  uint64_t id;
+  std::string encode() const;
+  static std::optional<WorkDue> decode(std::string_view key);
+  bool operator==(const WorkDue&) const = default;
+};
+
 }  // namespace keys
 }  // namespace preceptor::storage

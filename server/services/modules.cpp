@@ -13,6 +13,9 @@ std::vector<std::unique_ptr<api::Module>> all_modules(Core& core) {
   modules.push_back(reminders_module(core));
   modules.push_back(calendar_module(core));
   modules.push_back(calls_module(core));
+  modules.push_back(goals_module(core));
+  modules.push_back(assignments_module(core));
+  modules.push_back(documents_module(core));
   return modules;
 }
 

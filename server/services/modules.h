@@ -22,5 +22,8 @@ std::unique_ptr<api::Module> office_hours_module(Core& core);
 std::unique_ptr<api::Module> reminders_module(Core& core);
 std::unique_ptr<api::Module> calendar_module(Core& core);
 std::unique_ptr<api::Module> calls_module(Core& core);
+std::unique_ptr<api::Module> goals_module(Core& core);
+std::unique_ptr<api::Module> assignments_module(Core& core);
+std::unique_ptr<api::Module> documents_module(Core& core);
 
 }  // namespace preceptor::services

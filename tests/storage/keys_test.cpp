@@ -260,6 +260,24 @@ TEST(Keys, MentorshipByDueIsDueTimeThenMentorship) {
   EXPECT_GE((keys::MentorshipByDue{.due_ms = 1001, .mentorship_id = 0}.encode()), bound);
 }
 
+TEST(Keys, WorkDueIsDueTimeThenKindThenId) {
+  const std::string bound = keys::WorkDue{.due_ms = 1001, .kind = 0, .id = 0}.encode();
+  EXPECT_LT((keys::WorkDue{.due_ms = 1000, .kind = kMax, .id = kMax}.encode()), bound);
+  EXPECT_GE((keys::WorkDue{.due_ms = 1001, .kind = 0, .id = 0}.encode()), bound);
+  const keys::WorkDue k{.due_ms = 5, .kind = keys::WorkDue::kReassessment, .id = 77};
+  EXPECT_EQ(keys::WorkDue::decode(k.encode()), k);
+  EXPECT_EQ(keys::WorkDue::decode("short"), std::nullopt);
+}
+
+TEST(Keys, IdAndPairKeysListChildrenByParent) {
+  expect_two_number_codec(&keys::PairKey::parent, &keys::PairKey::child);
+  const std::string prefix = keys::PairKey::prefix(7);
+  EXPECT_TRUE(keys::PairKey{.parent = 7, .child = kMax}.encode().starts_with(prefix));
+  EXPECT_FALSE(keys::PairKey{.parent = 8, .child = 0}.encode().starts_with(prefix));
+  EXPECT_EQ(keys::IdKey::decode(keys::IdKey{.id = 42}.encode()), keys::IdKey{.id = 42});
+  EXPECT_EQ(keys::IdKey::decode("123456789"), std::nullopt);
+}
+
 // ---- the other layouts ----
 
 TEST(Keys, OpenPairIsMenteeMentorPurpose) {

@@ -514,9 +514,10 @@ TEST(ColumnFamilies, TableKeepsTheTunedHintsBloomAndKeptFamilies) {
   EXPECT_EQ(kept,
             (std::vector<std::string_view>{"meta", "users", "mentor_profiles", "mentorships", "conversations",
                                            "read_markers", "user_usage", "meetings", "meeting_counts",
-                                           "office_hours", "slot_bookings", "queues", "user_preferences"}));
+                                           "office_hours", "slot_bookings", "queues", "user_preferences",
+                                           "goals", "assignments", "reviews", "documents", "mentorship_work"}));
   EXPECT_EQ(bloom, (std::vector<std::string_view>{"client_message_ids"}));
-  EXPECT_TRUE(blob.empty());
+  EXPECT_EQ(blob, (std::vector<std::string_view>{"document_chunks"}));
 }
 
 TEST(ColumnFamilies, StoreOpensEveryFamilyWithTheOptionsOfItsRow) {
