@@ -78,7 +78,7 @@ function Screen({ model, route, isDirector }: { model: Model; route: Route; isDi
     case "meetings":
       return (
         <main id="main" tabIndex={-1} class="page page-narrow">
-          <MeetingsScreen model={model} />
+          <MeetingsScreen model={model} focusId={route.meetingId} />
         </main>
       );
     case "officeHours":
