@@ -172,10 +172,10 @@ Status Server::start() {
   d.accounts = std::make_unique<services::Accounts>(*d.store, *d.committer, d.clock, d.steady_clock,
                                                     *d.blocking, d.config.accounts, &d.hub);
   d.membership = std::make_unique<services::Membership>(*d.store);
-  d.core.reset(new services::Core{*d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts,
-                                  *d.membership, *d.busy_mirror,
-                                  services::StorageQuota{.bytes_per_user = d.config.user_quota_mb << 20},
-                                  d.config.audit, d.config.calls});
+  d.core.reset(new services::Core{
+      *d.store, *d.committer, d.hub, d.clock, d.steady_clock, *d.accounts, *d.membership, *d.busy_mirror,
+      services::StorageQuota{.bytes_per_user = d.config.user_quota_mb << 20}, d.config.audit, d.config.calls,
+      services::DocumentOptions{.max_upload_bytes = d.config.max_upload_mb << 20}});
   // Indexes a store written by an older binary lacks are built before anything reads them.
   if (Status built = services::build_missing_indexes(*d.store, *d.committer); !built) {
     d.stop_core();

@@ -107,8 +107,11 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
       "outbound-queue-bytes", po::value(&c.outbound_queue_bytes)->default_value(c.outbound_queue_bytes),
       "Bytes waiting to be sent to one connection before it is considered not reading and is closed.")(
       "user-quota-mb", po::value(&c.user_quota_mb)->default_value(c.user_quota_mb),
-      "Text one account may keep stored (message bodies and check-in notes), in MiB; a message past it is "
-      "refused with RESOURCE_EXHAUSTED until the user deletes some. 0 = no limit.")(
+      "What one account may keep stored, in MiB: message bodies and check-in notes, and documents (complete "
+      "ones, and the declared length of unfinished uploads). A message or an upload past it is refused with "
+      "RESOURCE_EXHAUSTED until the user deletes messages or abandons uploads. 0 = no limit.")(
+      "max-upload-mb", po::value(&c.max_upload_mb)->default_value(c.max_upload_mb),
+      "Largest document one may upload, in MiB (1-4096); a larger Upload-Length is refused with 413.")(
       "max-bad-frames", po::value(&c.max_bad_frames)->default_value(c.max_bad_frames),
       "Undecodable, text or oversized frames tolerated per connection before it is closed.")(
       "max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
@@ -233,6 +236,8 @@ ConfigOutcome parse_config(int argc, const char* const argv[]) {
   if (c.blocking_threads < 1 || c.blocking_threads > 64)
     return fail("--blocking-threads must be between 1 and 64.");
   if (c.max_frame_bytes < 1024) return fail("--max-frame-bytes must be at least 1024.");
+  if (c.max_upload_mb < 1 || c.max_upload_mb > 4096)
+    return fail("--max-upload-mb must be between 1 and 4096.");
   if (c.hard_frame_bytes < c.max_frame_bytes)
     return fail("--hard-frame-bytes must be at least --max-frame-bytes.");
   if (c.rate_per_second <= 0 || c.rate_burst < 1)

@@ -17,7 +17,8 @@ struct ServerConfig : NetConfig {
   std::string data_dir = "./data";  // RocksDB folder, created if missing
   int blocking_threads = 2;         // password hashing threads (default 2)
   size_t block_cache_mb = 64;       // RocksDB block cache, MiB
-  uint64_t user_quota_mb = 256;     // text one account may keep stored, MiB; 0 = no limit
+  uint64_t user_quota_mb = 256;     // messages and documents one account may keep stored, MiB; 0 = no limit
+  uint64_t max_upload_mb = 25;      // largest document one may upload, MiB (1-4096)
 
   int64_t scheduler_interval_ms = 60'000;  // timed work (reminders, check-ins due); 0 = off
   // How often the text of deleted and edited messages is flushed and

@@ -26,7 +26,8 @@ struct StoreOptions {
 // Reads (get, scan) are safe from any thread and see committed data only;
 // writes go only through the Committer, which owns the write path (a
 // mutation reads through CommitContext instead, which also sees its group's
-// writes).
+// writes), except documents' bytes, which BlobWriter writes to
+// document_chunks (storage/blob_writer.h).
 class Store {
  public:
   // Opens or creates the store. Refuses (FAILED_PRECONDITION, with a sentence
@@ -92,6 +93,8 @@ class Store {
   // storage tests, through StoreTestAccess) sees RocksDB types.
   friend class Committer;
   friend class CommitContext;
+  friend class BlobWriter;  // document_chunks: written without the log (storage/blob_writer.h)
+  friend class BlobReader;
   friend struct StoreTestAccess;
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }

@@ -115,6 +115,15 @@ std::string json_quote(std::string_view s);
 // after the connection ended, are ignored.
 using HttpRespond = std::function<void(HttpResponse)>;
 
+// Lets a connection that waits for its sink read again (see
+// HttpBodySink::wait_before_next). Any thread; only the first call counts.
+using HttpResume = std::function<void()>;
+
+// How long a connection waits for a sink that asked it to (see
+// HttpBodySink::wait_before_next) before it gives up on the body: on_abort
+// with UNAVAILABLE, a 503 for the client, and the connection is closed.
+inline constexpr int64_t kHttpSinkWaitMs = 60'000;
+
 // Takes a request body piece by piece, then answers. Every method is called
 // on the connection's strand (a network thread): keep them short, and hand
 // slow work (RocksDB writes) to the committer or a pool. Exactly one of
@@ -123,15 +132,32 @@ class HttpBodySink {
  public:
   virtual ~HttpBodySink() = default;
   // The next piece of the body: 1 to kHttpChunkBytes bytes, in order. An
-  // error stops the upload: the client gets http_error(that status), the
+  // error stops the upload: the client gets refusal(that status), the
   // connection is closed, and on_abort follows.
   virtual Status on_chunk(std::string_view bytes) = 0;
+  // Back-pressure, asked after each on_chunk that took its piece and before
+  // the next piece is read: a sink whose slow work lags behind the socket
+  // (a disk slower than the network) returns true and keeps `resume`, and
+  // calls it, from any thread, once it can take more. Meanwhile the
+  // connection reads nothing, so TCP's flow control slows the client down
+  // and the bytes waiting in memory stay bounded. After kHttpSinkWaitMs
+  // without `resume` the body is given up (see kHttpSinkWaitMs). Default:
+  // never waits.
+  virtual bool wait_before_next(HttpResume resume) {
+    static_cast<void>(resume);
+    return false;
+  }
+  // The answer to a refusal of on_chunk: http_error(why) unless the sink
+  // knows better (e.g. 415 for content of a refused type, or headers that
+  // say where to resume).
+  virtual HttpResponse refusal(const Status& why) { return http_error(why); }
   // The whole body has arrived (at once when there is none). Answer through
   // `respond`: now, or later from any thread, e.g. once the write is durable.
   virtual void on_end(HttpRespond respond) = 0;
   // The body will not arrive whole: the client went away or sent more than
-  // the route allows, or on_chunk refused. Nobody waits for an answer; drop
-  // partial work.
+  // the route allows, or on_chunk refused. Nobody waits for an answer. What
+  // did arrive of a body cut off by its connection went to on_chunk first,
+  // so a sink may keep it (a resumable upload) or drop it.
   virtual void on_abort(const Status& why) { static_cast<void>(why); }
 };
 

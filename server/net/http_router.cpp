@@ -338,6 +338,36 @@ class PendingAnswer : public std::enable_shared_from_this<PendingAnswer> {
   std::optional<api::HttpResponse> answer_;  // strand only
 };
 
+// A sink's go-ahead to read on (HttpBodySink::wait_before_next): resume()
+// may come from any thread, before or after wait() starts; it posts to the
+// connection's strand, where wait() picks it up.
+class ResumeGate : public std::enable_shared_from_this<ResumeGate> {
+ public:
+  explicit ResumeGate(const beast::tcp_stream::executor_type& strand) : timer_(strand) {}
+
+  // Any thread. Only the first call counts.
+  void resume() {
+    if (resumed_.exchange(true)) return;
+    asio::post(timer_.get_executor(), [self = shared_from_this()] {
+      self->open_ = true;
+      self->timer_.cancel();
+    });
+  }
+
+  // On the strand. False when no resume() came within kHttpSinkWaitMs.
+  asio::awaitable<bool> wait() {
+    boost::system::error_code ec;
+    timer_.expires_after(std::chrono::milliseconds(api::kHttpSinkWaitMs));
+    if (!open_) co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return open_;
+  }
+
+ private:
+  asio::steady_timer timer_;
+  std::atomic<bool> resumed_{false};
+  bool open_ = false;  // strand only
+};
+
 bool expects_continue(const api::HttpHeaders& headers) {
   auto expect = headers.get("Expect");
   return expect && api::equals_ignoring_case(trim(*expect), "100-continue");
@@ -446,6 +476,9 @@ asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stre
       co_return co_await answer(stream, std::move(res), ex, true, scratch);
     }
     if (ec) {
+      // The bytes that arrived with the end (a connection that dropped in
+      // the middle of the body) are the body's too: the sink keeps them.
+      if (n > 0) sink->on_chunk(std::string_view(buf, n)).ignore_error();  // on_abort follows anyway
       sink->on_abort(unavailable("The request body did not arrive whole (" + ec.message() + ")."));
       if (!is_parse_error(ec)) co_return After::kClose;
       api::HttpResponse res =
@@ -454,8 +487,21 @@ asio::awaitable<After> serve_request(ServerContext& ctx, beast::tcp_stream& stre
     }
     if (n == 0) continue;
     if (Status taken = sink->on_chunk(std::string_view(buf, n)); !taken) {
+      api::HttpResponse res = sink->refusal(taken);
       sink->on_abort(taken);
-      api::HttpResponse res = api::http_error(taken);
+      const bool unread = !parser.is_done();
+      co_return co_await answer(stream, std::move(res), ex, unread, scratch, true);
+    }
+    // Back-pressure: read the next piece only once the sink can take it.
+    auto gate = std::make_shared<ResumeGate>(stream.get_executor());
+    bool go_on = true;
+    if (sink->wait_before_next([gate] { gate->resume(); })) go_on = co_await gate->wait();
+    if (!go_on) {
+      const Status stuck = unavailable(
+          "The server could not store the upload fast enough and gave up on it; send the rest again later.");
+      log::warn("http_sink_stuck").kv("method", request.method).kv("path", request.path);
+      sink->on_abort(stuck);
+      api::HttpResponse res = api::http_error(stuck);
       const bool unread = !parser.is_done();
       co_return co_await answer(stream, std::move(res), ex, unread, scratch, true);
     }

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "server/services/audit.h"
 #include "server/services/calls.h"
+#include "server/services/document_options.h"
 #include "server/services/usage.h"
 #include "storage/committer.h"
 #include "storage/store.h"
@@ -29,10 +30,11 @@ struct Core {
   const MonotonicClock& monotonic_clock;  // rate limits
   Accounts& accounts;
   Membership& membership;
-  BusyMirror& busy_mirror;  // the accepted meetings of mentors whose slots are listed
-  StorageQuota quota;       // per user
-  AuditOptions audit = {};  // the security log's retention
-  CallOptions calls = {};   // ICE servers and TURN credentials, call limits
+  BusyMirror& busy_mirror;         // the accepted meetings of mentors whose slots are listed
+  StorageQuota quota;              // per user
+  AuditOptions audit = {};         // the security log's retention
+  CallOptions calls = {};          // ICE servers and TURN credentials, call limits
+  DocumentOptions documents = {};  // the upload size limit
 };
 
 }  // namespace preceptor::services

@@ -9,8 +9,8 @@
 
 namespace preceptor::services {
 
-// The bytes one account may keep stored (message text today; documents add
-// theirs when they arrive). A write that would pass it is refused with
+// The bytes one account may keep stored: message text and documents
+// (UserUsage), counted together. A write that would pass it is refused with
 // RESOURCE_EXHAUSTED and a sentence; deleting gives the bytes back.
 struct StorageQuota {
   uint64_t bytes_per_user = 256ull << 20;  // 0: no limit
@@ -24,6 +24,12 @@ uint64_t quota_bytes_of(const v1::Message& message);
 // the mutation (nothing is written); a negative one always passes.
 Status charge_stored_bytes(storage::CommitContext& ctx, uint64_t user_id, int64_t delta,
                            const StorageQuota& quota);
+
+// The same for documents: `delta` bytes of documents (an upload's declared
+// length, reserved when it starts; negative when an upload is abandoned or
+// expires). Past the quota: RESOURCE_EXHAUSTED on "quota", nothing written.
+Status charge_document_bytes(storage::CommitContext& ctx, uint64_t user_id, int64_t delta,
+                             const StorageQuota& quota);
 
 // What `user_id` has stored, in bytes (committed data).
 Result<uint64_t> stored_bytes(const storage::Store& store, uint64_t user_id);

@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
 #include <fstream>
 #include <future>
 #include <map>
@@ -222,6 +223,45 @@ class CountingSink final : public api::HttpBodySink {
   uint64_t hash_ = kFnvStart;
 };
 
+// POST /slow: a sink that makes the connection wait after every piece
+// until the test resumes it (back-pressure), and refuses a body starting
+// with "refuse" with an answer of its own.
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t bytes = 0;                    // taken so far
+  std::vector<api::HttpResume> waiting;  // handed over by the sink, not yet called
+};
+
+class WaitingSink final : public api::HttpBodySink {
+ public:
+  explicit WaitingSink(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  Status on_chunk(std::string_view bytes) override {
+    if (bytes.substr(0, 6) == "refuse") return invalid_argument("This sink refuses such bodies.", "content");
+    std::lock_guard lock(gate_->mu);
+    gate_->bytes += bytes.size();
+    return Status::ok();
+  }
+  bool wait_before_next(api::HttpResume resume) override {
+    std::lock_guard lock(gate_->mu);
+    gate_->waiting.push_back(std::move(resume));
+    gate_->cv.notify_all();
+    return true;
+  }
+  api::HttpResponse refusal(const Status& why) override {
+    api::HttpResponse res = api::http_error(415, why);
+    res.headers.set("X-Refused-By", "sink");
+    return res;
+  }
+  void on_end(api::HttpRespond respond) override {
+    std::lock_guard lock(gate_->mu);
+    respond(api::http_text(200, std::to_string(gate_->bytes)));
+  }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
 std::string counted(uint64_t bytes) {
   std::ostringstream out;
   out << bytes << " " << std::hex << pattern_hash(bytes) << std::dec;
@@ -289,6 +329,9 @@ class Http : public ::testing::Test {
       add(route("POST", "/upload", anyone, kUploadLimit, [seen = seen_](const api::HttpRequest&) {
         return api::HttpHandlerResult(std::make_unique<CountingSink>(seen));
       }));
+      add(route("POST", "/slow", anyone, kUploadLimit, [gate = gate_](const api::HttpRequest&) {
+        return api::HttpHandlerResult(std::make_unique<WaitingSink>(gate));
+      }));
       add(route("POST", "/small", anyone, kSmallLimit, [seen = seen_](const api::HttpRequest&) {
         return api::HttpHandlerResult(std::make_unique<CountingSink>(seen));
       }));
@@ -331,6 +374,7 @@ class Http : public ::testing::Test {
 
   TempDir dir_;
   std::shared_ptr<Seen> seen_ = std::make_shared<Seen>();
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
   std::shared_ptr<std::atomic<uint64_t>> largest_ask_ = std::make_shared<std::atomic<uint64_t>>(0);
   std::promise<std::pair<std::string, api::HttpRespond>> later_;  // what POST /later received
   std::unique_ptr<TestServer> server_;  // last: stops before the state its routes use goes away
@@ -534,6 +578,53 @@ TEST_F(Http, HeadAnswersLikeGetWithoutABody) {
   Reply g = c.read();
   EXPECT_EQ(g.status, 200);
   EXPECT_EQ(g.body, "ok\n");
+}
+
+TEST_F(Http, SinkThatAsksToWaitGetsNoMoreUntilItResumes) {
+  start();
+  const uint16_t port = server_->port();
+  const uint64_t size = 2 * kMiB + 3;
+  auto client = std::async(std::launch::async,
+                           [port, size] { return fetch(port, "POST", "/slow", "", pattern(0, size)); });
+  // Each wait follows exactly one piece: while the sink waits, the
+  // connection reads nothing, however much the client has sent.
+  uint64_t resumed_at = 0;
+  size_t waits = 0;
+  for (;;) {
+    std::vector<api::HttpResume> waiting;
+    {
+      std::unique_lock lock(gate_->mu);
+      const bool asked = gate_->cv.wait_for(lock, kTimeout, [&] { return !gate_->waiting.empty(); });
+      if (!asked) break;
+      waiting.swap(gate_->waiting);
+      ASSERT_EQ(waiting.size(), 1u);
+      ASSERT_GT(gate_->bytes, resumed_at);
+      ASSERT_LE(gate_->bytes - resumed_at, api::kHttpChunkBytes) << "read on while the sink waited";
+      resumed_at = gate_->bytes;
+    }
+    ++waits;
+    // Resumed from another thread, twice: the second call is ignored.
+    std::thread([resume = waiting[0]] {
+      resume();
+      resume();
+    }).join();
+    if (resumed_at == size) break;
+  }
+  EXPECT_EQ(resumed_at, size);
+  EXPECT_GE(waits, size / api::kHttpChunkBytes);
+  ASSERT_EQ(client.wait_for(kTimeout), std::future_status::ready);
+  Reply r = client.get();
+  EXPECT_EQ(r.status, 200) << r.error << r.body;
+  EXPECT_EQ(r.body, std::to_string(size));
+}
+
+TEST_F(Http, SinkChoosesTheAnswerToItsRefusal) {
+  start();
+  Reply r = fetch(server_->port(), "POST", "/slow", "", "refuse this body, please");
+  EXPECT_EQ(r.status, 415) << r.error;
+  EXPECT_EQ(r.header("x-refused-by"), "sink");
+  expect_json_error(r, "INVALID_ARGUMENT");
+  EXPECT_EQ(lower(r.header("connection")), "close");
 }
 
 TEST_F(Http, AnswerCanComeLaterFromAnotherThread) {
