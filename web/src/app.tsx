@@ -12,6 +12,7 @@ import { EngagementScreen } from "./screens/Engagement.js";
 import { MeetingsScreen } from "./screens/Meetings.js";
 import { MentorshipList } from "./screens/MentorshipList.js";
 import { OfficeHoursScreen } from "./screens/OfficeHours.js";
+import { ReminderBanners } from "./screens/Reminders.js";
 import { SettingsScreen } from "./screens/Settings.js";
 import { SignIn } from "./screens/SignIn.js";
 
@@ -36,6 +37,7 @@ export function App({ model }: { model: Model }) {
       <Header model={model} route={route} isDirector={isDirector} />
       <ConnectionBanner model={model} />
       <Notices model={model} />
+      {!isDirector && <ReminderBanners model={model} />}
       <CallPanel model={model} />
       <Screen model={model} route={route} isDirector={isDirector} />
     </div>
@@ -78,7 +80,7 @@ function Screen({ model, route, isDirector }: { model: Model; route: Route; isDi
     case "meetings":
       return (
         <main id="main" tabIndex={-1} class="page page-narrow">
-          <MeetingsScreen model={model} />
+          <MeetingsScreen model={model} focusId={route.meetingId} />
         </main>
       );
     case "officeHours":

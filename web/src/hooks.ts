@@ -42,7 +42,7 @@ export type Route =
   | { name: "conversation"; id: bigint }
   | { name: "directory" }
   | { name: "engagement" }
-  | { name: "meetings" }
+  | { name: "meetings"; meetingId?: bigint }
   | { name: "officeHours"; mentorId?: bigint }
   | { name: "settings" }
   | { name: "unknown"; path: string };
@@ -56,6 +56,8 @@ export function parseRoute(hash: string): Route {
   if (path === "/meetings") return { name: "meetings" };
   if (path === "/office-hours") return { name: "officeHours" };
   if (path === "/settings") return { name: "settings" };
+  const mt = /^\/meetings\/(\d{1,20})$/.exec(path);
+  if (mt) return { name: "meetings", meetingId: BigInt(mt[1]!) };
   const oh = /^\/office-hours\/(\d{1,20})$/.exec(path);
   if (oh) return { name: "officeHours", mentorId: BigInt(oh[1]!) };
   const m = /^\/c\/(\d{1,20})$/.exec(path);
@@ -78,13 +80,26 @@ export function navigate(path: string): void {
 }
 
 export const conversationHref = (id: bigint): string => `#/c/${id}`;
+export const meetingHref = (id: bigint): string => `#/meetings/${id}`;
 
-/** Date.now(), again every `everyMs` (times that move a button in or out of view). */
-export function useNow(everyMs = 15_000): number {
+/**
+ * Date.now(), again every `everyMs`, and right after the time `nextAfter(now)`
+ * gives (when given): the times that move a button in or out of view, such as
+ * a meeting's start. The next time is found from the `now` returned, so a
+ * render in between (an event) does not put the wake-up off.
+ */
+export function useNow(everyMs = 15_000, nextAfter?: (now: number) => number | undefined): number {
   const [now, setNow] = useState(Date.now());
+  const nextAt = nextAfter?.(now);
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), everyMs);
-    return () => clearInterval(t);
-  }, [everyMs]);
+    const wait = nextAt === undefined ? Infinity : nextAt - Date.now() + 20;
+    const once =
+      wait < everyMs ? setTimeout(() => setNow(Math.max(Date.now(), nextAt! + 1)), Math.max(0, wait)) : undefined;
+    return () => {
+      clearInterval(t);
+      if (once !== undefined) clearTimeout(once);
+    };
+  }, [everyMs, nextAt]);
   return now;
 }

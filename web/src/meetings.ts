@@ -12,12 +12,21 @@ import {
   type MeetingPreferences,
   type QueueEntry,
 } from "@preceptor/client";
-import { meetingWhen } from "./labels.js";
+import { meetingWhen, timeRange } from "./labels.js";
 import { errorCode, errorText, type Model } from "./model.js";
 
 export interface MeetingItem {
   meeting: Meeting;
   privateNotes: string;
+}
+
+/** A reminder the server sent, shown until dismissed or the meeting ends. */
+export interface ShownReminder {
+  meetingId: bigint;
+  /** The meeting's start the reminder was for (a meeting moved since has new reminders). */
+  startMs: bigint;
+  late: boolean;
+  heldForQuietHours: boolean;
 }
 
 /** A mentee's place in a mentor's drop-in queue. */
@@ -30,6 +39,12 @@ const DAY_MS = 86_400_000;
 const LIST_BACK_DAYS = 30;
 const LIST_AHEAD_DAYS = 60; // with LIST_BACK_DAYS: under the server's 92-day window
 const NEWS_MAX_AGE_MS = 10 * 60_000;
+/**
+ * The caller's own "good fit?" answers, kept in this browser: the server has
+ * no request that reads them back, and a reloaded page resumes Sync after the
+ * FitAnswered event. One key per user; removed at sign-out.
+ */
+const FIT_KEY = "preceptor-web.fit.";
 
 export class MeetingsState {
   items = new Map<bigint, MeetingItem>();
@@ -46,6 +61,8 @@ export class MeetingsState {
   lineOpen = false;
   /** The mentee this mentor called from the queue last (they may start a call with them). */
   called: QueueEntry | undefined;
+  /** meeting id → its latest reminder, until dismissed (see activeReminders). */
+  reminders = new Map<bigint, ShownReminder>();
 
   private loadAgain = false;
 
@@ -59,6 +76,73 @@ export class MeetingsState {
     this.myQueue.clear();
     this.line = undefined;
     this.called = undefined;
+    this.reminders.clear();
+  }
+
+  /** The answer saved in this browser for the signed-in user, where none came from the server yet. */
+  private restoreFit(): void {
+    const me = this.model.me?.id;
+    if (me === undefined) return;
+    try {
+      const saved = JSON.parse(localStorage.getItem(FIT_KEY + me) ?? "{}") as Record<string, number>;
+      for (const [id, a] of Object.entries(saved)) {
+        if (/^\d+$/.test(id) && !this.fit.has(BigInt(id))) this.fit.set(BigInt(id), a as FitAnswer);
+      }
+    } catch {
+      // Storage blocked or unreadable: the answer shows once the server sends it again.
+    }
+  }
+
+  /** Records the caller's fit answer (from AnswerFit's reply or a FitAnswered event). */
+  setFit(mentorshipId: bigint, answer: FitAnswer): void {
+    this.fit.set(mentorshipId, answer);
+    const me = this.model.me?.id;
+    if (me !== undefined) {
+      try {
+        const all: Record<string, number> = {};
+        for (const [id, a] of this.fit) all[String(id)] = a;
+        localStorage.setItem(FIT_KEY + me, JSON.stringify(all));
+      } catch {
+        // Storage blocked: kept for this page only.
+      }
+    }
+    this.model.changed();
+  }
+
+  /** Removes every fit answer this browser keeps (sign-out, session ended). */
+  static forgetSaved(): void {
+    try {
+      for (let i = localStorage.length - 1; i >= 0; i--) {
+        const k = localStorage.key(i);
+        if (k?.startsWith(FIT_KEY)) localStorage.removeItem(k);
+      }
+    } catch {
+      // Storage blocked: nothing was saved.
+    }
+  }
+
+  /** The reminders to show now: meetings still accepted and not over, soonest first. */
+  activeReminders(now = Date.now()): { reminder: ShownReminder; meeting: Meeting }[] {
+    const out: { reminder: ShownReminder; meeting: Meeting }[] = [];
+    for (const r of this.reminders.values()) {
+      const m = this.items.get(r.meetingId)?.meeting;
+      if (!m || m.state !== MeetingState.ACCEPTED || m.startMs !== r.startMs) continue;
+      if (Number(m.startMs) + m.durationMinutes * 60_000 <= now) continue;
+      out.push({ reminder: r, meeting: m });
+    }
+    return out.sort((a, b) => Number(a.meeting.startMs - b.meeting.startMs));
+  }
+
+  dismissReminder(meetingId: bigint): void {
+    this.reminders.delete(meetingId);
+    this.model.changed();
+  }
+
+  /** A mentorship's meetings, oldest change first (the conversation's timeline). */
+  ofMentorship(mentorshipId: bigint): Meeting[] {
+    const out: Meeting[] = [];
+    for (const it of this.items.values()) if (it.meeting.mentorshipId === mentorshipId) out.push(it.meeting);
+    return out.sort((a, b) => Number(a.updatedMs - b.updatedMs) || Number(a.id - b.id));
   }
 
   /** Upcoming first (soonest at the top), then the past (latest first). */
@@ -112,6 +196,7 @@ export class MeetingsState {
         if (!g || g.meeting.revision < it.meeting.revision) got.set(id, it);
       }
       this.items = got;
+      this.restoreFit();
       this.loaded = true;
       this.error = "";
     } catch (err) {
@@ -157,21 +242,22 @@ export class MeetingsState {
         break;
       }
       case "meetingReminder": {
+        // Shown as a banner over every screen until dismissed or the meeting
+        // ends (also when Sync brings it: a phone that was off still learns).
         const r = k.value;
-        if (r.meeting) this.apply(r.meeting);
-        if (fresh && r.meeting) {
-          const m = r.meeting;
-          const other = this.model.userName(m.mentorId === me ? m.menteeId : m.mentorId);
-          this.model.notify(
-            `Reminder: your meeting with ${other} starts ${startsIn(Number(m.startMs))} (${meetingWhen(m)})` +
-              (r.late ? " — this reminder comes late." : "."),
-          );
-        }
+        if (!r.meeting) break;
+        this.apply(r.meeting);
+        this.reminders.set(r.meeting.id, {
+          meetingId: r.meeting.id,
+          startMs: r.meeting.startMs,
+          late: r.late,
+          heldForQuietHours: r.heldForQuietHours,
+        });
+        this.model.changed();
         break;
       }
       case "fitAnswered":
-        this.fit.set(k.value.mentorshipId, k.value.answer);
-        this.model.changed();
+        this.setFit(k.value.mentorshipId, k.value.answer);
         break;
       case "meetingPreferences":
         this.preferences = k.value.preferences;
@@ -235,11 +321,43 @@ export class MeetingsState {
   }
 }
 
-function startsIn(startMs: number): string {
-  const min = Math.round((startMs - Date.now()) / 60_000);
+/** "in 5 minutes", "in 3 hours", "now": how soon a meeting starts. */
+export function startsIn(startMs: number, now = Date.now()): string {
+  const min = Math.round((startMs - now) / 60_000);
   if (min <= 0) return "now";
   if (min < 90) return `in ${min} minute${min === 1 ? "" : "s"}`;
   const h = Math.round(min / 60);
   if (h < 36) return `in ${h} hours`;
   return `in ${Math.round(h / 24)} days`;
+}
+
+/** The words of a meeting's row in the conversation: what happened last, in the viewer's time. */
+export function meetingRowText(m: Meeting, me: bigint | undefined, name: (id: bigint) => string): string {
+  const who = (id: bigint) => (id === me ? "you" : id === 0n ? "the server" : name(id));
+  const when = timeRange(m.startMs, m.durationMinutes);
+  const pending = m.pending && m.pending.startMs !== 0n ? m.pending : undefined;
+  const live = m.state === MeetingState.PROPOSED || m.state === MeetingState.ACCEPTED;
+  if (pending && live) {
+    const next = timeRange(pending.startMs, pending.durationMinutes || m.durationMinutes);
+    return `New time asked by ${who(pending.proposedBy)}: ${next} instead of ${when} (your time)`;
+  }
+  const reason = m.reason ? `: ${m.reason}` : "";
+  switch (m.state) {
+    case MeetingState.PROPOSED:
+      return `Meeting proposed by ${who(m.proposedBy)} for ${when} (your time)`;
+    case MeetingState.ACCEPTED:
+      return m.officeHours
+        ? `Office hours booked by ${who(m.menteeId)} for ${when} (your time)`
+        : `Meeting for ${when} (your time) accepted`;
+    case MeetingState.DECLINED:
+      return `Meeting for ${when} (your time) declined by ${who(m.changedBy)}${reason}`;
+    case MeetingState.CANCELLED:
+      return `Meeting for ${when} (your time) cancelled by ${who(m.changedBy)}${reason}`;
+    case MeetingState.HELD:
+      return `Meeting of ${when} (your time) held, marked by ${who(m.outcomeBy)}`;
+    case MeetingState.NO_SHOW:
+      return `Meeting of ${when} (your time): no-show, marked by ${who(m.outcomeBy)}`;
+    default:
+      return `Meeting for ${when} (your time)`;
+  }
 }

@@ -192,6 +192,7 @@ export class Model {
     } else if (this.started && this.signedIn && !this.client.hasToken) {
       // The session ended (sign-out elsewhere, revoked, expired).
       this.signedIn = false;
+      MeetingsState.forgetSaved();
       if (!this.signedOutReason) this.signedOutReason = c.reason || "Your session ended. Please sign in again.";
     }
     this.changed();
@@ -227,6 +228,7 @@ export class Model {
   }
 
   async logout(): Promise<void> {
+    MeetingsState.forgetSaved();
     try {
       await this.client.logout();
     } catch {
@@ -436,6 +438,7 @@ export class Model {
       case "sessionEnded":
         this.signedOutReason = k.value.reason || "Your session ended. Please sign in again.";
         this.signedIn = false;
+        MeetingsState.forgetSaved();
         this.changed();
         break;
       case "mentorProfile":

@@ -62,7 +62,42 @@ export interface ServerHandle {
   stop(cleanup?: boolean): Promise<void>;
 }
 
-export async function startServer(name: string): Promise<ServerHandle> {
+export interface ServerOptions {
+  /**
+   * More flags for preceptor-server. `--scheduler-interval-ms` and
+   * `--log-level` given here replace the defaults (the scheduler is off unless
+   * a test turns it on, e.g. `["--scheduler-interval-ms", "200"]` for the
+   * reminders); the address, data folder and web root are the harness's own.
+   */
+  extraArgs?: string[];
+}
+
+function serverArgs(dataDir: string, port: number, extra: string[]): string[] {
+  const fixed = ["--demo", "--data-dir", "--port", "--listen-address", "--web-root", "--fast-password-hashing"];
+  const clash = extra.find((a) => fixed.includes(a));
+  if (clash) throw new Error(`startServer: ${clash} is set by the harness (see ServerHandle)`);
+  const given = new Set(extra.filter((a) => a.startsWith("--")));
+  const tunable = [
+    ["--scheduler-interval-ms", "0"],
+    ["--log-level", "warn"],
+  ].filter(([flag]) => !given.has(flag!));
+  return [
+    "--demo",
+    "--data-dir",
+    dataDir,
+    "--port",
+    String(port),
+    "--listen-address",
+    "127.0.0.1",
+    "--web-root",
+    DIST_DIR,
+    "--fast-password-hashing",
+    ...tunable.flat(),
+    ...extra,
+  ];
+}
+
+export async function startServer(name: string, opts: ServerOptions = {}): Promise<ServerHandle> {
   if (!existsSync(SERVER_PATH)) {
     throw new Error(`No preceptor-server at ${SERVER_PATH}; set PRECEPTOR_SERVER_PATH.`);
   }
@@ -80,22 +115,7 @@ export async function startServer(name: string): Promise<ServerHandle> {
     const log = createWriteStream(join(OUTPUT_DIR, `server-${name}-${++runs}.log`));
     proc = spawn(
       SERVER_PATH,
-      [
-        "--demo",
-        "--data-dir",
-        dataDir,
-        "--port",
-        String(port),
-        "--listen-address",
-        "127.0.0.1",
-        "--web-root",
-        DIST_DIR,
-        "--fast-password-hashing",
-        "--scheduler-interval-ms",
-        "0",
-        "--log-level",
-        "warn",
-      ],
+      serverArgs(dataDir, port, opts.extraArgs ?? []),
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     proc.stdout!.pipe(log);

@@ -1,8 +1,11 @@
 import {
   CheckInStatus,
   ErrorCode,
+  MeetingState,
   MentorshipState,
   MessageKind,
+  Role,
+  type Meeting,
   type Message,
   type MentorshipView,
   type PendingMessage,
@@ -19,11 +22,13 @@ import {
   checkInLabel,
   fullTime,
   isoTime,
+  meetingStateLabel,
   purposeLabel,
   shortTime,
   stateLabel,
 } from "../labels.js";
-import { useModel } from "../hooks.js";
+import { meetingHref, useModel } from "../hooks.js";
+import { meetingRowText } from "../meetings.js";
 import { ProposeMeetingDialog } from "./Meetings.js";
 import { errorText, type ConvState, type Model } from "../model.js";
 
@@ -36,6 +41,14 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
   const view = model.mentorshipOfConversation(id);
   const summary = model.conversations.get(id);
   const [dialog, setDialog] = useState<"checkin" | "agreement" | "meeting" | null>(null);
+  const member = model.role === Role.MENTEE || model.role === Role.MENTOR;
+  const authenticated = model.conn.state === "authenticated";
+
+  // The pair's meetings show in the timeline: one's meetings are listed once
+  // (shared with the Meetings screen) and kept current by MeetingChanged.
+  useEffect(() => {
+    if (member && authenticated && !model.meetings.loaded && !model.meetings.loading) void model.meetings.load();
+  }, [member, authenticated]);
 
   useEffect(() => {
     model.openConversation = id;
@@ -137,7 +150,12 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
           Could not load the conversation: {conv.error.message}
         </p>
       )}
-      <MessageList model={model} conv={conv} readOnly={!!readOnly} />
+      <MessageList
+        model={model}
+        conv={conv}
+        readOnly={!!readOnly}
+        meetings={ms && member ? model.meetings.ofMentorship(ms.id) : []}
+      />
       <p class="typing" aria-live="polite" data-testid="typing">
         {typing ? `${otherName} is typing…` : ""}
       </p>
@@ -153,9 +171,23 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
   );
 }
 
-function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState; readOnly: boolean }) {
+function MessageList({
+  model,
+  conv,
+  readOnly,
+  meetings,
+}: {
+  model: Model;
+  conv: ConvState;
+  readOnly: boolean;
+  meetings: Meeting[]; // the pair's, oldest change first
+}) {
   const me = model.me?.id;
   const messages = model.sortedMessages(conv.id);
+  // Meetings in the loaded window only: changed since the oldest message on
+  // screen (all of them once the beginning is loaded).
+  const from = conv.hasMoreOlder && messages.length > 0 ? messages[0]!.sentAtMs : undefined;
+  const rows = conv.loaded ? meetings.filter((m) => from === undefined || m.updatedMs >= from) : [];
   const mine = new Set<string>();
   for (const m of messages) if (m.senderId === me) mine.add(m.clientMessageId);
   // Pending sends of this conversation not yet seen stored.
@@ -255,22 +287,69 @@ function MessageList({ model, conv, readOnly }: { model: Model; conv: ConvState;
         <p class="muted empty-conv">No messages yet. Say hello!</p>
       )}
       <ol class="msg-list">
-        {messages.map((m, i) => (
-          <MessageItem
-            key={String(m.seq)}
-            model={model}
-            m={m}
-            mine={m.senderId === me}
-            senderName={i === 0 || messages[i - 1]!.senderId !== m.senderId ? model.userName(m.senderId) : ""}
-            seen={m.seq === seenSeq}
-            readOnly={readOnly}
-          />
-        ))}
+        {interleave(messages, rows).map((item, i, all) => {
+          if ("updatedMs" in item) return <MeetingRow key={`meeting-${item.id}`} model={model} m={item} />;
+          const m = item;
+          const before = all[i - 1];
+          const sameSender = before !== undefined && !("updatedMs" in before) && before.senderId === m.senderId;
+          return (
+            <MessageItem
+              key={String(m.seq)}
+              model={model}
+              m={m}
+              mine={m.senderId === me}
+              senderName={sameSender ? "" : model.userName(m.senderId)}
+              seen={m.seq === seenSeq}
+              readOnly={readOnly}
+            />
+          );
+        })}
         {pending.map((p) => (
           <PendingItem key={p.clientMessageId} model={model} p={p} />
         ))}
       </ol>
     </div>
+  );
+}
+
+/** Messages (by seq) and meeting rows (by their last change) in time order; a message first on a tie. */
+function interleave(messages: Message[], rows: Meeting[]): (Message | Meeting)[] {
+  if (rows.length === 0) return messages;
+  const out: (Message | Meeting)[] = [];
+  let r = 0;
+  for (const m of messages) {
+    while (r < rows.length && rows[r]!.updatedMs < m.sentAtMs) out.push(rows[r++]!);
+    out.push(m);
+  }
+  while (r < rows.length) out.push(rows[r++]!);
+  return out;
+}
+
+/** A meeting in the timeline: a compact line (not a bubble) with its state now and a link to it. */
+function MeetingRow({ model, m }: { model: Model; m: Meeting }) {
+  const me = model.me?.id;
+  const text = meetingRowText(m, me, (id) => model.userName(id));
+  const pending = m.pending && m.pending.startMs !== 0n ? m.pending : undefined;
+  const live = m.state === MeetingState.PROPOSED || m.state === MeetingState.ACCEPTED;
+  const yourTurn = live && (pending ? pending.proposedBy !== me : m.state === MeetingState.PROPOSED && m.proposedBy !== me);
+  const state = pending && live ? "New time asked" : meetingStateLabel(m.state);
+  return (
+    <li class="timeline-row" data-testid="meeting-row" data-meeting-id={String(m.id)}>
+      <p class="timeline-text">
+        <span class={`state meeting-state-${meetingStateLabel(m.state).toLowerCase()}`} data-testid="meeting-row-state">
+          {state}
+        </span>{" "}
+        <span data-testid="meeting-row-text">{text}</span>
+        {m.agenda && <span class="timeline-agenda"> — {m.agenda}</span>}
+      </p>
+      <p class="msg-meta">
+        <time dateTime={isoTime(m.updatedMs)} title={fullTime(m.updatedMs)}>
+          {shortTime(m.updatedMs)}
+        </time>
+        {" · "}
+        <a href={meetingHref(m.id)}>{yourTurn ? "Answer in Meetings" : "Open in Meetings"}</a>
+      </p>
+    </li>
   );
 }
 

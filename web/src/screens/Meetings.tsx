@@ -7,7 +7,7 @@ import {
   WhereKind,
   type Meeting,
 } from "@preceptor/client";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { Dialog, FormError, SubmitOrCancel } from "../components/Dialog.js";
 import { useModel, useNow } from "../hooks.js";
 import {
@@ -33,10 +33,23 @@ import { errorText, type Model } from "../model.js";
 export const JOIN_EARLY_MS = 15 * 60_000;
 const DURATIONS = [15, 30, 45, 60, 90, 120];
 
-export function MeetingsScreen({ model }: { model: Model }) {
+/** The next time at which a meeting's buttons change (join opens, start, end), after now. */
+export function nextMeetingBoundary(items: Iterable<MeetingItem>, now: number): number | undefined {
+  let next: number | undefined;
+  for (const { meeting: m } of items) {
+    if (m.state !== MeetingState.PROPOSED && m.state !== MeetingState.ACCEPTED) continue;
+    const start = Number(m.startMs);
+    for (const t of [start - JOIN_EARLY_MS, start, start + m.durationMinutes * 60_000]) {
+      if (t > now && (next === undefined || t < next)) next = t;
+    }
+  }
+  return next;
+}
+
+export function MeetingsScreen({ model, focusId }: { model: Model; focusId?: bigint }) {
   useModel(model);
-  const now = useNow();
   const mt = model.meetings;
+  const now = useNow(15_000, (at) => nextMeetingBoundary(mt.items.values(), at));
   const [proposing, setProposing] = useState(false);
   const authenticated = model.conn.state === "authenticated";
 
@@ -78,6 +91,11 @@ export function MeetingsScreen({ model }: { model: Model }) {
           Loading your meetings…
         </p>
       )}
+      {mt.loaded && focusId !== undefined && !mt.items.has(focusId) && (
+        <p class="muted" role="status" data-testid="meeting-not-listed">
+          That meeting is not among the ones listed here (from 30 days back to 60 days ahead).
+        </p>
+      )}
       {mt.loaded && (
         <>
           {waiting.length > 0 && (
@@ -92,7 +110,13 @@ export function MeetingsScreen({ model }: { model: Model }) {
             ) : (
               <ul class="cards">
                 {upcoming.map((it) => (
-                  <MeetingCard key={String(it.meeting.id)} model={model} item={it} now={now} />
+                  <MeetingCard
+                    key={String(it.meeting.id)}
+                    model={model}
+                    item={it}
+                    now={now}
+                    focused={it.meeting.id === focusId}
+                  />
                 ))}
               </ul>
             )}
@@ -113,7 +137,13 @@ export function MeetingsScreen({ model }: { model: Model }) {
               <h2 id="past-title">Past and closed</h2>
               <ul class="cards">
                 {past.map((it) => (
-                  <MeetingCard key={String(it.meeting.id)} model={model} item={it} now={now} />
+                  <MeetingCard
+                    key={String(it.meeting.id)}
+                    model={model}
+                    item={it}
+                    now={now}
+                    focused={it.meeting.id === focusId}
+                  />
                 ))}
               </ul>
             </section>
@@ -131,8 +161,25 @@ function needsMe(m: Meeting, me: bigint | undefined): boolean {
   return m.state === MeetingState.PROPOSED && m.proposedBy !== me;
 }
 
-function MeetingCard({ model, item, now }: { model: Model; item: MeetingItem; now: number }) {
+function MeetingCard({
+  model,
+  item,
+  now,
+  focused = false,
+}: {
+  model: Model;
+  item: MeetingItem;
+  now: number;
+  focused?: boolean;
+}) {
   const m = item.meeting;
+  // Opened from a link to this meeting (the conversation's row): brought into view once.
+  const card = useRef<HTMLLIElement>(null);
+  useEffect(() => {
+    if (!focused || !card.current) return;
+    card.current.scrollIntoView({ block: "center" });
+    card.current.focus({ preventScroll: true });
+  }, [focused]);
   const me = model.me?.id;
   const otherId = m.mentorId === me ? m.menteeId : m.mentorId;
   const other = model.userName(otherId);
@@ -169,7 +216,13 @@ function MeetingCard({ model, item, now }: { model: Model; item: MeetingItem; no
     run(() => model.client.call("markMeeting", { meetingId: m.id, outcome }));
 
   return (
-    <li class="card meeting-card" data-testid="meeting" data-meeting-id={String(m.id)}>
+    <li
+      ref={card}
+      class={`card meeting-card${focused ? " meeting-card-focused" : ""}`}
+      data-testid="meeting"
+      data-meeting-id={String(m.id)}
+      tabIndex={focused ? -1 : undefined}
+    >
       <div class="meeting-head">
         <h3 class="card-title">
           {m.officeHours ? "Office hours with " : "Meeting with "}
@@ -604,8 +657,7 @@ function FitQuestion({ model, mentorshipId }: { model: Model; mentorshipId: bigi
     setError("");
     try {
       const r = await model.client.call("answerFit", { mentorshipId, answer: a });
-      model.meetings.fit.set(mentorshipId, r.answer);
-      model.changed();
+      model.meetings.setFit(mentorshipId, r.answer);
     } catch (err) {
       setError(errorText(err));
     }

@@ -5,9 +5,10 @@ import { useModel } from "../hooks.js";
 import { browserZone, durationLabel, hmToMinutes, minutesToHm } from "../labels.js";
 import { errorText, type Model } from "../model.js";
 
-/** The reminder times offered (minutes before a meeting); the server takes up to 4. */
+/** The reminder times offered (minutes before a meeting); the server takes up to 4, each 1-10080. */
 const REMINDER_CHOICES = [10080, 1440, 120, 60, 30, 15, 5];
 const MAX_REMINDERS = 4;
+const MAX_REMINDER_MINUTES = 10080;
 
 export function SettingsScreen({ model }: { model: Model }) {
   useModel(model);
@@ -23,6 +24,7 @@ export function SettingsScreen({ model }: { model: Model }) {
 function reminderLabel(min: number): string {
   if (min === 10080) return "1 week before";
   if (min === 1440) return "1 day before";
+  if (min > 1440 && min % 1440 === 0) return `${min / 1440} days before`;
   return `${durationLabel(min)} before`;
 }
 
@@ -33,6 +35,7 @@ function PreferencesForm({ model }: { model: Model }) {
   const [quiet, setQuiet] = useState(false);
   const [quietFrom, setQuietFrom] = useState("22:00");
   const [quietTo, setQuietTo] = useState("07:00");
+  const [other, setOther] = useState("");
   const [error, setError] = useState("");
   const [saved, setSaved] = useState("");
   const [busy, setBusy] = useState(false);
@@ -96,6 +99,19 @@ function PreferencesForm({ model }: { model: Model }) {
     setReminders((r) => (on ? [...r.filter((x) => x !== min), min] : r.filter((x) => x !== min)));
   };
 
+  // The usual times, and any other one chosen here or elsewhere (the CLI), largest first.
+  const choices = [...new Set([...REMINDER_CHOICES, ...reminders])].sort((a, b) => b - a);
+
+  function addOther() {
+    const min = Number(other.trim());
+    if (!/^\d+$/.test(other.trim()) || min < 1 || min > MAX_REMINDER_MINUTES) {
+      return setError(`A reminder time is a whole number of minutes from 1 to ${MAX_REMINDER_MINUTES} (a week).`);
+    }
+    setError("");
+    toggle(min, true);
+    setOther("");
+  }
+
   return (
     <form class="form group card" onSubmit={save} aria-labelledby="reminders-title" data-testid="preferences">
       <h2 id="reminders-title">Meeting reminders</h2>
@@ -106,12 +122,34 @@ function PreferencesForm({ model }: { model: Model }) {
       )}
       <fieldset class="choices" disabled={none}>
         <legend>Remind me (up to {MAX_REMINDERS})</legend>
-        {REMINDER_CHOICES.map((min) => (
+        {choices.map((min) => (
           <label key={min} class="choice">
             <input type="checkbox" checked={reminders.includes(min)} onChange={(e) => toggle(min, e.currentTarget.checked)} />
             {reminderLabel(min)}
           </label>
         ))}
+        <div class="field field-inline other-reminder">
+          <label for="reminder-other">Another time (minutes before)</label>
+          <input
+            id="reminder-other"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={MAX_REMINDER_MINUTES}
+            step={1}
+            value={other}
+            onInput={(e) => setOther(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") {
+                e.preventDefault();
+                addOther();
+              }
+            }}
+          />
+          <button type="button" class="btn btn-small" onClick={addOther}>
+            Add<span class="visually-hidden"> this reminder time</span>
+          </button>
+        </div>
       </fieldset>
       <label class="choice">
         <input type="checkbox" checked={none} onChange={(e) => (setNone(e.currentTarget.checked), setSaved(""))} />
