@@ -399,6 +399,7 @@ Result<v1::Document> Documents::upload(uint64_t mentorship_id, std::istream& in,
   // 2. Send the bytes, piece by piece, from the server's offset.
   Upload up(in, size);
   uint64_t offset = 0;
+  std::chrono::milliseconds busy_waited{0};
   uint64_t piece_bytes = 64 * 1024;
   auto where_now = [&]() -> Result<std::optional<uint64_t>> {
     // HEAD: the server's offset (nullopt: ask again after a wait).
@@ -514,16 +515,39 @@ Result<v1::Document> Documents::upload(uint64_t mentorship_id, std::istream& in,
       return doc;
     }
     if (r->status == 409) {
-      // Not the server's offset: it says where it is.
+      Status why = status_of(*r);
+      // FAILED_PRECONDITION (the mentorship ended): nothing to retry.
+      if (why.code() != v1::ERROR_CODE_ABORTED) return why;
+      if (why.retry_after_ms() > 0) {
+        // Another PATCH of this upload is still sending: the server has not
+        // yet noticed that the connection it came on dropped (it does within
+        // half a minute). Wait for it, up to io_timeout in all, without
+        // counting these waits as failures.
+        if (busy_waited >= options_.io_timeout) {
+          return Status(why.code(), "The server still receives an earlier piece of this upload after " +
+                                        std::to_string(busy_waited.count() / 1000) + " s: " + why.message() +
+                                        " Try again later.");
+        }
+        const auto wait = std::chrono::milliseconds(why.retry_after_ms());
+        std::this_thread::sleep_for(wait);
+        busy_waited += wait;
+      } else if (!back_off(why)) {
+        return gave_up();
+      }
+      // The answer says where the server is; else ask it.
       auto at = http_field(r->fields, "Upload-Offset");
       auto value = at ? parse_u64(*at) : std::nullopt;
-      if (value && *value <= size) {
-        if (!back_off(status_of(*r))) return gave_up();
+      if (value && *value <= size && why.retry_after_ms() == 0) {
         offset = *value;
         report(offset);
         continue;
       }
-      if (Status st = resume(status_of(*r), 0); !st) return st;
+      auto where = where_now();
+      if (!where) return where.status();
+      if (*where) {
+        offset = **where;
+        report(offset);
+      }
       continue;
     }
     if (retryable_status(r->status)) {
