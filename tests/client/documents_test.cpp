@@ -14,6 +14,7 @@
 #include "preceptor/client/server_url.h"
 #include "tests/client/client_test_util.h"
 #include "tests/client/cut_proxy.h"
+#include "tests/client/scripted_upload_server.h"
 #include "tests/client/tls_proxy.h"
 
 namespace preceptor::testing {
@@ -306,6 +307,100 @@ TEST_F(DocumentsTest, AnUnreachableServerFailsAfterBoundedRetries) {
   EXPECT_EQ(doc.status().code(), v1::ERROR_CODE_UNAVAILABLE) << doc.status().to_string();
   EXPECT_NE(doc.status().message().find("Could not connect"), std::string::npos) << doc.status().message();
   EXPECT_LT(std::chrono::steady_clock::now() - began, 5s);
+}
+
+// ---- recovery paths, against a server that misbehaves on cue ----
+
+class DocumentsRecovery : public ::testing::Test {
+ protected:
+  client::DocumentsOptions options(const ScriptedUploadServer& server) const {
+    client::DocumentsOptions o;
+    o.url = server.url();
+    o.token = "token";
+    o.min_piece_bytes = o.max_piece_bytes = 256 * 1024;
+    o.initial_backoff = 10ms;
+    o.max_backoff = 50ms;
+    o.io_timeout = 10s;
+    return o;
+  }
+  // Uploads `bytes`; checks that progress only grew and ended at the size.
+  Result<v1::Document> upload(client::Documents& docs, const std::string& bytes,
+                              std::vector<client::TransferProgress>* seen) {
+    std::istringstream in(bytes);
+    auto doc = docs.upload(4, in, bytes.size(), "draft.txt",
+                           [&](const client::TransferProgress& p) { seen->push_back(p); });
+    for (size_t i = 1; i < seen->size(); ++i) {
+      EXPECT_GT((*seen)[i].done, (*seen)[i - 1].done) << "progress went back at report " << i;
+    }
+    if (doc) {
+      EXPECT_FALSE(seen->empty());
+      if (!seen->empty()) {
+        EXPECT_EQ(seen->back().done, bytes.size());
+      }
+    }
+    return doc;
+  }
+};
+
+TEST_F(DocumentsRecovery, ADropInTheMiddleOfABodyGoesOnFromTheServersOffset) {
+  ScriptedUploadServer server({.drop_after_body_bytes = 300 * 1024});
+  client::Documents docs(options(server));
+  const std::string bytes = text_of(1024 * 1024 + 17, 21);
+  std::vector<client::TransferProgress> seen;
+  auto doc = upload(docs, bytes, &seen);
+  ASSERT_TRUE(doc) << doc.status().to_string();
+  EXPECT_EQ(server.drops(), 1);
+  EXPECT_GE(server.heads(), 1) << "it asked where the server stood";
+  EXPECT_EQ(server.stored(doc->id()), bytes);
+  EXPECT_EQ(seen.back().retries, 1);
+}
+
+TEST_F(DocumentsRecovery, ALostCompletionIsAskedForAgain) {
+  ScriptedUploadServer server({.lose_completion = true});
+  client::Documents docs(options(server));
+  const std::string bytes = text_of(600 * 1024, 22);
+  std::vector<client::TransferProgress> seen;
+  auto doc = upload(docs, bytes, &seen);
+  ASSERT_TRUE(doc) << doc.status().to_string();
+  EXPECT_EQ(server.drops(), 1);
+  EXPECT_EQ(doc->size(), bytes.size());
+  EXPECT_EQ(server.stored(doc->id()), bytes);
+}
+
+TEST_F(DocumentsRecovery, AnEarlierPieceStillArrivingIsWaitedOut) {
+  ScriptedUploadServer server({.drop_after_body_bytes = 100 * 1024, .busy_after_drop = true});
+  auto o = options(server);
+  o.max_retries = 1;  // the wait for the earlier piece is not a failure
+  client::Documents docs(o);
+  const std::string bytes = text_of(400 * 1024, 23);
+  std::vector<client::TransferProgress> seen;
+  auto doc = upload(docs, bytes, &seen);
+  ASSERT_TRUE(doc) << doc.status().to_string();
+  EXPECT_EQ(server.stored(doc->id()), bytes);
+}
+
+TEST_F(DocumentsRecovery, ABusyServerIsAskedAgainAndAGoneOneGivenUpOn) {
+  {
+    ScriptedUploadServer server({.unavailable = 2});
+    client::Documents docs(options(server));
+    const std::string bytes = text_of(300 * 1024, 24);
+    std::vector<client::TransferProgress> seen;
+    auto doc = upload(docs, bytes, &seen);
+    ASSERT_TRUE(doc) << doc.status().to_string();
+    EXPECT_EQ(seen.back().retries, 2);
+  }
+  ScriptedUploadServer server({.unavailable = 1000});
+  auto o = options(server);
+  o.max_retries = 3;
+  client::Documents docs(o);
+  std::vector<client::TransferProgress> seen;
+  auto doc = upload(docs, text_of(300 * 1024, 25), &seen);
+  ASSERT_FALSE(doc);
+  EXPECT_EQ(doc.status().code(), v1::ERROR_CODE_UNAVAILABLE) << doc.status().to_string();
+  EXPECT_NE(doc.status().message().find("4 failed attempts in a row"), std::string::npos)
+      << doc.status().message();
+  EXPECT_NE(doc.status().message().find("The disk is busy"), std::string::npos) << doc.status().message();
+  EXPECT_EQ(server.patches(), 4);
 }
 
 }  // namespace
