@@ -456,11 +456,24 @@ TEST_F(CliWorkTest, GoalsAndAReassessment) {
        "what=Present at the spring meeting; target=" + next_year + "-04-15", "--summary", "Spring review"});
   ASSERT_EQ(c6, 0) << reassessed;
   EXPECT_NE(reassessed.find("Recorded reassessment"), std::string::npos) << reassessed;
+  // A second look, from a file; --keep-rest keeps the open goals it does not name.
+  const auto plan = dir_.path() / "reassess.txt";
+  std::ofstream(plan)
+      << "# after the rotation\nsummary Second look\nnew what=Write the discussion; purpose=research\n";
+  auto [c6b, from_file] =
+      run("wei.chen", {"goals", "reassess", "--mentorship", ms, "--file", plan.string(), "--keep-rest"});
+  ASSERT_EQ(c6b, 0) << from_file;
+  EXPECT_NE(from_file.find(", 1 new goal)."), std::string::npos) << from_file;
+  std::ofstream(plan) << "keep twelve\n";
+  auto [c6c, bad_file] = run("wei.chen", {"goals", "reassess", "--mentorship", ms, "--file", plan.string()});
+  EXPECT_EQ(c6c, 2) << bad_file;
+  EXPECT_NE(bad_file.find("reassess.txt line 1"), std::string::npos) << bad_file;
   auto [c7, list] = run("wei.chen", {"goals", "--mentorship", ms, "--all"});
   ASSERT_EQ(c7, 0) << list;
   EXPECT_NE(list.find("(target " + next_year + "-05-01)"), std::string::npos) << list;
   EXPECT_NE(list.find("[dropped]  Learn survival analysis"), std::string::npos) << list;
   EXPECT_NE(list.find("Present at the spring meeting"), std::string::npos) << list;
+  EXPECT_NE(list.find("Write the discussion"), std::string::npos) << list;
   EXPECT_EQ(list.find("Last reassessment: never"), std::string::npos) << list;
   auto [c8, history] = run("wei.chen", {"goals", "history", gs});
   ASSERT_EQ(c8, 0) << history;

@@ -235,8 +235,9 @@ int goals_reassess(const Global& g, const po::variables_map& vm, uint64_t mentor
       must(s.client().reassess_sync(req, s.timeout()),
            "Every open goal needs exactly one decision: see them with 'preceptor-cli goals --mentorship " +
                std::to_string(mentorship) + "', or add --keep-rest.");
-  std::cout << "Recorded reassessment " << r.reassessment().id() << " (" << r.reassessment().decisions_size()
-            << " decisions, " << r.reassessment().new_goal_ids_size() << " new goals).\n";
+  const int decided = r.reassessment().decisions_size(), added = r.reassessment().new_goal_ids_size();
+  std::cout << "Recorded reassessment " << r.reassessment().id() << " (" << decided << " decision"
+            << (decided == 1 ? "" : "s") << ", " << added << " new goal" << (added == 1 ? "" : "s") << ").\n";
   for (const auto& goal : r.goals()) std::cout << "  " << goal_line(goal) << "\n";
   return kExitOk;
 }
