@@ -15,7 +15,8 @@ using api::Reply;
 
 class OfficeHoursModule final : public api::Module {
  public:
-  explicit OfficeHoursModule(Core& core) : service_(core.store, core.committer, core.accounts, core.clock, core.busy_mirror) {}
+  explicit OfficeHoursModule(Core& core)
+      : service_(core.store, core.committer, core.accounts, core.clock, core.busy_mirror) {}
   std::string_view name() const override { return "office hours"; }
 
   void add_requests(api::Router& router) override {

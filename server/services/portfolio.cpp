@@ -45,6 +45,7 @@ std::string safe_name(std::string_view s) {
                     c == '_' || c == '-';
     if (out.size() >= 60) break;
     if (ok) {
+      if (c == '.' && !out.empty() && out.back() == '-') out.pop_back();  // "draft (v2).pdf": "draft-v2.pdf"
       out.push_back(c);
     } else if (!out.empty() && out.back() != '-') {
       out.push_back('-');

@@ -272,8 +272,8 @@ TEST(Keys, WorkDueIsDueTimeThenKindThenId) {
 TEST(Keys, IdAndPairKeysListChildrenByParent) {
   expect_two_number_codec(&keys::PairKey::parent, &keys::PairKey::child);
   const std::string prefix = keys::PairKey::prefix(7);
-  EXPECT_TRUE(keys::PairKey{.parent = 7, .child = kMax}.encode().starts_with(prefix));
-  EXPECT_FALSE(keys::PairKey{.parent = 8, .child = 0}.encode().starts_with(prefix));
+  EXPECT_TRUE((keys::PairKey{.parent = 7, .child = kMax}.encode().starts_with(prefix)));
+  EXPECT_FALSE((keys::PairKey{.parent = 8, .child = 0}.encode().starts_with(prefix)));
   EXPECT_EQ(keys::IdKey::decode(keys::IdKey{.id = 42}.encode()), keys::IdKey{.id = 42});
   EXPECT_EQ(keys::IdKey::decode("123456789"), std::nullopt);
 }

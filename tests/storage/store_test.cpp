@@ -512,10 +512,10 @@ TEST(ColumnFamilies, TableKeepsTheTunedHintsBloomAndKeptFamilies) {
                        {"audit", "rocksdb.FixedPrefix.0"},
                    }));
   EXPECT_EQ(kept,
-            (std::vector<std::string_view>{"meta", "users", "mentor_profiles", "mentorships", "conversations",
-                                           "read_markers", "user_usage", "meetings", "meeting_counts",
-                                           "office_hours", "slot_bookings", "queues", "user_preferences",
-                                           "goals", "assignments", "reviews", "documents", "mentorship_work"}));
+            (std::vector<std::string_view>{
+                "meta", "users", "mentor_profiles", "mentorships", "conversations", "read_markers",
+                "user_usage", "meetings", "meeting_counts", "office_hours", "slot_bookings", "queues",
+                "user_preferences", "goals", "assignments", "reviews", "documents", "mentorship_work"}));
   EXPECT_EQ(bloom, (std::vector<std::string_view>{"client_message_ids"}));
   EXPECT_EQ(blob, (std::vector<std::string_view>{"document_chunks"}));
 }
