@@ -578,26 +578,22 @@ TEST_F(CliWorkTest, SubmitOfARefusedTypeSaysWhatToDo) {
   EXPECT_NE(out.find("Save it as PDF, DOCX, ODT, plain text or Markdown"), std::string::npos) << out;
 }
 
-TEST_F(CliWorkTest, ExportSavesTheZipOrSaysClearlyWhyNot) {
+TEST_F(CliWorkTest, ExportSavesTheZipAndSaysWhyNotPlainly) {
   const auto zip = dir_.path() / "portfolio.zip";
   auto [code, out] = run("wei.chen", {"export", ms_, "--out", zip.string()});
-  if (code == 0) {
-    std::ifstream in(zip, std::ios::binary);
-    char magic[2] = {};
-    in.read(magic, 2);
-    EXPECT_EQ(std::string(magic, 2), "PK") << out;
-  } else {
-    // The portfolio route is not on this server yet: a clear sentence, no file.
-    EXPECT_EQ(code, 1) << out;
-    EXPECT_TRUE(out.find("cannot export portfolios yet") != std::string::npos ||
-                out.find("may not export portfolios yet") != std::string::npos)
-        << out;
-    EXPECT_FALSE(std::filesystem::exists(zip));
-  }
-  // Someone else's mentorship, or none: NOT_FOUND said plainly either way.
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("100%"), std::string::npos) << "a progress bar: " << out;
+  EXPECT_NE(out.find("Saved the portfolio of mentorship " + ms_), std::string::npos) << out;
+  std::ifstream in(zip, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  EXPECT_EQ(std::string(magic, 4), std::string("PK\x03\x04", 4)) << "a zip file";
+  // Someone else's mentorship, or none: NOT_FOUND said plainly either way, and no file.
   auto [code2, out2] = run("wei.chen", {"export", "999", "--out", (dir_.path() / "other.zip").string()});
   EXPECT_EQ(code2, 1) << out2;
   EXPECT_NE(out2.find("mentorship 999"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("Only its mentee and mentor can export it"), std::string::npos) << out2;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "other.zip"));
 }
 
 }  // namespace
