@@ -225,8 +225,7 @@ class ScriptedUploadServer {
         // Let the client read the answer before the socket goes.
         s.shutdown(tcp::socket::shutdown_send, ec);
         char sink[4096];
-        while (!s.read_some(boost::asio::buffer(sink), ec)) {
-        }
+        while (!ec) s.read_some(boost::asio::buffer(sink), ec);
         return;
       }
     }
