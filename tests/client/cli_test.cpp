@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "tests/client/client_test_util.h"
+#include "tests/client/documents_probe.h"
 
 namespace preceptor::testing {
 namespace {
@@ -102,6 +105,16 @@ class Cli {
   std::string output_;
 };
 
+// Today's date in UTC, "YYYY-MM-DD".
+std::string utc_date_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
 class CliTest : public ClientFixture {
  protected:
   std::string server() const { return "ws://127.0.0.1:" + std::to_string(server_->port()); }
@@ -138,13 +151,22 @@ TEST_F(CliTest, HelpExplainsEveryCommandWithAnExample) {
   Cli cli({"--help"});
   ASSERT_EQ(cli.wait_exit(), 0) << cli.output();
   for (const char* command :
-       {"login", "logout", "whoami", "mentorships", "mentors", "request", "accept", "decline", "send",
-        "history", "tail", "conversations", "meetings", "propose", "slots", "book", "queue"}) {
+       {"login", "logout",  "whoami", "mentorships",   "mentors",  "request",  "accept", "decline",
+        "send",  "history", "tail",   "conversations", "meetings", "propose",  "slots",  "book",
+        "queue", "goals",   "assign", "submit",        "review",   "download", "export"}) {
     EXPECT_NE(cli.output().find(std::string("preceptor-cli ") + command), std::string::npos) << command;
   }
   Cli one({"send", "--help"});
   ASSERT_EQ(one.wait_exit(), 0) << one.output();
   EXPECT_NE(one.output().find("--conversation"), std::string::npos) << one.output();
+  Cli goals({"goals", "--help"});
+  ASSERT_EQ(goals.wait_exit(), 0) << goals.output();
+  for (const char* part : {"reassess", "--keep-rest", "refine 13 target=", "--reason"}) {
+    EXPECT_NE(goals.output().find(part), std::string::npos) << part << "\n" << goals.output();
+  }
+  Cli review({"review", "--help"});
+  ASSERT_EQ(review.wait_exit(), 0) << review.output();
+  EXPECT_NE(review.output().find("--quote"), std::string::npos) << review.output();
 }
 
 TEST_F(CliTest, LoginSavesAPrivateTokenThatWhoamiUses) {
@@ -363,6 +385,215 @@ TEST_F(CliTest, ProposeReadsLocalTimesAndSaysWhatIsWrong) {
                                         "--time-zone", "Europe/Stockholm"});
   EXPECT_EQ(code4, 1) << out4;
   EXPECT_NE(out4.find("No mentorship 99 among yours."), std::string::npos) << out4;
+}
+
+// Two members of an active mentorship, both signed in with the CLI.
+class CliWorkTest : public CliTest {
+ protected:
+  void SetUp() override {
+    const v1::User mentor = server_->add_user("mentor.lind", v1::ROLE_MENTOR);
+    server_->add_user("wei.chen");
+    auto mentee = signed_in("wei.chen");
+    auto m = signed_in("mentor.lind");
+    v1::RequestMentorship req;
+    req.set_mentor_id(mentor.id());
+    req.set_purpose(v1::PURPOSE_RESEARCH);
+    auto requested = mentee->request_mentorship_sync(req);
+    ASSERT_TRUE(requested) << requested.status().to_string();
+    v1::AcceptMentorship accept;
+    accept.set_mentorship_id(requested->mentorship().id());
+    ASSERT_TRUE(m->accept_mentorship_sync(accept));
+    mentorship_ = accept.mentorship_id();
+    ASSERT_NO_FATAL_FAILURE(login("wei.chen"));
+    ASSERT_NO_FATAL_FAILURE(login("mentor.lind"));
+    ms_ = std::to_string(mentorship_);
+    next_year_ = std::to_string(std::stoi(utc_date_now().substr(0, 4)) + 1);
+    token_ = m->token();
+  }
+
+  // Skips a test that needs the documents service while it is not there.
+  bool documents_missing_here() {
+    const std::string why = documents_missing(server_->port(), token_);
+    if (!why.empty()) std::cout << "[  SKIPPED ] " << why << "\n";
+    return !why.empty();
+  }
+
+  uint64_t mentorship_ = 0;
+  std::string ms_;         // the mentorship id as text
+  std::string next_year_;  // for dates to come
+  std::string token_;      // the mentor's
+};
+
+// Goals through the CLI binary: added, noted, edited (what is left out stays),
+// a reassessment from flags, the list and the history.
+TEST_F(CliWorkTest, GoalsAndAReassessment) {
+  const std::string ms = ms_;
+  const std::string next_year = next_year_;
+  // Goals.
+  auto [c1, added] = run("wei.chen", {"goals", "add", "--mentorship", ms, "--what", "Submit the abstract",
+                                      "--target", next_year + "-03-01", "--purpose", "research"});
+  ASSERT_EQ(c1, 0) << added;
+  const uint64_t goal = number_after(added, "goal ");
+  ASSERT_NE(goal, 0u) << added;
+  const std::string gs = std::to_string(goal);
+  auto [c2, noted] = run("mentor.lind", {"goals", "note", gs, "First", "draft", "sent"});
+  ASSERT_EQ(c2, 0) << noted;
+  auto [c3, edited] = run("wei.chen", {"goals", "edit", gs, "--measure", "Accepted by the committee"});
+  ASSERT_EQ(c3, 0) << edited;
+  EXPECT_NE(edited.find("Submit the abstract"), std::string::npos) << "edit kept the text: " << edited;
+  EXPECT_NE(edited.find("measured by: Accepted by the committee"), std::string::npos) << edited;
+  auto [c4, second] =
+      run("wei.chen", {"goals", "add", "--mentorship", ms, "--what", "Learn survival analysis"});
+  ASSERT_EQ(c4, 0) << second;
+  const uint64_t goal2 = number_after(second, "goal ");
+  auto [c5, nodrop] = run("wei.chen", {"goals", "drop", std::to_string(goal2)});
+  EXPECT_EQ(c5, 2) << nodrop;
+  EXPECT_NE(nodrop.find("--reason"), std::string::npos) << nodrop;
+  auto [c6, reassessed] = run(
+      "mentor.lind",
+      {"goals", "reassess", "--mentorship", ms, "--refine", gs + " target=" + next_year + "-05-01", "--drop",
+       std::to_string(goal2) + " The course is not offered", "--new",
+       "what=Present at the spring meeting; target=" + next_year + "-04-15", "--summary", "Spring review"});
+  ASSERT_EQ(c6, 0) << reassessed;
+  EXPECT_NE(reassessed.find("Recorded reassessment"), std::string::npos) << reassessed;
+  // A second look, from a file; --keep-rest keeps the open goals it does not name.
+  const auto plan = dir_.path() / "reassess.txt";
+  std::ofstream(plan)
+      << "# after the rotation\nsummary Second look\nnew what=Write the discussion; purpose=research\n";
+  auto [c6b, from_file] =
+      run("wei.chen", {"goals", "reassess", "--mentorship", ms, "--file", plan.string(), "--keep-rest"});
+  ASSERT_EQ(c6b, 0) << from_file;
+  EXPECT_NE(from_file.find(", 1 new goal)."), std::string::npos) << from_file;
+  std::ofstream(plan) << "keep twelve\n";
+  auto [c6c, bad_file] = run("wei.chen", {"goals", "reassess", "--mentorship", ms, "--file", plan.string()});
+  EXPECT_EQ(c6c, 2) << bad_file;
+  EXPECT_NE(bad_file.find("reassess.txt line 1"), std::string::npos) << bad_file;
+  auto [c7, list] = run("wei.chen", {"goals", "--mentorship", ms, "--all"});
+  ASSERT_EQ(c7, 0) << list;
+  EXPECT_NE(list.find("(target " + next_year + "-05-01)"), std::string::npos) << list;
+  EXPECT_NE(list.find("[dropped]  Learn survival analysis"), std::string::npos) << list;
+  EXPECT_NE(list.find("Present at the spring meeting"), std::string::npos) << list;
+  EXPECT_NE(list.find("Write the discussion"), std::string::npos) << list;
+  EXPECT_EQ(list.find("Last reassessment: never"), std::string::npos) << list;
+  auto [c8, history] = run("wei.chen", {"goals", "history", gs});
+  ASSERT_EQ(c8, 0) << history;
+  for (const char* seen : {"added", "progress note: First draft sent", "edited", "reassessed"}) {
+    EXPECT_NE(history.find(seen), std::string::npos) << seen << "\n" << history;
+  }
+}
+
+// An assignment through the CLI binary: created with a due time in a zone,
+// acknowledged, a file submitted with a progress bar, reviewed with anchored
+// comments, replied to and resolved, downloaded by the other member.
+TEST_F(CliWorkTest, AssignmentSubmitReviewAndDownload) {
+  const std::string ms = ms_;
+  const std::string next_year = next_year_;
+  // An assignment, acknowledged, submitted with a file, reviewed.
+  if (documents_missing_here()) GTEST_SKIP() << "the documents service is not on this server yet";
+  auto [c9, created] =
+      run("mentor.lind", {"assign", "create", "--mentorship", ms, "--title", "Revise your CV", "--kind", "cv",
+                          "--instructions", "Two pages at most", "--due", next_year + "-01-15 17:00",
+                          "--time-zone", "Europe/Stockholm"});
+  ASSERT_EQ(c9, 0) << created;
+  const uint64_t assignment = number_after(created, "assignment ");
+  ASSERT_NE(assignment, 0u) << created;
+  const std::string as = std::to_string(assignment);
+  EXPECT_NE(created.find("17:00 Europe/Stockholm"), std::string::npos) << created;
+  auto [c10, acked] = run("wei.chen", {"assign", "acknowledge", as});
+  ASSERT_EQ(c10, 0) << acked;
+  EXPECT_NE(acked.find("[acknowledged]"), std::string::npos) << acked;
+
+  std::string cv = "# Wei Chen\n\n";
+  while (cv.size() < 300 * 1024) cv += "- Research fellow, cardiology, in my final year of training.\n";
+  const auto cv_path = dir_.path() / "cv.md";
+  std::ofstream(cv_path, std::ios::binary) << cv;
+  auto [c11, submitted] = run("wei.chen", {"submit", cv_path.string(), "--assignment", as, "--note",
+                                           "Shortened the research section"});
+  ASSERT_EQ(c11, 0) << submitted;
+  EXPECT_NE(submitted.find("100%"), std::string::npos) << "a progress bar: " << submitted;
+  EXPECT_NE(submitted.find("Submitted version 1"), std::string::npos) << submitted;
+  const uint64_t document = number_after(submitted, "as document ");
+  ASSERT_NE(document, 0u) << submitted;
+
+  auto [c12, unanchored] =
+      run("mentor.lind", {"review", as, "--verdict", "changes", "--comment", "Too long"});
+  EXPECT_EQ(c12, 2) << unanchored;
+  EXPECT_NE(unanchored.find("--page N or --quote"), std::string::npos) << unanchored;
+  auto [c13, reviewed] =
+      run("mentor.lind",
+          {"review", as, "--verdict", "changes", "--summary", "Nearly there", "--comment", "Too long",
+           "--page", "2", "--comment", "Which year exactly?", "--quote", "in my final year"});
+  ASSERT_EQ(c13, 0) << reviewed;
+  EXPECT_NE(reviewed.find("changes requested, 2 comments"), std::string::npos) << reviewed;
+  const uint64_t review = number_after(reviewed, "Posted review ");
+  ASSERT_NE(review, 0u) << reviewed;
+  auto [c14, own] = run("wei.chen", {"review", as, "--verdict", "approve"});
+  EXPECT_EQ(c14, 1) << "the author cannot review their own version: " << own;
+  auto [c15, replied] = run("wei.chen", {"review", "reply", "--review", std::to_string(review),
+                                         "--comment-id", "1", "Cut", "to", "one", "page"});
+  ASSERT_EQ(c15, 0) << replied;
+  auto [c16, resolved] =
+      run("wei.chen", {"review", "resolve", "--review", std::to_string(review), "--comment-id", "1"});
+  ASSERT_EQ(c16, 0) << resolved;
+  auto [c17, shown] = run("mentor.lind", {"assign", "show", as});
+  ASSERT_EQ(c17, 0) << shown;
+  for (const char* seen : {"[changes requested]", "version 1", "Shortened the research section",
+                           "comment 1 (version 1, page 2) [resolved]: Too long", "wei.chen: Cut to one page",
+                           "comment 2 (version 1, \"in my final year\"): Which year exactly?"}) {
+    EXPECT_NE(shown.find(seen), std::string::npos) << seen << "\n" << shown;
+  }
+
+  // The mentor downloads the version's file: the same bytes.
+  const auto copy = dir_.path() / "copy.md";
+  auto [c18, downloaded] = run("mentor.lind", {"download", std::to_string(document), "--out", copy.string()});
+  ASSERT_EQ(c18, 0) << downloaded;
+  std::ifstream in(copy, std::ios::binary);
+  const std::string back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(back, cv);
+
+  // Someone else cannot.
+  server_->add_user("mentee.other");
+  ASSERT_NO_FATAL_FAILURE(login("mentee.other"));
+  auto [c19, refused] =
+      run("mentee.other", {"download", std::to_string(document), "--out", (dir_.path() / "x.md").string()});
+  EXPECT_EQ(c19, 1) << refused;
+  EXPECT_NE(refused.find("Only the two members"), std::string::npos) << refused;
+}
+
+TEST_F(CliWorkTest, SubmitOfARefusedTypeSaysWhatToDo) {
+  if (documents_missing_here()) GTEST_SKIP() << "the documents service is not on this server yet";
+  // The mentee opens an assignment for their own work.
+  auto [c1, created] =
+      run("wei.chen", {"assign", "create", "--mentorship", ms_, "--title", "My CV, please look"});
+  ASSERT_EQ(c1, 0) << created;
+  EXPECT_NE(created.find("[acknowledged]"), std::string::npos) << created;
+  const uint64_t assignment = number_after(created, "assignment ");
+  const auto fake = dir_.path() / "cv.pdf";
+  {
+    std::ofstream out(fake, std::ios::binary);
+    for (int i = 0; i < 70000; ++i) out.put(static_cast<char>((i * 7919) & 0xff));
+  }
+  auto [code, out] = run("wei.chen", {"submit", fake.string(), "--assignment", std::to_string(assignment)});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("Save it as PDF, DOCX, ODT, plain text or Markdown"), std::string::npos) << out;
+}
+
+TEST_F(CliWorkTest, ExportSavesTheZipAndSaysWhyNotPlainly) {
+  const auto zip = dir_.path() / "portfolio.zip";
+  auto [code, out] = run("wei.chen", {"export", ms_, "--out", zip.string()});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("100%"), std::string::npos) << "a progress bar: " << out;
+  EXPECT_NE(out.find("Saved the portfolio of mentorship " + ms_), std::string::npos) << out;
+  std::ifstream in(zip, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  EXPECT_EQ(std::string(magic, 4), std::string("PK\x03\x04", 4)) << "a zip file";
+  // Someone else's mentorship, or none: NOT_FOUND said plainly either way, and no file.
+  auto [code2, out2] = run("wei.chen", {"export", "999", "--out", (dir_.path() / "other.zip").string()});
+  EXPECT_EQ(code2, 1) << out2;
+  EXPECT_NE(out2.find("mentorship 999"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("Only its mentee and mentor can export it"), std::string::npos) << out2;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "other.zip"));
 }
 
 }  // namespace

@@ -879,6 +879,33 @@ PRECEPTOR_CLIENT_REQUEST(hang_up, HangUp, HangUpResult, kHangUp, hang_up)
 PRECEPTOR_CLIENT_REQUEST(send_call_signal, SendCallSignal, SendCallSignalResult, kSendCallSignal,
                          send_call_signal)
 
+PRECEPTOR_CLIENT_REQUEST(add_goal, AddGoal, AddGoalResult, kAddGoal, add_goal)
+PRECEPTOR_CLIENT_REQUEST(edit_goal, EditGoal, EditGoalResult, kEditGoal, edit_goal)
+PRECEPTOR_CLIENT_REQUEST(set_goal_state, SetGoalState, SetGoalStateResult, kSetGoalState, set_goal_state)
+PRECEPTOR_CLIENT_REQUEST(add_goal_note, AddGoalNote, AddGoalNoteResult, kAddGoalNote, add_goal_note)
+PRECEPTOR_CLIENT_REQUEST(list_goals, ListGoals, ListGoalsResult, kListGoals, list_goals)
+PRECEPTOR_CLIENT_REQUEST(get_goal_history, GetGoalHistory, GetGoalHistoryResult, kGetGoalHistory,
+                         get_goal_history)
+PRECEPTOR_CLIENT_REQUEST(reassess, Reassess, ReassessResult, kReassess, reassess)
+PRECEPTOR_CLIENT_REQUEST(list_reassessments, ListReassessments, ListReassessmentsResult, kListReassessments,
+                         list_reassessments)
+PRECEPTOR_CLIENT_REQUEST(get_document, GetDocument, GetDocumentResult, kGetDocument, get_document)
+PRECEPTOR_CLIENT_REQUEST(create_assignment, CreateAssignment, CreateAssignmentResult, kCreateAssignment,
+                         create_assignment)
+PRECEPTOR_CLIENT_REQUEST(acknowledge_assignment, AcknowledgeAssignment, AcknowledgeAssignmentResult,
+                         kAcknowledgeAssignment, acknowledge_assignment)
+PRECEPTOR_CLIENT_REQUEST(submit_version, SubmitVersion, SubmitVersionResult, kSubmitVersion, submit_version)
+PRECEPTOR_CLIENT_REQUEST(review_version, ReviewVersion, ReviewVersionResult, kReviewVersion, review_version)
+PRECEPTOR_CLIENT_REQUEST(reply_to_comment, ReplyToComment, ReplyToCommentResult, kReplyToComment,
+                         reply_to_comment)
+PRECEPTOR_CLIENT_REQUEST(resolve_comment, ResolveComment, ResolveCommentResult, kResolveComment,
+                         resolve_comment)
+PRECEPTOR_CLIENT_REQUEST(withdraw_assignment, WithdrawAssignment, WithdrawAssignmentResult,
+                         kWithdrawAssignment, withdraw_assignment)
+PRECEPTOR_CLIENT_REQUEST(list_assignments, ListAssignments, ListAssignmentsResult, kListAssignments,
+                         list_assignments)
+PRECEPTOR_CLIENT_REQUEST(get_assignment, GetAssignment, GetAssignmentResult, kGetAssignment, get_assignment)
+
 #undef PRECEPTOR_CLIENT_REQUEST
 
 namespace {

@@ -309,6 +309,61 @@ class Client {
   Result<v1::SendCallSignalResult> send_call_signal_sync(v1::SendCallSignal request,
                                                          Timeout timeout = kDefaultTimeout);
 
+  // Goals and reassessment (work.proto): either member of a mentorship.
+  void add_goal(v1::AddGoal request, Callback<v1::AddGoalResult> done);
+  Result<v1::AddGoalResult> add_goal_sync(v1::AddGoal request, Timeout timeout = kDefaultTimeout);
+  void edit_goal(v1::EditGoal request, Callback<v1::EditGoalResult> done);
+  Result<v1::EditGoalResult> edit_goal_sync(v1::EditGoal request, Timeout timeout = kDefaultTimeout);
+  void set_goal_state(v1::SetGoalState request, Callback<v1::SetGoalStateResult> done);
+  Result<v1::SetGoalStateResult> set_goal_state_sync(v1::SetGoalState request,
+                                                     Timeout timeout = kDefaultTimeout);
+  void add_goal_note(v1::AddGoalNote request, Callback<v1::AddGoalNoteResult> done);
+  Result<v1::AddGoalNoteResult> add_goal_note_sync(v1::AddGoalNote request,
+                                                   Timeout timeout = kDefaultTimeout);
+  void list_goals(v1::ListGoals request, Callback<v1::ListGoalsResult> done);
+  Result<v1::ListGoalsResult> list_goals_sync(v1::ListGoals request, Timeout timeout = kDefaultTimeout);
+  void get_goal_history(v1::GetGoalHistory request, Callback<v1::GetGoalHistoryResult> done);
+  Result<v1::GetGoalHistoryResult> get_goal_history_sync(v1::GetGoalHistory request,
+                                                         Timeout timeout = kDefaultTimeout);
+  void reassess(v1::Reassess request, Callback<v1::ReassessResult> done);
+  Result<v1::ReassessResult> reassess_sync(v1::Reassess request, Timeout timeout = kDefaultTimeout);
+  void list_reassessments(v1::ListReassessments request, Callback<v1::ListReassessmentsResult> done);
+  Result<v1::ListReassessmentsResult> list_reassessments_sync(v1::ListReassessments request,
+                                                              Timeout timeout = kDefaultTimeout);
+  // A document's metadata; its bytes travel over HTTP (preceptor/client/documents.h).
+  void get_document(v1::GetDocument request, Callback<v1::GetDocumentResult> done);
+  Result<v1::GetDocumentResult> get_document_sync(v1::GetDocument request, Timeout timeout = kDefaultTimeout);
+  // Assignments, versions and reviews. A version's document is uploaded first
+  // (Documents::upload), then named in SubmitVersion.
+  void create_assignment(v1::CreateAssignment request, Callback<v1::CreateAssignmentResult> done);
+  Result<v1::CreateAssignmentResult> create_assignment_sync(v1::CreateAssignment request,
+                                                            Timeout timeout = kDefaultTimeout);
+  void acknowledge_assignment(v1::AcknowledgeAssignment request,
+                              Callback<v1::AcknowledgeAssignmentResult> done);
+  Result<v1::AcknowledgeAssignmentResult> acknowledge_assignment_sync(v1::AcknowledgeAssignment request,
+                                                                      Timeout timeout = kDefaultTimeout);
+  void submit_version(v1::SubmitVersion request, Callback<v1::SubmitVersionResult> done);
+  Result<v1::SubmitVersionResult> submit_version_sync(v1::SubmitVersion request,
+                                                      Timeout timeout = kDefaultTimeout);
+  void review_version(v1::ReviewVersion request, Callback<v1::ReviewVersionResult> done);
+  Result<v1::ReviewVersionResult> review_version_sync(v1::ReviewVersion request,
+                                                      Timeout timeout = kDefaultTimeout);
+  void reply_to_comment(v1::ReplyToComment request, Callback<v1::ReplyToCommentResult> done);
+  Result<v1::ReplyToCommentResult> reply_to_comment_sync(v1::ReplyToComment request,
+                                                         Timeout timeout = kDefaultTimeout);
+  void resolve_comment(v1::ResolveComment request, Callback<v1::ResolveCommentResult> done);
+  Result<v1::ResolveCommentResult> resolve_comment_sync(v1::ResolveComment request,
+                                                        Timeout timeout = kDefaultTimeout);
+  void withdraw_assignment(v1::WithdrawAssignment request, Callback<v1::WithdrawAssignmentResult> done);
+  Result<v1::WithdrawAssignmentResult> withdraw_assignment_sync(v1::WithdrawAssignment request,
+                                                                Timeout timeout = kDefaultTimeout);
+  void list_assignments(v1::ListAssignments request, Callback<v1::ListAssignmentsResult> done);
+  Result<v1::ListAssignmentsResult> list_assignments_sync(v1::ListAssignments request,
+                                                          Timeout timeout = kDefaultTimeout);
+  void get_assignment(v1::GetAssignment request, Callback<v1::GetAssignmentResult> done);
+  Result<v1::GetAssignmentResult> get_assignment_sync(v1::GetAssignment request,
+                                                      Timeout timeout = kDefaultTimeout);
+
   class Impl;
 
  private:
