@@ -130,11 +130,13 @@ export class Upload {
     if (this.file.size === 0) throw new UploadError("refused", "The file is empty.");
     let failures = 0;
     let failedAt = -1; // the offset at the last failure: progress since starts the count again
+    let resumed = this.uploadId !== ""; // run() again after a failure: ask the server where it is first
     for (;;) {
       if (this.cancelled) throw new UploadError("refused", "Upload cancelled.");
       try {
         if (!this.uploadId) await this.start();
-        else if (failures > 0) await this.askOffset();
+        else if (failures > 0 || resumed) await this.askOffset();
+        resumed = false;
         const doc = await this.sendRest();
         this.done = doc;
         return doc;
@@ -262,22 +264,60 @@ function percent(n: number, total: number): string {
 
 /** Downloads a document (GET /v1/documents/<id> with the token) and saves it under its name. */
 export async function downloadDocument(id: bigint, name: string): Promise<void> {
+  const r = await get(`/v1/documents/${id}`, "This document is not available to you, or no longer exists.");
+  save(await r.blob(), name || `document-${id}`);
+}
+
+/**
+ * Downloads the mentorship's portfolio (GET /v1/mentorships/<id>/portfolio.zip
+ * with the token: the approved versions, reviews, goals and reassessments as
+ * one .zip) under the name the server gives.
+ */
+export async function downloadPortfolio(mentorshipId: bigint): Promise<void> {
+  const r = await get(
+    `/v1/mentorships/${mentorshipId}/portfolio.zip`,
+    "This mentorship's portfolio is not available to you.",
+    "Several portfolios are being made right now; try again in a minute.",
+  );
+  save(await r.blob(), attachmentName(r.headers.get("Content-Disposition")) || `portfolio-${mentorshipId}.zip`);
+}
+
+async function get(url: string, notFound: string, busy?: string): Promise<Response> {
   let r: Response;
   try {
-    r = await fetch(`/v1/documents/${id}`, { headers: auth(), cache: "no-store" });
+    r = await fetch(url, { headers: auth(), cache: "no-store" });
   } catch {
     throw new Error("The download failed: the connection dropped.");
   }
-  if (r.status === 404) throw new Error("This document is not available to you, or no longer exists.");
+  if (r.status === 404) throw new Error(notFound);
+  if (r.status === 429 && busy) throw new Error(busy);
   if (!r.ok) {
     const said = await serverSentence(r);
     throw new Error(said || `The download failed (HTTP ${r.status}).`);
   }
-  const blob = await r.blob();
+  return r;
+}
+
+/** The file name of `Content-Disposition: attachment; filename="…"; filename*=UTF-8''…` (the UTF-8 one first). */
+export function attachmentName(header: string | null): string {
+  if (!header) return "";
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]!.trim());
+    } catch {
+      // A broken encoding: the plain name below.
+    }
+  }
+  const plain = /filename\s*=\s*"((?:[^"\\]|\\.)*)"|filename\s*=\s*([^;]+)/i.exec(header);
+  return plain ? (plain[1] ?? plain[2] ?? "").replace(/\\(.)/g, "$1").trim() : "";
+}
+
+function save(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;
-  a.download = name || `document-${id}`;
+  a.download = name;
   document.body.append(a);
   a.click();
   a.remove();

@@ -401,9 +401,10 @@ export class WorkState {
       for (const v of d.versions) versions.set(v.version, v);
       for (const v of r.versions) versions.set(v.version, v);
       d.versions = [...versions.values()].sort((a, b) => a.version - b.version);
+      const first = d.oldestReviewId === 0n;
       for (const rv of r.reviews) d.reviews.set(rv.id, rv);
-      if (!older || d.oldestReviewId === 0n) d.moreReviews = r.moreReviews;
-      else d.moreReviews = r.moreReviews;
+      // "More" is about the oldest page read: a fresh first page does not undo older pages already here.
+      if (older || first) d.moreReviews = r.moreReviews;
       let oldest = 0n;
       for (const rid of d.reviews.keys()) if (oldest === 0n || rid < oldest) oldest = rid;
       d.oldestReviewId = oldest;
@@ -508,9 +509,14 @@ export class WorkState {
             });
           }
           // A review changes the assignment; its text comes in ReviewChanged (read it if not here yet).
-          const d = this.details.get(assignment.id);
-          if (d?.loaded && change === AssignmentChange.REVIEWED && d.reviews.size < assignment.reviewCount) {
-            void this.loadAssignment(assignment.id);
+          // (ReviewChanged comes from the same write, usually right after: look again in a moment.)
+          if (change === AssignmentChange.REVIEWED) {
+            const id = assignment.id;
+            setTimeout(() => {
+              const d = this.details.get(id);
+              const a = this.assignment(id);
+              if (d?.loaded && a && d.reviews.size < a.reviewCount && !d.moreReviews) void this.loadAssignment(id);
+            }, 1000);
           }
           if (fresh && actorId !== me) this.tellAssignmentNews(change, assignment, actorId, version);
         }

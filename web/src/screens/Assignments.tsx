@@ -37,6 +37,7 @@ import {
   verdictLabel,
 } from "../work-labels.js";
 import { NotFound } from "./Goals.js";
+import { PortfolioButton } from "./Portfolio.js";
 
 const isMember = (model: Model) => model.role === Role.MENTEE || model.role === Role.MENTOR;
 
@@ -84,6 +85,7 @@ export function AssignmentsScreen({ model, mentorshipId }: { model: Model; mento
             <a class="btn btn-small" href={goalsHref(ms.id)}>
               Goals
             </a>
+            <PortfolioButton model={model} mentorshipId={ms.id} />
             {active && (
               <button type="button" class="btn btn-primary btn-small" onClick={() => setCreating(true)}>
                 {mentor ? "Hand off an assignment" : "Ask for a review of your work"}

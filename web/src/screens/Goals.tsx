@@ -18,6 +18,7 @@ import { Dialog, FormError, SubmitOrCancel } from "../components/Dialog.js";
 import { assignmentsHref, conversationHref, useModel, useNow } from "../hooks.js";
 import { PURPOSES, fullTime, isoTime, purposeLabel } from "../labels.js";
 import { errorCode, errorText, type Model } from "../model.js";
+import { PortfolioButton } from "./Portfolio.js";
 import { DECISIONS, dateLabel, decisionLabel, goalChangeVerb, goalStateLabel, localDate } from "../work-labels.js";
 
 export function GoalsScreen({ model, mentorshipId }: { model: Model; mentorshipId: bigint }) {
@@ -63,6 +64,7 @@ export function GoalsScreen({ model, mentorshipId }: { model: Model; mentorshipI
           <a class="btn btn-small" href={assignmentsHref(mentorshipId)}>
             Assignments
           </a>
+          <PortfolioButton model={model} mentorshipId={mentorshipId} />
           {active && (
             <button type="button" class="btn btn-primary btn-small" onClick={() => setAdding(true)}>
               Add a goal
