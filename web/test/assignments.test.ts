@@ -2,7 +2,7 @@
 // CV revision, the mentee uploads PDFs over the HTTP protocol (one piece of
 // the upload dropped and resumed from the server's offset) and submits, the
 // mentor reviews live, comments are anchored, replied to and resolved, the
-// second version is approved; a ".pdf" that is not a PDF is refused with the
+// second version is approved and in the mentee's portfolio; a ".pdf" that is not a PDF is refused with the
 // server's sentence; the director sees counts, never the title.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -211,6 +211,19 @@ describe("assignments", () => {
     ]);
     expect(download.suggestedFilename()).toBe("cv-v2.pdf");
     expect(readFileSync((await download.path())!).equals(v2)).toBe(true);
+
+    // The mentee's portfolio: one .zip with the approved version as uploaded, and its index.
+    await mentee.page.getByRole("link", { name: "← Assignments with Dr. Priya Raman" }).click();
+    await mentee.page.getByRole("heading", { name: "Assignments with Dr. Priya Raman" }).waitFor();
+    const [zip] = await Promise.all([
+      mentee.page.waitForEvent("download"),
+      mentee.page.getByRole("button", { name: "Portfolio (.zip)" }).click(),
+    ]);
+    expect(zip.suggestedFilename()).toMatch(/^portfolio-\d+-Wei-Chen\.zip$/);
+    const zipBytes = readFileSync((await zip.path())!);
+    expect(zipBytes.subarray(0, 4).toString("latin1")).toBe("PK\x03\x04");
+    expect(zipBytes.includes("index.md")).toBe(true);
+    expect(zipBytes.includes(v2)).toBe(true);
 
     // The conversation's row says where it ended.
     await openConversationWith(mentee.page, "Dr. Priya Raman");

@@ -157,7 +157,12 @@ describe("upload", () => {
     const refuse = async (status: number, message: string) => {
       const server: FakeServer = { bytes: [], total: 0, calls: [], onPatch: () => new Response(JSON.stringify({ code: "X", message }), { status }) };
       fakeServer(server);
-      return new Upload(3n, file(10), "Lebenslauf – Chen.pdf").run().catch((e: unknown) => e as UploadError);
+      return new Upload(3n, file(10), "Lebenslauf – Chen.pdf").run().then(
+        (): UploadError => {
+          throw new Error("not refused");
+        },
+        (e: unknown) => e as UploadError,
+      );
     };
     const type = await refuse(415, "The content is an image (image/png); accepted: PDF, DOCX, ODT, plain text, Markdown.");
     expect(type.kind).toBe("type");
