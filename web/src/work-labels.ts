@@ -250,6 +250,7 @@ export function dueLabel(ms: bigint | number, zone?: string): string {
 
 /** "in 3 hours", "in 2 days", "5 hours ago". */
 export function relative(ms: number, now = Date.now()): string {
+  if (Math.abs(ms - now) < 60_000) return ms >= now ? "in less than a minute" : "less than a minute ago";
   const min = Math.round((ms - now) / 60_000);
   const abs = Math.abs(min);
   const unit = abs < 90 ? `${abs} minute${abs === 1 ? "" : "s"}` : abs < 36 * 60 ? `${Math.round(abs / 60)} hours` : `${Math.round(abs / 1440)} days`;
