@@ -686,6 +686,10 @@ function ReviewForm({ model, a, versions }: { model: Model; a: Assignment; versi
   async function submit(e: SubmitEvent) {
     e.preventDefault();
     if (verdict === ReviewVerdict.UNSPECIFIED) return setError("Choose: request changes, approve, or comment only.");
+    const anyComment = comments.some((c) => c.text.trim());
+    if (verdict !== ReviewVerdict.APPROVED && !summary.trim() && !anyComment) {
+      return setError("Say what to change: write a summary or add a comment.");
+    }
     const out = [];
     for (const [i, c] of comments.entries()) {
       if (!c.text.trim() && !c.quote.trim() && !c.page.trim()) continue; // an empty row
@@ -839,7 +843,10 @@ function CommentItem({ model, a, r, c, active }: { model: Model; a: Assignment; 
     if (replying) replyBox.current?.focus();
   }, [replying]);
   const isAuthor = a.authorId === me;
-  const canReply = active && (isAuthor || r.reviewerId === me) && c.replies.length < 50;
+  // The author replies; the reviewer answers back once the author has replied to that comment.
+  const open = active && a.state !== AssignmentState.WITHDRAWN;
+  const canReply =
+    open && c.replies.length < 50 && (isAuthor || (r.reviewerId === me && c.replies.some((x) => x.by === a.authorId)));
 
   async function run(fn: () => Promise<void>) {
     setBusy(true);
@@ -877,7 +884,7 @@ function CommentItem({ model, a, r, c, active }: { model: Model; a: Assignment; 
         {c.resolved ? `Resolved by ${model.userName(c.resolvedBy).replace(/^You$/, "you")}` : "Open"}
       </p>
       <FormError error={error} />
-      {active && !replying && (
+      {open && !replying && (canReply || isAuthor) && (
         <div class="actions">
           {canReply && (
             <button type="button" class="btn btn-small" disabled={busy} onClick={() => setReplying(true)}>
