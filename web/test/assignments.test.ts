@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Locator, Page } from "playwright-core";
 import { AssignmentKind, type PreceptorClient } from "@preceptor/client";
 import { closedOrFailed, localInputValue, shownOrFailed } from "./flows.js";
-import { contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
+import { DESKTOP, PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 import { pairUp, sdkClient } from "./sdk.js";
 import { openConversationWith, pageToken, pdfBytes, pngBytes, realErrors, uploadAnswer } from "./work.js";
 
@@ -204,6 +204,9 @@ describe("assignments", () => {
     expect(await mentee.page.getByTestId("submit-panel").count()).toBe(0);
     await screenshot(mentee.page, "30-assignment-approved");
     expect(await contrastFailures(mentee.page)).toEqual([]);
+    await mentee.page.setViewportSize(PHONE);
+    expect(await mentee.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await mentee.page.setViewportSize(DESKTOP);
 
     // The mentor downloads version 2: the same bytes, under its name.
     const [download] = await Promise.all([

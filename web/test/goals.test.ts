@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import type { PreceptorClient } from "@preceptor/client";
 import { closedOrFailed, shownOrFailed } from "./flows.js";
-import { contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
+import { DESKTOP, PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 import { pairUp, sdkClient } from "./sdk.js";
 import { openConversationWith } from "./work.js";
 
@@ -161,6 +161,10 @@ describe("goals", () => {
     await goal(mentee.page, G4).waitFor();
     await screenshot(mentee.page, "31-goals-reassessed");
     expect(await contrastFailures(mentee.page)).toEqual([]);
+    // Usable on a phone: nothing runs off the side.
+    await mentee.page.setViewportSize(PHONE);
+    expect(await mentee.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await mentee.page.setViewportSize(DESKTOP);
 
     // Recorded for the mentor too, live.
     const pastForMentor = mentor.page.getByTestId("reassessment");
