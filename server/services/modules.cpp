@@ -16,6 +16,7 @@ std::vector<std::unique_ptr<api::Module>> all_modules(Core& core) {
   modules.push_back(goals_module(core));
   modules.push_back(assignments_module(core));
   modules.push_back(documents_module(core));
+  modules.push_back(portfolio_module(core));
   return modules;
 }
 

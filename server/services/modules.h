@@ -25,5 +25,6 @@ std::unique_ptr<api::Module> calls_module(Core& core);
 std::unique_ptr<api::Module> goals_module(Core& core);
 std::unique_ptr<api::Module> assignments_module(Core& core);
 std::unique_ptr<api::Module> documents_module(Core& core);
+std::unique_ptr<api::Module> portfolio_module(Core& core);
 
 }  // namespace preceptor::services
