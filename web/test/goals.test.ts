@@ -3,9 +3,12 @@
 // list), edited, a progress note, done and reopened, dropped with a reason,
 // each goal's history; a reassessment that keeps one, refines one and adds
 // one, recorded for both; the director sees the counts and no goal text.
+// Alongside (so its wait costs no time of its own), an assignment due in a
+// few seconds: the due-soon and overdue nudges come as banners over every
+// screen, until dismissed. This file's server runs the scheduler for them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import type { PreceptorClient } from "@preceptor/client";
+import { AssignmentKind, type PreceptorClient } from "@preceptor/client";
 import { closedOrFailed, shownOrFailed } from "./flows.js";
 import { DESKTOP, PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 import { pairUp, sdkClient } from "./sdk.js";
@@ -17,7 +20,7 @@ const clients: PreceptorClient[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  server = await startServer("goals");
+  server = await startServer("goals", { extraArgs: ["--scheduler-interval-ms", "200"] });
 });
 afterAll(async () => {
   for (const c of clients) c.stop();
@@ -37,6 +40,7 @@ const G2 = "Read one cardiology guideline a week";
 const G3 = "Shadow a cath lab session";
 const G3_REFINED = "Shadow two cath lab sessions";
 const G4 = "Submit an abstract to the regional meeting";
+const DUE_TITLE = "Send the abstract draft";
 
 async function addGoal(page: Page, what: string, measure = ""): Promise<void> {
   await page.getByRole("button", { name: "Add a goal" }).click();
@@ -60,12 +64,26 @@ async function historyOf(page: Page, what: string): Promise<string[]> {
 }
 
 describe("goals", () => {
-  it("add, edit, a note, done and reopen, drop with a reason, the history, live for both; a reassessment that keeps, refines and adds; the director's counts", async () => {
-    await pairUp(await sdk("mentee.garcia"), await sdk("mentor.lindqvist"), "mentor.lindqvist");
+  it("add, edit, a note, done and reopen, drop with a reason, the history, live for both; a reassessment that keeps, refines and adds; due soon and overdue banners; the director's counts", async () => {
+    const mentorSdk = await sdk("mentor.lindqvist");
+    const mentorshipId = await pairUp(await sdk("mentee.garcia"), mentorSdk, "mentor.lindqvist");
     const mentee = await newContext(browser);
     const mentor = await newContext(browser);
     await Promise.all([signIn(mentee.page, server.origin, "mentee.garcia"), signIn(mentor.page, server.origin, "mentor.lindqvist")]);
     await Promise.all([openConversationWith(mentee.page, "Dr. Erik Lindqvist"), openConversationWith(mentor.page, "Lucia Garcia")]);
+
+    // An assignment due in a few seconds (from the mentor's other device): due soon at once, to the mentee only.
+    await mentorSdk.call("createAssignment", {
+      mentorshipId,
+      title: DUE_TITLE,
+      kind: AssignmentKind.ABSTRACT,
+      dueMs: BigInt(Date.now() + 5_000),
+      timeZone: "Europe/Stockholm",
+    });
+    const soon = mentee.page.getByTestId("assignment-nudge").filter({ hasText: DUE_TITLE });
+    await soon.waitFor();
+    expect(await soon.textContent()).toMatch(/^Due soon: “Send the abstract draft” is due in less than a minute, /);
+    expect(await mentor.page.getByTestId("assignment-nudge").count()).toBe(0);
 
     // The mentee goes to the goals from the conversation's header and adds three.
     await mentee.page.getByTestId("conversation").getByRole("link", { name: "Goals" }).click();
@@ -188,6 +206,29 @@ describe("goals", () => {
     );
     await expect.poll(() => menteeRows.filter({ hasText: G1_EDITED }).getByTestId("work-row-state").textContent()).toBe("Done");
 
+    // By now the assignment is overdue: a banner for both, the mentee's replacing "due soon".
+    const overdue = mentee.page.getByTestId("assignment-nudge").filter({ hasText: "Overdue:" });
+    await overdue.waitFor();
+    expect(await mentee.page.getByTestId("assignment-nudge").count()).toBe(1);
+    expect(await overdue.textContent()).toContain(`“${DUE_TITLE}” was due `);
+    expect(await overdue.textContent()).toContain("submit a version when you can.");
+    const mentorOverdue = mentor.page.getByTestId("assignment-nudge").filter({ hasText: "Overdue:" });
+    await mentorOverdue.waitFor();
+    expect(await mentorOverdue.textContent()).toContain("and Lucia Garcia has not submitted a version yet.");
+    await screenshot(mentee.page, "32-assignment-overdue-banner");
+    expect(await contrastFailures(mentee.page)).toEqual([]);
+    // Its link opens the assignment, marked overdue; dismissed, the banner stays away.
+    await overdue.getByRole("link", { name: "Open assignment" }).click();
+    await mentee.page.getByRole("heading", { name: DUE_TITLE }).waitFor();
+    expect(await mentee.page.getByTestId("assignment").getByTestId("due-status").textContent()).toContain("Overdue");
+    await overdue.getByRole("button", { name: /^Dismiss/ }).click();
+    await expect.poll(() => mentee.page.getByTestId("assignment-nudge").count()).toBe(0);
+    await mentee.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Assignments" }).click();
+    const card = mentee.page.getByTestId("assignment-card").filter({ hasText: DUE_TITLE });
+    await card.waitFor();
+    expect(await card.getByTestId("due-status").textContent()).toContain("Overdue");
+    expect(await mentee.page.getByTestId("assignment-nudge").count()).toBe(0);
+
     expect([...mentee.errors, ...mentor.errors]).toEqual([]);
     await Promise.all([mentee.context.close(), mentor.context.close()]);
 
@@ -203,8 +244,9 @@ describe("goals", () => {
     expect(cell("Goals open")).toBe("2");
     expect(cell("Goals done")).toBe("1");
     expect(cell("Last reassessment")).not.toBe("Never");
+    expect([cell("Assignments open"), cell("Overdue"), cell("Approved")]).toEqual(["1", "1", "0"]);
     const html = await d.page.content();
-    for (const text of [G1, G2, G3_REFINED, G4, "cath lab"]) expect(html).not.toContain(text);
+    for (const text of [G1, G2, G3_REFINED, G4, "cath lab", DUE_TITLE]) expect(html).not.toContain(text);
     expect(d.errors).toEqual([]);
     await d.context.close();
   });
