@@ -5,16 +5,19 @@ const BANNER_DELAY_MS = 700;
 import { navigate, useRoute, useSelect, type Route } from "./hooks.js";
 import { roleLabel } from "./labels.js";
 import type { Model } from "./model.js";
+import { AssignmentScreen, AssignmentsScreen } from "./screens/Assignments.js";
 import { CallPanel } from "./screens/Call.js";
 import { ConversationScreen } from "./screens/Conversation.js";
 import { DirectoryScreen } from "./screens/Directory.js";
 import { EngagementScreen } from "./screens/Engagement.js";
+import { GoalsScreen } from "./screens/Goals.js";
 import { MeetingsScreen } from "./screens/Meetings.js";
 import { MentorshipList } from "./screens/MentorshipList.js";
 import { OfficeHoursScreen } from "./screens/OfficeHours.js";
 import { ReminderBanners } from "./screens/Reminders.js";
 import { SettingsScreen } from "./screens/Settings.js";
 import { SignIn } from "./screens/SignIn.js";
+import { WorkBanners } from "./screens/WorkBanners.js";
 
 export function App({ model }: { model: Model }) {
   // Only what decides the frame; each screen follows the model itself.
@@ -38,6 +41,7 @@ export function App({ model }: { model: Model }) {
       <ConnectionBanner model={model} />
       <Notices model={model} />
       {!isDirector && <ReminderBanners model={model} />}
+      {!isDirector && <WorkBanners model={model} />}
       <CallPanel model={model} />
       <Screen model={model} route={route} isDirector={isDirector} />
     </div>
@@ -95,6 +99,24 @@ function Screen({ model, route, isDirector }: { model: Model; route: Route; isDi
           <SettingsScreen model={model} />
         </main>
       );
+    case "goals":
+      return (
+        <main id="main" tabIndex={-1} class="page page-narrow">
+          <GoalsScreen key={String(route.mentorshipId)} model={model} mentorshipId={route.mentorshipId} />
+        </main>
+      );
+    case "assignments":
+      return (
+        <main id="main" tabIndex={-1} class="page page-narrow">
+          <AssignmentsScreen key={String(route.mentorshipId ?? "")} model={model} mentorshipId={route.mentorshipId} />
+        </main>
+      );
+    case "assignment":
+      return (
+        <main id="main" tabIndex={-1} class="page page-narrow">
+          <AssignmentScreen key={String(route.id)} model={model} id={route.id} />
+        </main>
+      );
     case "conversation":
       return (
         <div class="split">
@@ -145,6 +167,11 @@ function Header({ model, route, isDirector }: { model: Model; route: Route; isDi
         {member && (
           <a href="#/meetings" aria-current={current("meetings")}>
             Meetings
+          </a>
+        )}
+        {member && (
+          <a href="#/assignments" aria-current={current("assignments") ?? current("assignment")}>
+            Assignments
           </a>
         )}
         {member && (

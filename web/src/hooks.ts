@@ -45,6 +45,9 @@ export type Route =
   | { name: "meetings"; meetingId?: bigint }
   | { name: "officeHours"; mentorId?: bigint }
   | { name: "settings" }
+  | { name: "goals"; mentorshipId: bigint }
+  | { name: "assignments"; mentorshipId?: bigint }
+  | { name: "assignment"; id: bigint }
   | { name: "unknown"; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -56,6 +59,13 @@ export function parseRoute(hash: string): Route {
   if (path === "/meetings") return { name: "meetings" };
   if (path === "/office-hours") return { name: "officeHours" };
   if (path === "/settings") return { name: "settings" };
+  if (path === "/assignments") return { name: "assignments" };
+  const goals = /^\/mentorships\/(\d{1,20})\/goals$/.exec(path);
+  if (goals) return { name: "goals", mentorshipId: BigInt(goals[1]!) };
+  const work = /^\/mentorships\/(\d{1,20})\/assignments$/.exec(path);
+  if (work) return { name: "assignments", mentorshipId: BigInt(work[1]!) };
+  const as = /^\/assignments\/(\d{1,20})$/.exec(path);
+  if (as) return { name: "assignment", id: BigInt(as[1]!) };
   const mt = /^\/meetings\/(\d{1,20})$/.exec(path);
   if (mt) return { name: "meetings", meetingId: BigInt(mt[1]!) };
   const oh = /^\/office-hours\/(\d{1,20})$/.exec(path);
@@ -81,6 +91,9 @@ export function navigate(path: string): void {
 
 export const conversationHref = (id: bigint): string => `#/c/${id}`;
 export const meetingHref = (id: bigint): string => `#/meetings/${id}`;
+export const goalsHref = (mentorshipId: bigint): string => `#/mentorships/${mentorshipId}/goals`;
+export const assignmentsHref = (mentorshipId: bigint): string => `#/mentorships/${mentorshipId}/assignments`;
+export const assignmentHref = (id: bigint): string => `#/assignments/${id}`;
 
 /**
  * Date.now(), again every `everyMs`, and right after the time `nextAfter(now)`

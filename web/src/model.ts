@@ -21,6 +21,7 @@ import {
 } from "@preceptor/client";
 import { CallState } from "./call.js";
 import { MeetingsState } from "./meetings.js";
+import { WorkState } from "./work.js";
 
 export interface ConvState {
   id: bigint;
@@ -81,6 +82,8 @@ export class Model {
   notices: Notice[] = [];
   /** Meetings, the office-hours queue, reminders and preferences (meetings.ts). */
   readonly meetings: MeetingsState = new MeetingsState(this);
+  /** Goals, reassessments, assignments and reviews, per mentorship (work.ts). */
+  readonly work: WorkState = new WorkState(this);
   /** The one-to-one call (call.ts). */
   readonly call: CallState = new CallState(this);
   /** Whose data the caches hold. */
@@ -219,6 +222,7 @@ export class Model {
       this.online.clear();
       this.listsLoaded = false;
       this.meetings.reset();
+      this.work.reset();
     }
     this.signedIn = true;
     this.signedOutReason = "";
@@ -249,6 +253,7 @@ export class Model {
     const meetingsShown = this.meetings.loaded;
     this.meetings.reset();
     if (meetingsShown) void this.meetings.load();
+    this.work.reset(); // each screen reads its mentorship's work again
     this.changed();
     this.scheduleRefresh(0);
     for (const id of open) void this.loadConversation(id);
@@ -381,6 +386,7 @@ export class Model {
   private onEvent(ev: ServerEvent): void {
     const k = ev.kind;
     this.meetings.onEvent(ev);
+    this.work.onEvent(ev);
     this.call.onEvent(ev);
     switch (k.case) {
       case "messagePosted":

@@ -62,9 +62,10 @@ describe("program director", () => {
     expect(lines[0]).toBe(ENGAGEMENT_CSV_HEADER.join(","));
     expect(lines[0]).toBe(
       "mentorship_id,mentor,mentee,purpose,state,started_at,last_contact_at,message_count,checkin_count,checkin_overdue,checkin_due_since," +
-        "meetings_held,meetings_upcoming,meeting_no_shows",
+        "meetings_held,meetings_upcoming,meeting_no_shows," +
+        "assignments_open,assignments_overdue,assignments_approved,goals_open,goals_done,last_reassessment_at",
     );
-    expect(lines[1]).toMatch(/^\d+,Dr\. Erik Lindqvist,Wei Chen,Clinical skills,Active,\d{4}-.+Z,\d{4}-.+Z,2,0,no,,0,0,0$/);
+    expect(lines[1]).toMatch(/^\d+,Dr\. Erik Lindqvist,Wei Chen,Clinical skills,Active,\d{4}-.+Z,\d{4}-.+Z,2,0,no,,0,0,0,0,0,0,0,0,$/);
     expect(csv).not.toContain("night float");
 
     await Promise.all([a.context.close(), b.context.close(), d.context.close()]);

@@ -7,6 +7,7 @@ export * from "./gen/preceptor/v1/frames_pb.js";
 export * from "./gen/preceptor/v1/meetings_pb.js";
 export * from "./gen/preceptor/v1/mentorship_pb.js";
 export * from "./gen/preceptor/v1/records_pb.js";
+export * from "./gen/preceptor/v1/work_pb.js";
 export { create, toBinary, fromBinary } from "@bufbuild/protobuf";
 export { PreceptorClient, newClientMessageId } from "./client.js";
 export type {

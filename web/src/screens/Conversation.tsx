@@ -5,6 +5,8 @@ import {
   MentorshipState,
   MessageKind,
   Role,
+  type Assignment,
+  type Goal,
   type Meeting,
   type Message,
   type MentorshipView,
@@ -27,8 +29,10 @@ import {
   shortTime,
   stateLabel,
 } from "../labels.js";
-import { meetingHref, useModel } from "../hooks.js";
+import { assignmentHref, assignmentsHref, goalsHref, meetingHref, useModel, useNow } from "../hooks.js";
 import { meetingRowText } from "../meetings.js";
+import { assignmentRowText, goalRowText } from "../work.js";
+import { assignmentStateClass, assignmentStateLabel, dueStatus, goalStateLabel } from "../work-labels.js";
 import { ProposeMeetingDialog } from "./Meetings.js";
 import { errorText, type ConvState, type Model } from "../model.js";
 
@@ -49,6 +53,11 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
   useEffect(() => {
     if (member && authenticated && !model.meetings.loaded && !model.meetings.loading) void model.meetings.load();
   }, [member, authenticated]);
+  // So are its goals and assignments (read once, kept current by their events).
+  const mentorshipId = view?.mentorship?.id;
+  useEffect(() => {
+    if (member && authenticated && mentorshipId !== undefined) model.work.ensure(mentorshipId);
+  });
 
   useEffect(() => {
     model.openConversation = id;
@@ -112,22 +121,32 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
             </p>
           )}
         </div>
-        {view && !readOnly && (
+        {view && ms && member && (
           <div class="conv-actions">
-            <button type="button" class="btn btn-small" onClick={() => setDialog("checkin")}>
-              Check in
-            </button>
-            {ms?.state === MentorshipState.ACTIVE && (
+            <a class="btn btn-small" href={goalsHref(ms.id)}>
+              Goals
+            </a>
+            <a class="btn btn-small" href={assignmentsHref(ms.id)}>
+              Assignments
+            </a>
+            {!readOnly && (
+              <button type="button" class="btn btn-small" onClick={() => setDialog("checkin")}>
+                Check in
+              </button>
+            )}
+            {!readOnly && ms?.state === MentorshipState.ACTIVE && (
               <button type="button" class="btn btn-small" onClick={() => setDialog("meeting")}>
                 Propose meeting
               </button>
             )}
-            <button type="button" class="btn btn-small" onClick={() => setDialog("agreement")}>
-              Agreement
-              {ms?.proposedAgreement && ms.proposedAgreement.proposedBy !== model.me?.id && (
-                <span class="badge badge-dot" aria-label="(a proposal waits for you)" />
-              )}
-            </button>
+            {!readOnly && (
+              <button type="button" class="btn btn-small" onClick={() => setDialog("agreement")}>
+                Agreement
+                {ms?.proposedAgreement && ms.proposedAgreement.proposedBy !== model.me?.id && (
+                  <span class="badge badge-dot" aria-label="(a proposal waits for you)" />
+                )}
+              </button>
+            )}
           </div>
         )}
       </header>
@@ -154,7 +173,7 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
         model={model}
         conv={conv}
         readOnly={!!readOnly}
-        meetings={ms && member ? model.meetings.ofMentorship(ms.id) : []}
+        rows={ms && member ? timelineRows(model, ms.id) : []}
       />
       <p class="typing" aria-live="polite" data-testid="typing">
         {typing ? `${otherName} is typing…` : ""}
@@ -171,23 +190,38 @@ export function ConversationScreen({ model, id }: { model: Model; id: bigint }) 
   );
 }
 
+/** A row of the timeline that is not a message: a meeting, a goal or an assignment, at its last change. */
+type TimelineRow =
+  | { row: "meeting"; at: bigint; meeting: Meeting }
+  | { row: "goal"; at: bigint; goal: Goal }
+  | { row: "assignment"; at: bigint; assignment: Assignment };
+
+/** The pair's meetings, goals and assignments, oldest change first. */
+function timelineRows(model: Model, mentorshipId: bigint): TimelineRow[] {
+  const rows: TimelineRow[] = model.meetings.ofMentorship(mentorshipId).map((m) => ({ row: "meeting", at: m.updatedMs, meeting: m }));
+  for (const g of model.work.goalsOf(mentorshipId)) rows.push({ row: "goal", at: g.updatedMs, goal: g });
+  for (const a of model.work.assignmentsOf(mentorshipId)) rows.push({ row: "assignment", at: a.updatedMs, assignment: a });
+  // Stable: meetings keep their order (ofMentorship's) among equal times.
+  return rows.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+}
+
 function MessageList({
   model,
   conv,
   readOnly,
-  meetings,
+  rows: allRows,
 }: {
   model: Model;
   conv: ConvState;
   readOnly: boolean;
-  meetings: Meeting[]; // the pair's, oldest change first
+  rows: TimelineRow[]; // the pair's meetings, goals and assignments, oldest change first
 }) {
   const me = model.me?.id;
   const messages = model.sortedMessages(conv.id);
-  // Meetings in the loaded window only: changed since the oldest message on
+  // Rows in the loaded window only: changed since the oldest message on
   // screen (all of them once the beginning is loaded).
   const from = conv.hasMoreOlder && messages.length > 0 ? messages[0]!.sentAtMs : undefined;
-  const rows = conv.loaded ? meetings.filter((m) => from === undefined || m.updatedMs >= from) : [];
+  const rows = conv.loaded ? allRows.filter((r) => from === undefined || r.at >= from) : [];
   const mine = new Set<string>();
   for (const m of messages) if (m.senderId === me) mine.add(m.clientMessageId);
   // Pending sends of this conversation not yet seen stored.
@@ -288,10 +322,13 @@ function MessageList({
       )}
       <ol class="msg-list">
         {interleave(messages, rows).map((item, i, all) => {
-          if ("updatedMs" in item) return <MeetingRow key={`meeting-${item.id}`} model={model} m={item} />;
+          if ("row" in item) {
+            if (item.row === "meeting") return <MeetingRow key={`meeting-${item.meeting.id}`} model={model} m={item.meeting} />;
+            return <WorkRow key={`${item.row}-${item.row === "goal" ? item.goal.id : item.assignment.id}`} model={model} item={item} />;
+          }
           const m = item;
           const before = all[i - 1];
-          const sameSender = before !== undefined && !("updatedMs" in before) && before.senderId === m.senderId;
+          const sameSender = before !== undefined && !("row" in before) && before.senderId === m.senderId;
           return (
             <MessageItem
               key={String(m.seq)}
@@ -312,13 +349,13 @@ function MessageList({
   );
 }
 
-/** Messages (by seq) and meeting rows (by their last change) in time order; a message first on a tie. */
-function interleave(messages: Message[], rows: Meeting[]): (Message | Meeting)[] {
+/** Messages (by seq) and rows (by their last change) in time order; a message first on a tie. */
+function interleave(messages: Message[], rows: TimelineRow[]): (Message | TimelineRow)[] {
   if (rows.length === 0) return messages;
-  const out: (Message | Meeting)[] = [];
+  const out: (Message | TimelineRow)[] = [];
   let r = 0;
   for (const m of messages) {
-    while (r < rows.length && rows[r]!.updatedMs < m.sentAtMs) out.push(rows[r++]!);
+    while (r < rows.length && rows[r]!.at < m.sentAtMs) out.push(rows[r++]!);
     out.push(m);
   }
   while (r < rows.length) out.push(rows[r++]!);
@@ -348,6 +385,54 @@ function MeetingRow({ model, m }: { model: Model; m: Meeting }) {
         </time>
         {" · "}
         <a href={meetingHref(m.id)}>{yourTurn ? "Answer in Meetings" : "Open in Meetings"}</a>
+      </p>
+    </li>
+  );
+}
+
+/** A goal or an assignment in the timeline: a compact line with what happened last and a link to it. */
+function WorkRow({ model, item }: { model: Model; item: Exclude<TimelineRow, { row: "meeting" }> }) {
+  const me = model.me?.id;
+  const now = useNow(60_000);
+  const name = (id: bigint) => model.userName(id);
+  if (item.row === "goal") {
+    const g = item.goal;
+    return (
+      <li class="timeline-row timeline-work" data-testid="work-row" data-kind="goal" data-goal-id={String(g.id)}>
+        <p class="timeline-text">
+          <span class={`state goal-state-${goalStateLabel(g.state).toLowerCase()}`} data-testid="work-row-state">
+            {goalStateLabel(g.state)}
+          </span>{" "}
+          <span data-testid="work-row-text">{goalRowText(g, model.work.lastGoalChange.get(g.id), me, name)}</span>
+        </p>
+        <p class="msg-meta">
+          <time dateTime={isoTime(g.updatedMs)} title={fullTime(g.updatedMs)}>
+            {shortTime(g.updatedMs)}
+          </time>
+          {" · "}
+          <a href={goalsHref(g.mentorshipId)}>Open goals</a>
+        </p>
+      </li>
+    );
+  }
+  const a = item.assignment;
+  const due = dueStatus(a, now);
+  return (
+    <li class="timeline-row timeline-work" data-testid="work-row" data-kind="assignment" data-assignment-id={String(a.id)}>
+      <p class="timeline-text">
+        <span class={`state assignment-state-${assignmentStateClass(a.state)}`} data-testid="work-row-state">
+          {assignmentStateLabel(a.state)}
+        </span>{" "}
+        <span data-testid="work-row-text">{assignmentRowText(a, model.work.lastAssignmentChange.get(a.id), me, name)}</span>
+        {due === "overdue" && <strong class="overdue"> · overdue</strong>}
+        {due === "soon" && <strong class="due-soon"> · due soon</strong>}
+      </p>
+      <p class="msg-meta">
+        <time dateTime={isoTime(a.updatedMs)} title={fullTime(a.updatedMs)}>
+          {shortTime(a.updatedMs)}
+        </time>
+        {" · "}
+        <a href={assignmentHref(a.id)}>Open assignment</a>
       </p>
     </li>
   );

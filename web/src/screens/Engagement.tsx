@@ -52,8 +52,9 @@ export function EngagementScreen({ model }: { model: Model }) {
         </div>
       </div>
       <p class="muted">
-        Metadata only: who is paired, how often they are in touch and meet, and whether check-ins are overdue. Message
-        content, agendas and meeting notes are never shown here.
+        Metadata only: who is paired, how often they are in touch and meet, whether check-ins are overdue, and how many
+        assignments and goals they have. Message content, agendas, meeting notes, assignment titles, documents, comments
+        and goal texts are never shown here.
       </p>
       <p class="stats">
         <span>
@@ -114,6 +115,22 @@ export function EngagementScreen({ model }: { model: Model }) {
                 <th scope="col" class="num">
                   No-shows
                 </th>
+                <th scope="col" class="num">
+                  Assignments open
+                </th>
+                <th scope="col" class="num">
+                  Overdue
+                </th>
+                <th scope="col" class="num">
+                  Approved
+                </th>
+                <th scope="col" class="num">
+                  Goals open
+                </th>
+                <th scope="col" class="num">
+                  Goals done
+                </th>
+                <th scope="col">Last reassessment</th>
               </tr>
             </thead>
             <tbody>
@@ -152,6 +169,22 @@ export function EngagementScreen({ model }: { model: Model }) {
                     <td class="num">{String(e?.meetingsHeld ?? 0n)}</td>
                     <td class="num">{String(e?.meetingsUpcoming ?? 0n)}</td>
                     <td class="num">{String(e?.meetingNoShows ?? 0n)}</td>
+                    <td class="num">{String(e?.assignmentsOpen ?? 0n)}</td>
+                    <td class="num">
+                      {e?.assignmentsOverdue ? <strong class="overdue">{String(e.assignmentsOverdue)}</strong> : "0"}
+                    </td>
+                    <td class="num">{String(e?.assignmentsApproved ?? 0n)}</td>
+                    <td class="num">{String(e?.goalsOpen ?? 0n)}</td>
+                    <td class="num">{String(e?.goalsDone ?? 0n)}</td>
+                    <td>
+                      {e?.lastReassessmentMs ? (
+                        <time dateTime={isoTime(e.lastReassessmentMs)} title={fullTime(e.lastReassessmentMs)}>
+                          {shortTime(e.lastReassessmentMs)}
+                        </time>
+                      ) : (
+                        "Never"
+                      )}
+                    </td>
                   </tr>
                 );
               })}

@@ -1,5 +1,6 @@
 // The director's engagement export: one row per mentorship, metadata only
-// (never a message, a request note or a decline reason).
+// (never a message, a request note or a decline reason, nor an assignment's
+// title, a document, a comment or a goal's text: counts and a date only).
 import type { MentorshipView } from "@preceptor/client";
 import type { CsvValue } from "../csv.js";
 import { isoTime, purposeLabel, stateLabel } from "../labels.js";
@@ -19,6 +20,12 @@ export const ENGAGEMENT_CSV_HEADER = [
   "meetings_held",
   "meetings_upcoming",
   "meeting_no_shows",
+  "assignments_open",
+  "assignments_overdue",
+  "assignments_approved",
+  "goals_open",
+  "goals_done",
+  "last_reassessment_at",
 ];
 
 export function engagementCsvRow(v: MentorshipView): CsvValue[] {
@@ -39,5 +46,11 @@ export function engagementCsvRow(v: MentorshipView): CsvValue[] {
     e?.meetingsHeld ?? 0n,
     e?.meetingsUpcoming ?? 0n,
     e?.meetingNoShows ?? 0n,
+    e?.assignmentsOpen ?? 0n,
+    e?.assignmentsOverdue ?? 0n,
+    e?.assignmentsApproved ?? 0n,
+    e?.goalsOpen ?? 0n,
+    e?.goalsDone ?? 0n,
+    isoTime(e?.lastReassessmentMs ?? 0n),
   ];
 }
