@@ -1129,6 +1129,15 @@ void Suite::run_upload_scenario() {
   Json sj = seq.to_json();
   sj["server"] = seq_server.json;
   uj["sequential"] = std::move(sj);
+  if (seq.uploads_ok == 0) {
+    report_.fail("upload: none of " + std::to_string(so.uploads) +
+                 " uploads went through; first: " + seq.first_error);
+    report_.note(
+        "upload: with no upload through, the upload rows and the chat runs with and without uploads "
+        "were skipped");
+    report_.json()["upload"] = std::move(uj);
+    return;
+  }
   const double ratio = ceiling > 0 ? seq.mib_per_second / ceiling : 0;
   uj["ratio_to_disk_ceiling"] = ratio;
   report_.add({name, "uploads one after another: MiB/s (first POST to the last 201, each acked when synced)",
@@ -1168,8 +1177,7 @@ void Suite::run_upload_scenario() {
     report_.fail("upload: " + std::to_string(seq.failures) + " of " + std::to_string(so.uploads) +
                  " uploads failed; first: " + seq.first_error);
   }
-  if (seq.uploads_ok > 0 && !seq.verified)
-    report_.fail("upload: the download check failed: " + seq.verify_problem);
+  if (!seq.verified) report_.fail("upload: the download check failed: " + seq.verify_problem);
 
   // The disk again, after the uploads: how much it drifted within the run.
   const DiskWriteResult again = measure_sequential_write(work_dir_, disk_bytes, disk_piece, 0);
@@ -1178,11 +1186,6 @@ void Suite::run_upload_scenario() {
                fmt_fixed(again.mib_per_second, 1) + " MiB/s", "",
                "uploads / this " +
                    fmt_fixed(again.mib_per_second > 0 ? seq.mib_per_second / again.mib_per_second : 0, 2)});
-  if (seq.uploads_ok == 0) {
-    report_.json()["upload"] = std::move(uj);
-    report_.note("upload: no upload went through; the chat runs with and without uploads were skipped");
-    return;
-  }
 
   // 3. Chat without uploads, with uploads back to back, and without again.
   const double rate = options_.upload_chat_rate > 0 ? options_.upload_chat_rate
@@ -1286,6 +1289,10 @@ void Suite::run_review_scenario() {
       std::to_string(options_.review_document_kib) + " KiB PDF, " + std::to_string(o.comments) + " comments";
   auto steps = [&](const std::string& phase, const ReviewSteps& s) {
     const std::string name = "review " + phase;
+    if (s.rounds == 0) {
+      report_.add({name, "round trips completed", "none (see the failures below)", "", ""});
+      return;
+    }
     report_.add(
         {name,
          "round trip: upload → SubmitVersion → ReviewVersion → ReplyToComment, each step until the other "

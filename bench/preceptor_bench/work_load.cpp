@@ -199,77 +199,83 @@ asio::awaitable<UploadOutcome> upload_document(HttpClient& http, const Uploader&
                                                std::string_view content, size_t piece) {
   UploadOutcome o;
   o.started_ns = now_ns();
-  const std::string auth = "Bearer " + who.token;
-  // (Headers built outside the co_await: GCC 12 cannot take a braced list of strings there.)
-  HttpClient::Headers post_headers;
-  post_headers.emplace_back("Authorization", auth);
-  post_headers.emplace_back("Upload-Length", std::to_string(content.size()));
-  post_headers.emplace_back("Upload-Name", name);
-  HttpAnswer created = co_await http.request(
-      "POST", "/v1/mentorships/" + std::to_string(who.mentorship_id) + "/uploads", post_headers);
-  o.status = created.status;
-  if (created.status != 201) {
-    o.error = "POST uploads: " + std::to_string(created.status) + " " + short_body(created.body);
-    co_return o;
-  }
-  o.created_ns = now_ns();
-  std::string location = created.header("location");
-  if (location.empty()) {
-    const std::string id = json_field(created.body, "upload_id");
-    if (id.empty()) {
-      o.error = "POST uploads: 201 without Location or upload_id: " + short_body(created.body);
+  try {
+    const std::string auth = "Bearer " + who.token;
+    // Every argument of a co_await below is a named variable: GCC 12 mishandles
+    // temporaries with destructors in a co_await expression (a braced list does
+    // not compile, a temporary string or struct is destroyed twice).
+    HttpClient::Headers post_headers;
+    post_headers.emplace_back("Authorization", auth);
+    post_headers.emplace_back("Upload-Length", std::to_string(content.size()));
+    post_headers.emplace_back("Upload-Name", name);
+    const std::string post_target = "/v1/mentorships/" + std::to_string(who.mentorship_id) + "/uploads";
+    HttpAnswer created = co_await http.request("POST", post_target, post_headers);
+    o.status = created.status;
+    if (created.status != 201) {
+      o.error = "POST uploads: " + std::to_string(created.status) + " " + short_body(created.body);
       co_return o;
     }
-    location = "/v1/uploads/" + id;
-  }
-  uint64_t offset = 0;
-  int resyncs = 0;
-  while (offset < content.size()) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(piece, content.size() - offset));
-    const int64_t t = now_ns();
-    HttpClient::Headers patch_headers;
-    patch_headers.emplace_back("Authorization", auth);
-    patch_headers.emplace_back("Upload-Offset", std::to_string(offset));
-    patch_headers.emplace_back("Content-Type", "application/offset+octet-stream");
-    HttpAnswer a = co_await http.request("PATCH", location, patch_headers, content.substr(offset, n));
-    o.patch_latency.record(now_ns() - t);
-    ++o.patches;
-    o.status = a.status;
-    bool ok = false;
-    const uint64_t server_offset = parse_u64(a.header("upload-offset"), &ok);
-    if (a.status == 204) {
-      if (!ok || server_offset <= offset || server_offset > content.size()) {
-        o.error = "PATCH: 204 with Upload-Offset '" + a.header("upload-offset") + "' after sending " +
-                  std::to_string(n) + " bytes at " + std::to_string(offset);
+    o.created_ns = now_ns();
+    std::string location = created.header("location");
+    if (location.empty()) {
+      const std::string id = json_field(created.body, "upload_id");
+      if (id.empty()) {
+        o.error = "POST uploads: 201 without Location or upload_id: " + short_body(created.body);
         co_return o;
       }
-      offset = server_offset;
-      continue;
+      location = "/v1/uploads/" + id;
     }
-    if (a.status == 201) {
-      o.finished_ns = now_ns();
-      o.document_id = parse_u64(json_field(a.body, "id"), &ok);
-      o.content_type = json_field(a.body, "content_type");
-      o.size = parse_u64(json_field(a.body, "size"));
-      if (!ok || o.document_id == 0) {
-        o.error = "PATCH: 201 without a document id: " + short_body(a.body);
-      } else if (o.size != content.size()) {
-        o.error = "PATCH: the document holds " + std::to_string(o.size) + " bytes, not " +
-                  std::to_string(content.size());
-      } else {
-        o.ok = true;
+    uint64_t offset = 0;
+    int resyncs = 0;
+    while (offset < content.size()) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(piece, content.size() - offset));
+      const int64_t t = now_ns();
+      HttpClient::Headers patch_headers;
+      patch_headers.emplace_back("Authorization", auth);
+      patch_headers.emplace_back("Upload-Offset", std::to_string(offset));
+      patch_headers.emplace_back("Content-Type", "application/offset+octet-stream");
+      HttpAnswer a = co_await http.request("PATCH", location, patch_headers, content.substr(offset, n));
+      o.patch_latency.record(now_ns() - t);
+      ++o.patches;
+      o.status = a.status;
+      bool ok = false;
+      const uint64_t server_offset = parse_u64(a.header("upload-offset"), &ok);
+      if (a.status == 204) {
+        if (!ok || server_offset <= offset || server_offset > content.size()) {
+          o.error = "PATCH: 204 with Upload-Offset '" + a.header("upload-offset") + "' after sending " +
+                    std::to_string(n) + " bytes at " + std::to_string(offset);
+          co_return o;
+        }
+        offset = server_offset;
+        continue;
       }
+      if (a.status == 201) {
+        o.finished_ns = now_ns();
+        o.document_id = parse_u64(json_field(a.body, "id"), &ok);
+        o.content_type = json_field(a.body, "content_type");
+        o.size = parse_u64(json_field(a.body, "size"));
+        if (!ok || o.document_id == 0) {
+          o.error = "PATCH: 201 without a document id: " + short_body(a.body);
+        } else if (o.size != content.size()) {
+          o.error = "PATCH: the document holds " + std::to_string(o.size) + " bytes, not " +
+                    std::to_string(content.size());
+        } else {
+          o.ok = true;
+        }
+        co_return o;
+      }
+      if (a.status == 409 && ok && resyncs++ < 3) {  // not the server's offset: go on from its own
+        offset = server_offset;
+        continue;
+      }
+      o.error =
+          "PATCH at " + std::to_string(offset) + ": " + std::to_string(a.status) + " " + short_body(a.body);
       co_return o;
     }
-    if (a.status == 409 && ok && resyncs++ < 3) {  // not the server's offset: go on from its own
-      offset = server_offset;
-      continue;
-    }
-    o.error =
-        "PATCH at " + std::to_string(offset) + ": " + std::to_string(a.status) + " " + short_body(a.body);
-    co_return o;
+    o.error = "the whole content was sent but no 201 came";
+  } catch (const std::exception& e) {
+    o.error = e.what();  // the connection failed or timed out
   }
-  o.error = "the whole content was sent but no 201 came";
   co_return o;
 }
 
@@ -374,13 +380,8 @@ SequentialUploadResult run_sequential_uploads(const Endpoint& endpoint,
       }
       const int64_t t0 = now_ns();
       if (i == 0) t_first = t0;
-      UploadOutcome up;
-      try {
-        up = co_await upload_document(http, who, "bench-cv-" + std::to_string(n) + ".pdf", content,
-                                      options.piece);
-      } catch (const std::exception& e) {
-        up.error = e.what();
-      }
+      const std::string name = "bench-cv-" + std::to_string(n) + ".pdf";
+      UploadOutcome up = co_await upload_document(http, who, name, content, options.piece);
       const int64_t t1 = now_ns();
       t_last = t1;
       if (options.server_pid > 0) {
@@ -411,8 +412,8 @@ SequentialUploadResult run_sequential_uploads(const Endpoint& endpoint,
     try {
       HttpClient::Headers get_headers;
       get_headers.emplace_back("Authorization", "Bearer " + last_by->token);
-      HttpAnswer got =
-          co_await http.request("GET", "/v1/documents/" + std::to_string(last.document_id), get_headers);
+      const std::string target = "/v1/documents/" + std::to_string(last.document_id);
+      HttpAnswer got = co_await http.request("GET", target, get_headers);
       if (got.status != 200) {
         r.verify_problem = "GET: " + std::to_string(got.status) + " " + short_body(got.body);
       } else if (got.body != content) {
@@ -482,13 +483,9 @@ asio::awaitable<void> BackgroundUploads::loop(asio::io_context& io) {
     const uint64_t n = next_++;
     stamp_pdf_like(content, n);
     const int64_t t0 = now_ns();
-    UploadOutcome up;
-    try {
-      up = co_await upload_document(http, uploaders_[n % uploaders_.size()],
-                                    "bench-background-" + std::to_string(n) + ".pdf", content, piece_);
-    } catch (const std::exception& e) {
-      up.error = e.what();
-    }
+    const std::string name = "bench-background-" + std::to_string(n) + ".pdf";
+    const Uploader& who = uploaders_[n % uploaders_.size()];
+    UploadOutcome up = co_await upload_document(http, who, name, content, piece_);
     const int64_t t1 = now_ns();
     if (!up.ok) {
       if (result_.failures++ == 0) result_.first_error = up.error;
@@ -737,14 +734,8 @@ class ReviewRun {
     stamp_pdf_like(p.document, n);
     // 1. The upload (one PATCH: the document is small).
     const int64_t t0 = now_ns();
-    UploadOutcome up;
-    try {
-      up = co_await upload_document(*p.http, p.uploader,
-                                    "cv-draft-" + std::to_string(p.index) + "-" + std::to_string(n) + ".pdf",
-                                    p.document, p.document.size());
-    } catch (const std::exception& e) {
-      up.error = e.what();
-    }
+    const std::string name = "cv-draft-" + std::to_string(p.index) + "-" + std::to_string(n) + ".pdf";
+    UploadOutcome up = co_await upload_document(*p.http, p.uploader, name, p.document, p.document.size());
     if (!up.ok) {
       fail(p, "upload: " + up.error);
       co_return false;

@@ -69,7 +69,8 @@ struct Uploader {
 std::vector<Uploader> uploaders_of(const Population& population, size_t first_pair, size_t pairs);
 
 // One upload through the protocol: POST .../uploads, then PATCH the
-// content in `piece`-byte bodies, each acknowledged once durable.
+// content in `piece`-byte bodies, each acknowledged once durable. Never
+// throws: a failed connection is an outcome with its error.
 struct UploadOutcome {
   bool ok = false;
   int status = 0;     // the last HTTP status
