@@ -5,6 +5,7 @@
 #include <latch>
 #include <limits>
 
+#include "server/services/goals.h"
 #include "server/services/indexes.h"
 #include "server/services/meeting_book.h"
 #include "server/services/membership.h"
@@ -370,6 +371,7 @@ Result<v1::MentorshipRecord> Mentorships::activate(storage::CommitContext& ctx, 
   m->set_started_at_ms(ctx.now_ms());
   m->set_conversation_id(conv.id());
   PRECEPTOR_RETURN_IF_ERROR(adjust_active(ctx, m->mentor_id(), +1));
+  PRECEPTOR_RETURN_IF_ERROR(plan_reassessment(ctx, nullptr, *m));  // the first "time to reassess"
   return rec;
 }
 
@@ -591,6 +593,7 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
     if (c < v1::CHANNEL_CHAT || c > v1::CHANNEL_IN_PERSON)
       return done(invalid_argument("Unknown channel.", "channels"));
   }
+  if (Status st = check_reassess_weeks(req.reassess_weeks(), "reassess_weeks"); !st) return done(st);
   commit_with_result<v1::Mentorship>(
       committer_,
       [actor, req](storage::CommitContext& ctx, v1::Mentorship& out) {
@@ -604,6 +607,7 @@ void Mentorships::propose_agreement(const v1::User& actor, const v1::ProposeAgre
         a->Clear();
         a->set_cadence(req.cadence());
         *a->mutable_channels() = distinct(req.channels());
+        a->set_reassess_weeks(req.reassess_weeks());
         a->set_proposed_by(actor.id());
         a->set_proposed_at_ms(ctx.now_ms());
         save(ctx, Cf::kMentorships, mentorship_key(m->id()), *rec);
@@ -632,6 +636,7 @@ void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreem
         }
         auto due_before = mentorship_due_ms(ctx, *m);
         if (!due_before) return due_before.status();
+        const v1::Mentorship before = *m;
         *m->mutable_agreement() = m->proposed_agreement();
         m->mutable_agreement()->set_accepted_at_ms(ctx.now_ms());
         m->clear_proposed_agreement();
@@ -648,6 +653,7 @@ void Mentorships::accept_agreement(const v1::User& actor, const v1::AcceptAgreem
         auto due_after = mentorship_due_ms(ctx, *m);  // the new cadence from now
         if (!due_after) return due_after.status();
         move_due(ctx, m->id(), *due_before, *due_after);
+        PRECEPTOR_RETURN_IF_ERROR(plan_reassessment(ctx, &before, *m));  // a new reassess_weeks moves it
         emit(ctx, v1::MENTORSHIP_CHANGE_AGREEMENT_ACCEPTED, *m, actor.id());
         out = *m;
         return Status::ok();
@@ -719,6 +725,24 @@ Result<v1::ListMentorshipsResult> Mentorships::list(const v1::User& actor,
         const auto& starts = (*counts)->open_starts();
         e.set_meetings_upcoming(static_cast<uint64_t>(
             std::count_if(starts.begin(), starts.end(), [now](int64_t s) { return s > now; })));
+      }
+      // Goals and assignments as counts and a date only (mentorship_work):
+      // never a title, a text or a document.
+      auto work =
+          load<v1::MentorshipWorkRecord>(store_, Cf::kMentorshipWork, keys::IdKey{.id = m.id()}.encode());
+      if (!work) {
+        st = work.status();
+        return false;
+      }
+      if (work->has_value()) {
+        const v1::MentorshipWorkRecord& w = **work;
+        v1::Engagement& e = *view.mutable_engagement();
+        e.set_assignments_open(w.assignments_open());
+        e.set_assignments_overdue(w.assignments_overdue());
+        e.set_assignments_approved(w.assignments_approved());
+        e.set_goals_open(w.goals_open());
+        e.set_goals_done(w.goals_done());
+        e.set_last_reassessment_ms(w.last_reassessment_ms());
       }
       const size_t size = view.ByteSizeLong();
       if (out.mentorships_size() > 0 && bytes + size > kMaxPageBytes) {
