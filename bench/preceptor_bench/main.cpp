@@ -195,6 +195,7 @@ int main(int argc, char** argv) {
       ("disk-write-mib", po::value(&o.disk_write_mib)->default_value(o.disk_write_mib), "upload: MiB written for the disk ceiling (one fdatasync at the end).")
       ("disk-piece-mib", po::value(&o.disk_piece_mib)->default_value(o.disk_piece_mib), "upload: write() size of the disk ceiling, MiB.")
       ("disk-sync-every-mib", po::value(&o.disk_sync_every_mib)->default_value(o.disk_sync_every_mib), "upload: the second disk figure, an fdatasync every this many MiB.")
+      ("disk-repeats", po::value(&o.disk_repeats)->default_value(o.disk_repeats), "upload: passes of each disk figure after one unmeasured pass; the medians count.")
       ("upload-count", po::value(&o.upload_count)->default_value(o.upload_count), "upload: uploads one after another, nothing else running.")
       ("upload-mib", po::value(&o.upload_mib)->default_value(o.upload_mib), "upload: size of each upload, MiB (at most the server's --max-upload-mb).")
       ("upload-piece-mib", po::value(&o.upload_piece_mib)->default_value(o.upload_piece_mib), "upload: PATCH body size, MiB.")
@@ -257,6 +258,7 @@ int main(int argc, char** argv) {
     keep("disk-write-mib", o.disk_write_mib, smoke.disk_write_mib);
     keep("disk-piece-mib", o.disk_piece_mib, smoke.disk_piece_mib);
     keep("disk-sync-every-mib", o.disk_sync_every_mib, smoke.disk_sync_every_mib);
+    keep("disk-repeats", o.disk_repeats, smoke.disk_repeats);
     keep("upload-count", o.upload_count, smoke.upload_count);
     keep("upload-mib", o.upload_mib, smoke.upload_mib);
     keep("upload-piece-mib", o.upload_piece_mib, smoke.upload_piece_mib);
@@ -292,7 +294,7 @@ int main(int argc, char** argv) {
                  "preceptor-bench: booking and reminder sizes must be above 0 (slots 10-240 minutes)\n");
     return 2;
   }
-  if (o.disk_write_mib <= 0 || o.disk_piece_mib <= 0 || o.disk_sync_every_mib <= 0 || o.upload_count < 1 ||
+  if (o.disk_write_mib <= 0 || o.disk_piece_mib <= 0 || o.disk_sync_every_mib <= 0 || o.disk_repeats < 1 || o.upload_count < 1 ||
       o.upload_mib * 1048576 < 64 || o.upload_piece_mib * 1048576 < 1 || o.upload_pairs < 1 ||
       o.rss_interval_ms < 1 || o.review_quiet_pairs < 1 || o.review_pairs < 1 || o.review_rounds < 1 ||
       o.review_document_kib < 1 || o.review_comments < 1 || o.review_comments > 100) {

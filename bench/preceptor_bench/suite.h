@@ -87,6 +87,7 @@ struct SuiteOptions {
   double disk_write_mib = 256;     // written for the disk ceiling, MiB
   double disk_piece_mib = 1;       // write() size, MiB
   double disk_sync_every_mib = 4;  // the second measurement: an fdatasync every this many MiB
+  size_t disk_repeats = 3;         // passes of each (after one unmeasured pass); the medians count
   size_t upload_count = 8;         // uploads one after another, nothing else running
   double upload_mib = 25;          // size of each upload, MiB (the server's default limit)
   double upload_piece_mib = 8;     // PATCH body size, MiB
