@@ -42,6 +42,12 @@ imported with preceptor-admin first), runs every scenario and stops it:
               no slot ever holds more bookings than seats
   reminders   the chat load without and with reminders due for N meetings
               (the server restarted with --scheduler-interval-ms): ratios
+  upload      the disk's sequential write rate, then documents uploaded over
+              HTTP one after another against it, the server's RSS during
+              each, and chat latency without and with uploads back to back
+  review      an assignment's review round trip (upload, SubmitVersion,
+              ReviewVersion, ReplyToComment, each until the other member's
+              event): latency one at a time, round trips/s with many pairs
 
 Usage:
   preceptor-bench [options]                 the suite (see bench/run-all)
@@ -144,7 +150,7 @@ int main(int argc, char** argv) {
   d.add_options()
       ("help,h", "Show this help.")
       ("smoke", po::bool_switch(&o.smoke), "Tiny sizes: every scenario for ~1-3 s (the CI smoke test).")
-      ("scenarios", po::value(&scenarios), "Comma list of ceilings,idle,chat,booking,reminders,resume,history,cold-start (default: all).")
+      ("scenarios", po::value(&scenarios), "Comma list of ceilings,idle,chat,booking,reminders,resume,history,cold-start,upload,review (default: all).")
       ("json", po::value(&o.json_path), "Write the results as JSON here.")
       ("server-binary", po::value(&o.server_binary)->default_value(o.server_binary), "preceptor-server to start.")
       ("admin-binary", po::value(&o.admin_binary)->default_value(o.admin_binary), "preceptor-admin, to import the users.")
@@ -186,6 +192,22 @@ int main(int argc, char** argv) {
       ("reminder-lead-seconds", po::value(&o.reminder_lead_seconds)->default_value(o.reminder_lead_seconds), "From seeding to the first reminder due (the run without due reminders goes first).")
       ("reminder-chat-rate", po::value(&o.reminder_chat_rate)->default_value(o.reminder_chat_rate), "msgs/s per member of the reminders runs (0: the first --chat-rates, below saturation).")
       ("scheduler-interval-ms", po::value(&o.scheduler_interval_ms)->default_value(o.scheduler_interval_ms), "--scheduler-interval-ms of our server in the reminders scenario.")
+      ("disk-write-mib", po::value(&o.disk_write_mib)->default_value(o.disk_write_mib), "upload: MiB written for the disk ceiling (one fdatasync at the end).")
+      ("disk-piece-mib", po::value(&o.disk_piece_mib)->default_value(o.disk_piece_mib), "upload: write() size of the disk ceiling, MiB.")
+      ("disk-sync-every-mib", po::value(&o.disk_sync_every_mib)->default_value(o.disk_sync_every_mib), "upload: the second disk figure, an fdatasync every this many MiB.")
+      ("disk-repeats", po::value(&o.disk_repeats)->default_value(o.disk_repeats), "upload: passes of each disk figure after one unmeasured pass; the medians count.")
+      ("upload-count", po::value(&o.upload_count)->default_value(o.upload_count), "upload: uploads one after another, nothing else running.")
+      ("upload-mib", po::value(&o.upload_mib)->default_value(o.upload_mib), "upload: size of each upload, MiB (at most the server's --max-upload-mb).")
+      ("upload-piece-mib", po::value(&o.upload_piece_mib)->default_value(o.upload_piece_mib), "upload: PATCH body size, MiB.")
+      ("upload-pairs", po::value(&o.upload_pairs)->default_value(o.upload_pairs), "upload: extra pairs whose members upload in turn (each user has a quota).")
+      ("upload-chat-rate", po::value(&o.upload_chat_rate)->default_value(o.upload_chat_rate), "upload: msgs/s per member of the chat runs with and without uploads (0: the first --chat-rates).")
+      ("rss-interval-ms", po::value(&o.rss_interval_ms)->default_value(o.rss_interval_ms), "upload: the server's RSS is read this often during the uploads.")
+      ("review-quiet-rounds", po::value(&o.review_quiet_rounds)->default_value(o.review_quiet_rounds), "review: round trips one at a time.")
+      ("review-quiet-pairs", po::value(&o.review_quiet_pairs)->default_value(o.review_quiet_pairs), "review: pairs the one-at-a-time round trips cycle through.")
+      ("review-pairs", po::value(&o.review_pairs)->default_value(o.review_pairs), "review: pairs at once in the loaded phase (at most chat + resume pairs).")
+      ("review-rounds", po::value(&o.review_rounds)->default_value(o.review_rounds), "review: round trips each of them makes.")
+      ("review-document-kib", po::value(&o.review_document_kib)->default_value(o.review_document_kib), "review: size of each submitted document, KiB.")
+      ("review-comments", po::value(&o.review_comments)->default_value(o.review_comments), "review: comments per review (1-100).")
       ("cold-runs", po::value(&o.cold_runs)->default_value(o.cold_runs), "Restarts measured after SIGTERM and after kill -9, each.")
       ("cold-burst", po::value(&o.cold_burst_messages)->default_value(o.cold_burst_messages), "Messages written right before each kill -9.");
   // clang-format on
@@ -233,6 +255,19 @@ int main(int argc, char** argv) {
     keep("reminder-meetings", o.reminder_meetings, smoke.reminder_meetings);
     keep("reminder-lead-seconds", o.reminder_lead_seconds, smoke.reminder_lead_seconds);
     keep("cold-burst", o.cold_burst_messages, smoke.cold_burst_messages);
+    keep("disk-write-mib", o.disk_write_mib, smoke.disk_write_mib);
+    keep("disk-piece-mib", o.disk_piece_mib, smoke.disk_piece_mib);
+    keep("disk-sync-every-mib", o.disk_sync_every_mib, smoke.disk_sync_every_mib);
+    keep("disk-repeats", o.disk_repeats, smoke.disk_repeats);
+    keep("upload-count", o.upload_count, smoke.upload_count);
+    keep("upload-mib", o.upload_mib, smoke.upload_mib);
+    keep("upload-piece-mib", o.upload_piece_mib, smoke.upload_piece_mib);
+    keep("upload-pairs", o.upload_pairs, smoke.upload_pairs);
+    keep("review-quiet-rounds", o.review_quiet_rounds, smoke.review_quiet_rounds);
+    keep("review-quiet-pairs", o.review_quiet_pairs, smoke.review_quiet_pairs);
+    keep("review-pairs", o.review_pairs, smoke.review_pairs);
+    keep("review-rounds", o.review_rounds, smoke.review_rounds);
+    keep("review-document-kib", o.review_document_kib, smoke.review_document_kib);
     if (vm["chat-rates"].defaulted()) rates = "10";
   }
   try {
@@ -259,6 +294,15 @@ int main(int argc, char** argv) {
                  "preceptor-bench: booking and reminder sizes must be above 0 (slots 10-240 minutes)\n");
     return 2;
   }
+  if (o.disk_write_mib <= 0 || o.disk_piece_mib <= 0 || o.disk_sync_every_mib <= 0 || o.disk_repeats < 1 || o.upload_count < 1 ||
+      o.upload_mib * 1048576 < 64 || o.upload_piece_mib * 1048576 < 1 || o.upload_pairs < 1 ||
+      o.rss_interval_ms < 1 || o.review_quiet_pairs < 1 || o.review_pairs < 1 || o.review_rounds < 1 ||
+      o.review_document_kib < 1 || o.review_comments < 1 || o.review_comments > 100) {
+    std::fprintf(stderr,
+                 "preceptor-bench: upload and review sizes must be above 0 (uploads at least 64 bytes, "
+                 "1-100 review comments)\n");
+    return 2;
+  }
   if (o.chat_rates.empty() && o.chat_window == 0) {
     std::fprintf(stderr, "preceptor-bench: give --chat-rates or --chat-window\n");
     return 2;
@@ -272,8 +316,8 @@ int main(int argc, char** argv) {
   if (!scenarios.empty()) {
     o.scenarios = parse_set(scenarios);
     for (const auto& s : o.scenarios) {
-      static const std::set<std::string> known = {"ceilings",  "idle",   "chat",    "booking",
-                                                  "reminders", "resume", "history", "cold-start"};
+      static const std::set<std::string> known = {"ceilings", "idle",    "chat",       "booking", "reminders",
+                                                  "resume",   "history", "cold-start", "upload",  "review"};
       if (!known.count(s)) {
         std::fprintf(stderr, "preceptor-bench: unknown scenario '%s'\n", s.c_str());
         return 2;

@@ -23,6 +23,7 @@
 #include "bench/preceptor_bench/meetings_load.h"
 #include "bench/preceptor_bench/resume.h"
 #include "bench/preceptor_bench/seed.h"
+#include "bench/preceptor_bench/work_load.h"
 
 namespace preceptor::bench {
 
@@ -56,6 +57,19 @@ void SuiteOptions::apply_smoke() {
   booking_quiet_lists = 50;
   reminder_meetings = 40;
   reminder_lead_seconds = 8;
+  disk_write_mib = 16;
+  disk_piece_mib = 1;
+  disk_sync_every_mib = 4;
+  disk_repeats = 1;
+  upload_count = 2;
+  upload_mib = 1;
+  upload_piece_mib = 0.25;
+  upload_pairs = 2;
+  review_quiet_rounds = 6;
+  review_quiet_pairs = 2;
+  review_pairs = 4;
+  review_rounds = 2;
+  review_document_kib = 16;
 }
 
 namespace {
@@ -268,6 +282,10 @@ Endpoint Suite::endpoint() const { return server_ ? server_->endpoint() : url_en
 pid_t Suite::server_pid() const { return server_ ? server_->pid() : options_.server_pid; }
 
 size_t Suite::total_pairs() const {
+  return upload_first_pair() + (wants("upload") ? options_.upload_pairs : 0);
+}
+// Pair ranges: chat [0, P), resume [P, P+K), history P+K, reminders, uploaders.
+size_t Suite::upload_first_pair() const {
   return options_.chat_pairs + options_.resume_clients + 1 +
          (wants("reminders") ? reminder_pairs_for(options_.reminder_meetings) : 0);
 }
@@ -1037,6 +1055,314 @@ void Suite::run_cold_start() {
                "G9 ≤ 2 000 ms", "listening line at " + ms(median(killed_listen))});
 }
 
+// ------------------------------------------------------------------ upload
+
+namespace {
+
+uint64_t mib_bytes(double mib) { return static_cast<uint64_t>(std::llround(mib * 1048576.0)); }
+
+std::string fmt_mib(double mib) {
+  return mib == std::floor(mib) ? fmt_fixed(mib, 0) + " MiB" : fmt_fixed(mib * 1024, 0) + " KiB";
+}
+
+std::string fmt_kib_as_mib(int64_t kib) {
+  return kib < 0 ? std::string("-") : fmt_fixed(static_cast<double>(kib) / 1024.0, 1) + " MiB";
+}
+
+std::string p50_p99(const LatencyHistogram& h) {
+  return fmt_fixed(static_cast<double>(h.percentile(50)) / 1e6, 2) + " / " +
+         fmt_fixed(static_cast<double>(h.percentile(99)) / 1e6, 2) + " ms";
+}
+
+}  // namespace
+
+void Suite::run_upload_scenario() {
+  Json uj = Json::object();
+  const uint64_t upload_bytes = mib_bytes(options_.upload_mib);
+  const size_t piece = static_cast<size_t>(mib_bytes(options_.upload_piece_mib));
+  const std::string name = "upload " + std::to_string(options_.upload_count) + " × " +
+                           fmt_mib(options_.upload_mib) + " (PATCH " + fmt_mib(options_.upload_piece_mib) +
+                           ")";
+
+  // 1. The disk's sequential write rate, in the data folder's file system.
+  //    A first pass is not counted: on the reference VM the first 256 MiB
+  //    written in a while went at a sixth of the rate of the passes after it
+  //    (new extents of a file system mounted with discard). Then
+  //    `disk_repeats` passes of each kind, alternating; the medians count.
+  const uint64_t disk_bytes = mib_bytes(options_.disk_write_mib);
+  const size_t disk_piece = static_cast<size_t>(mib_bytes(options_.disk_piece_mib));
+  const uint64_t sync_every = mib_bytes(options_.disk_sync_every_mib);
+  progress("upload: the disk's sequential write rate in " + work_dir_ + ": " +
+           fmt_mib(options_.disk_write_mib) + " in " + fmt_mib(options_.disk_piece_mib) +
+           " writes, one fdatasync at the end and one every " + fmt_mib(options_.disk_sync_every_mib) + ", " +
+           std::to_string(options_.disk_repeats) + " times each after one unmeasured pass");
+  const DiskWriteResult warmup = measure_sequential_write(work_dir_, disk_bytes, disk_piece, 0);
+  std::vector<DiskWriteResult> onces, everys;
+  for (size_t k = 0; k < options_.disk_repeats; ++k) {
+    onces.push_back(measure_sequential_write(work_dir_, disk_bytes, disk_piece, 0));
+    everys.push_back(measure_sequential_write(work_dir_, disk_bytes, disk_piece, sync_every));
+  }
+  auto median_of = [](std::vector<DiskWriteResult> runs) {
+    std::sort(runs.begin(), runs.end(), [](const DiskWriteResult& a, const DiskWriteResult& b) {
+      return a.mib_per_second < b.mib_per_second;
+    });
+    return runs[runs.size() / 2];
+  };
+  auto runs_text = [](const std::vector<DiskWriteResult>& runs) {
+    std::string t;
+    for (const auto& r : runs) t += (t.empty() ? "" : " / ") + fmt_fixed(r.mib_per_second, 0);
+    return t;
+  };
+  auto runs_json = [](const std::vector<DiskWriteResult>& runs) {
+    Json a = Json::array();
+    for (const auto& r : runs) a.push_back(r.to_json());
+    return a;
+  };
+  const DiskWriteResult once = median_of(onces);
+  const DiskWriteResult every = median_of(everys);
+  const double ceiling = once.mib_per_second;
+  const double synced_rate = every.mib_per_second;
+  uj["disk_unmeasured_first_pass"] = warmup.to_json();
+  uj["disk_one_fdatasync_runs"] = runs_json(onces);
+  uj["disk_fdatasync_every_runs"] = runs_json(everys);
+  uj["disk_ceiling_mib_per_second"] = ceiling;
+  uj["disk_fdatasync_every_mib_per_second"] = synced_rate;
+  if (!server_)
+    report_.note(
+        "upload: with --url the disk ceiling is measured in the work folder, which may not be where that "
+        "server keeps its data");
+  const std::string of =
+      options_.disk_repeats > 1 ? "median of " + std::to_string(options_.disk_repeats) : std::string("1 run");
+  report_.add({name,
+               "disk ceiling: " + fmt_mib(options_.disk_write_mib) + " sequential, " +
+                   fmt_mib(options_.disk_piece_mib) + " writes, one fdatasync at the end (" + of + ")",
+               fmt_fixed(ceiling, 1) + " MiB/s (runs " + runs_text(onces) + "; the last fdatasync " +
+                   fmt_fixed(once.last_sync_seconds, 2) + " s of " + fmt_fixed(once.seconds, 2) + " s)",
+               "",
+               "the ceiling; an unmeasured first pass: " + fmt_fixed(warmup.mib_per_second, 0) + " MiB/s"});
+  report_.add(
+      {name,
+       "disk: the same with an fdatasync every " + fmt_mib(options_.disk_sync_every_mib) + " (" + of + ")",
+       fmt_fixed(synced_rate, 1) + " MiB/s (runs " + runs_text(everys) + ")", "",
+       "ratio to the ceiling " + fmt_fixed(ceiling > 0 ? synced_rate / ceiling : 0, 2)});
+
+  // 2. Uploads one after another, nothing else running; the server's RSS around each.
+  const std::vector<Uploader> uploaders =
+      uploaders_of(population_, upload_first_pair(), options_.upload_pairs);
+  SequentialUploadOptions so;
+  so.uploads = options_.upload_count;
+  so.bytes = upload_bytes;
+  so.piece = piece;
+  so.server_pid = server_pid();
+  so.rss_interval_ms = options_.rss_interval_ms;
+  progress("upload: " + std::to_string(so.uploads) + " uploads of " + fmt_mib(options_.upload_mib) +
+           " one after another, the server's RSS every " + std::to_string(so.rss_interval_ms) + " ms");
+  Observed seq_server;
+  LoadObserver seq_obs = observe(&seq_server);
+  seq_obs.at_start();
+  const SequentialUploadResult seq = run_sequential_uploads(endpoint(), uploaders, so, upload_index_);
+  seq_obs.at_stop();
+  upload_index_ += so.uploads;
+  Json sj = seq.to_json();
+  sj["server"] = seq_server.json;
+  uj["sequential"] = std::move(sj);
+  if (seq.uploads_ok == 0) {
+    report_.fail("upload: none of " + std::to_string(so.uploads) +
+                 " uploads went through; first: " + seq.first_error);
+    report_.note(
+        "upload: with no upload through, the upload rows and the chat runs with and without uploads "
+        "were skipped");
+    report_.json()["upload"] = std::move(uj);
+    return;
+  }
+  const double ratio = ceiling > 0 ? seq.mib_per_second / ceiling : 0;
+  const double synced_ratio = synced_rate > 0 ? seq.mib_per_second / synced_rate : 0;
+  uj["ratio_to_disk_ceiling"] = ratio;
+  uj["ratio_to_disk_fdatasync_every"] = synced_ratio;
+  report_.add({name, "uploads one after another: MiB/s (first POST to the last 201, each acked when synced)",
+               fmt_fixed(seq.mib_per_second, 1) + " MiB/s (" + std::to_string(seq.uploads_ok) + " in " +
+                   fmt_fixed(seq.seconds, 2) + " s)",
+               "≥ 0.8 × disk",
+               "ratio to the disk ceiling " + fmt_fixed(ratio, 2) + " (to the fdatasync-every-" +
+                   fmt_mib(options_.disk_sync_every_mib) + " rate " + fmt_fixed(synced_ratio, 2) + ")"});
+  report_.add({name, "one upload (POST → last 201); one PATCH", fmt_percentiles(seq.upload_latency), "",
+               "PATCH p50 / p99 " + p50_p99(seq.patch_latency)});
+  if (!seq.memory.empty()) {
+    const UploadMemory& first = seq.memory.front();
+    int64_t later = -1, later_hwm = -1;
+    for (size_t i = 1; i < seq.memory.size(); ++i) {
+      later = std::max(later, seq.memory[i].growth_kib());
+      later_hwm = std::max(later_hwm, seq.memory[i].hwm_growth_kib());
+    }
+    report_.add(
+        {name,
+         "server RSS growth during the first upload: max of " + std::to_string(first.samples) + " samples (" +
+             std::to_string(options_.rss_interval_ms) + " ms) − before; VmHWM − before",
+         fmt_kib_as_mib(first.growth_kib()) + "; " + fmt_kib_as_mib(first.hwm_growth_kib()), "≤ 8 MiB",
+         "RSS before " + fmt_kib_as_mib(first.rss_before_kib) + ", after " +
+             fmt_kib_as_mib(first.rss_after_kib)});
+    if (seq.memory.size() > 1) {
+      report_.add({name, "server RSS growth, the largest of uploads 2-" + std::to_string(seq.memory.size()),
+                   fmt_kib_as_mib(later) + "; " + fmt_kib_as_mib(later_hwm), "≤ 8 MiB",
+                   "RSS after the last " + fmt_kib_as_mib(seq.memory.back().rss_after_kib)});
+    }
+  }
+  report_.add({name, "where the time goes", seq_server.summary, "", ""});
+  report_.add(
+      {name, "type decided by the server; last document downloaded = uploaded",
+       (seq.content_type.empty() ? std::string("-") : seq.content_type) + "; " +
+           (seq.verified ? "yes"
+                         : "NO" + (seq.verify_problem.empty() ? "" : " (" + seq.verify_problem + ")")),
+       "application/pdf; yes", ""});
+  if (seq.failures > 0) {
+    report_.fail("upload: " + std::to_string(seq.failures) + " of " + std::to_string(so.uploads) +
+                 " uploads failed; first: " + seq.first_error);
+  }
+  if (!seq.verified) report_.fail("upload: the download check failed: " + seq.verify_problem);
+
+  // The disk again, after the uploads: how much it drifted within the run.
+  const DiskWriteResult again = measure_sequential_write(work_dir_, disk_bytes, disk_piece, 0);
+  uj["disk_one_fdatasync_after"] = again.to_json();
+  report_.add({name, "disk ceiling measured again after the uploads, one run (drift)",
+               fmt_fixed(again.mib_per_second, 1) + " MiB/s", "",
+               "uploads / this " +
+                   fmt_fixed(again.mib_per_second > 0 ? seq.mib_per_second / again.mib_per_second : 0, 2)});
+
+  // 3. Chat without uploads, with uploads back to back, and without again.
+  const double rate = options_.upload_chat_rate > 0 ? options_.upload_chat_rate
+                      : options_.chat_rates.empty() ? 1.0
+                                                    : options_.chat_rates.front();
+  const std::string chat_name = "upload: chat " +
+                                rate_label(rate * 2 * static_cast<double>(options_.chat_pairs)) +
+                                " offered, with / without uploads";
+  struct Run {
+    ChatLoadResult r;
+    BackgroundUploads::Result uploads;
+  };
+  auto run_chat = [&](const std::string& label, bool with_uploads) {
+    ChatLoadOptions o = chat_options(rate, 0);
+    progress("upload: chat " + label + ", " + std::to_string(o.pairs) + " pairs, " + fmt_fixed(o.seconds, 1) +
+             " s");
+    Observed server_side;
+    LoadObserver obs = observe(&server_side);
+    BackgroundUploads background(endpoint(), uploaders, upload_bytes, piece, upload_index_);
+    Run run;
+    LoadObserver wrapped;
+    wrapped.at_start = [&] {
+      obs.at_start();
+      if (with_uploads) background.start();
+    };
+    wrapped.at_stop = [&] {
+      if (with_uploads) run.uploads = background.stop();
+      obs.at_stop();
+    };
+    run.r = run_chat_load(endpoint(), population_, o, wrapped);
+    upload_index_ += run.uploads.uploads_ok + run.uploads.failures;
+    Json j = run.r.to_json();
+    j["server"] = server_side.json;
+    if (with_uploads) j["uploads"] = run.uploads.to_json();
+    uj[label] = std::move(j);
+    check_chat("upload: chat " + label, run.r);
+    report_.add({chat_name, label + ": acked / delivered per s; send→delivery",
+                 fmt_count(run.r.acked_per_second) + " / " + fmt_count(run.r.delivered_per_second) + "; " +
+                     fmt_percentiles(run.r.send_to_delivery),
+                 "", ""});
+    if (with_uploads) {
+      report_.add({chat_name, label + ": uploads finished meanwhile",
+                   std::to_string(run.uploads.uploads_ok) + " × " + fmt_mib(options_.upload_mib) + ", " +
+                       fmt_fixed(run.uploads.mib_per_second, 1) + " MiB/s; one upload " +
+                       p50_p99(run.uploads.upload_latency),
+                   "",
+                   "ratio to the disk ceiling " +
+                       fmt_fixed(ceiling > 0 ? run.uploads.mib_per_second / ceiling : 0, 2)});
+      if (run.uploads.failures > 0) {
+        report_.fail("upload: " + std::to_string(run.uploads.failures) +
+                     " uploads failed during the chat run; first: " + run.uploads.first_error);
+      }
+    }
+    report_.add({chat_name, label + ": where the time goes", server_side.summary, "", ""});
+    return run;
+  };
+  const Run without = run_chat("without uploads", false);
+  const Run with = run_chat("with uploads back to back", true);
+  const Run again_chat = run_chat("without, after", false);
+  auto p = [](const ChatLoadResult& r, double q) {
+    return static_cast<double>(r.send_to_delivery.percentile(q));
+  };
+  auto ratio_of = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  report_.add({chat_name, "send→delivery p99 with / without uploads (before)",
+               fmt_fixed(ratio_of(p(with.r, 99), p(without.r, 99)), 2) + " (p50 " +
+                   fmt_fixed(ratio_of(p(with.r, 50), p(without.r, 50)), 2) + ")",
+               "≤ 2",
+               "with / after: p99 " + fmt_fixed(ratio_of(p(with.r, 99), p(again_chat.r, 99)), 2) + ", p50 " +
+                   fmt_fixed(ratio_of(p(with.r, 50), p(again_chat.r, 50)), 2)});
+  Json rj = Json::object();
+  rj["send_to_delivery_p99"] = ratio_of(p(with.r, 99), p(without.r, 99));
+  rj["send_to_delivery_p50"] = ratio_of(p(with.r, 50), p(without.r, 50));
+  rj["send_to_delivery_p99_vs_after"] = ratio_of(p(with.r, 99), p(again_chat.r, 99));
+  rj["acked_per_second"] = ratio_of(with.r.acked_per_second, without.r.acked_per_second);
+  uj["ratio_with_over_without"] = std::move(rj);
+  report_.json()["upload"] = std::move(uj);
+}
+
+// ------------------------------------------------------------------ review
+
+void Suite::run_review_scenario() {
+  ReviewOptions o;
+  const size_t available = options_.chat_pairs + options_.resume_clients;
+  o.first_pair = 0;
+  o.quiet_pairs = std::min(options_.review_quiet_pairs, available);
+  o.quiet_rounds = options_.review_quiet_rounds;
+  o.pairs = std::min(options_.review_pairs, available);
+  o.rounds_per_pair = options_.review_rounds;
+  o.document_bytes = options_.review_document_kib * 1024;
+  o.comments = options_.review_comments;
+  progress("review: " + std::to_string(o.quiet_rounds) + " round trips one at a time (" +
+           std::to_string(o.quiet_pairs) + " pairs), then " + std::to_string(o.pairs) + " pairs × " +
+           std::to_string(o.rounds_per_pair) + " at once");
+  Observed server_side;
+  LoadObserver obs = observe(&server_side);
+  const ReviewResult r = run_review(endpoint(), population_, o, obs.at_start, obs.at_stop);
+  Json j = r.to_json();
+  j["server"] = server_side.json;
+  report_.json()["review"] = std::move(j);
+  const std::string doc =
+      std::to_string(options_.review_document_kib) + " KiB PDF, " + std::to_string(o.comments) + " comments";
+  auto steps = [&](const std::string& phase, const ReviewSteps& s) {
+    const std::string name = "review " + phase;
+    if (s.rounds == 0) {
+      report_.add({name, "round trips completed", "none (see the failures below)", "", ""});
+      return;
+    }
+    report_.add(
+        {name,
+         "round trip: upload → SubmitVersion → ReviewVersion → ReplyToComment, each step until the other "
+         "member's event (" +
+             doc + "; " + std::to_string(s.rounds) + " rounds)",
+         fmt_percentiles(s.round), "", fmt_fixed(s.rounds_per_second, 1) + " round trips/s"});
+    report_.add({name, "upload (POST + one PATCH, acked when synced)", fmt_percentiles(s.upload), "", ""});
+    report_.add({name, "SubmitVersion → mentor's AssignmentChanged", fmt_percentiles(s.submit_event), "",
+                 "reply p50 / p99 " + p50_p99(s.submit_reply)});
+    report_.add({name, "ReviewVersion → mentee's ReviewChanged", fmt_percentiles(s.review_event), "",
+                 "reply p50 / p99 " + p50_p99(s.review_reply)});
+    report_.add({name, "ReplyToComment → mentor's ReviewChanged", fmt_percentiles(s.reply_event), "",
+                 "reply p50 / p99 " + p50_p99(s.reply_reply)});
+  };
+  steps("one at a time (" + std::to_string(o.quiet_pairs) + " pairs in turn)", r.quiet);
+  steps(std::to_string(o.pairs) + " pairs at once", r.loaded);
+  report_.add({"review " + std::to_string(o.pairs) + " pairs at once", "where the time goes",
+               server_side.summary, "", ""});
+  report_.add({"review", "assignments created / withdrawn (a new one before 50 versions)",
+               std::to_string(r.assignments_created) + " / " + std::to_string(r.assignments_withdrawn), "",
+               ""});
+  const uint64_t expected = o.quiet_rounds + o.pairs * o.rounds_per_pair;
+  if (r.failures > 0 || r.quiet.rounds + r.loaded.rounds != expected) {
+    report_.fail("review: " + std::to_string(r.quiet.rounds + r.loaded.rounds) + " of " +
+                 std::to_string(expected) + " round trips completed, " + std::to_string(r.failures) +
+                 " failures; first: " + r.first_error);
+  }
+}
+
 void Suite::stop_server() {
   if (!server_) return;
   try {
@@ -1055,7 +1381,8 @@ int Suite::run() {
   try {
     if (wants("ceilings")) run_ceilings();
     const bool needs_server = wants("chat") || wants("booking") || wants("reminders") || wants("idle") ||
-                              wants("resume") || wants("history") || wants("cold-start");
+                              wants("resume") || wants("history") || wants("cold-start") || wants("upload") ||
+                              wants("review");
     if (needs_server) start_population();
     if (wants("idle")) run_idle_scenario();
     if (wants("chat")) run_chat_scenarios();
@@ -1064,6 +1391,8 @@ int Suite::run() {
     if (wants("resume")) run_resume_scenario();
     if (wants("history") || wants("cold-start")) run_history_scenario();
     if (wants("cold-start")) run_cold_start();
+    if (wants("upload")) run_upload_scenario();
+    if (wants("review")) run_review_scenario();
     stop_server();
   } catch (const std::exception& e) {
     report_.fail(std::string("the suite stopped: ") + e.what());

@@ -19,8 +19,8 @@ namespace preceptor::bench {
 // Everything a suite run can be told. Every field: default and unit. The
 // defaults are the full sizes of issue 4; --smoke shrinks them (smoke()).
 struct SuiteOptions {
-  std::set<std::string> scenarios = {"ceilings", "chat",   "booking", "reminders",
-                                     "idle",     "resume", "history", "cold-start"};
+  std::set<std::string> scenarios = {"ceilings", "chat",    "booking",    "reminders", "idle",
+                                     "resume",   "history", "cold-start", "upload",    "review"};
   std::string json_path;     // empty: no JSON file
   std::string command_line;  // recorded in the JSON
   bool smoke = false;
@@ -81,6 +81,28 @@ struct SuiteOptions {
   double reminder_chat_rate = 0;         // msgs/s per member; 0: the first of chat_rates
   int64_t scheduler_interval_ms = 1000;  // --scheduler-interval-ms of the server for this scenario
 
+  // upload (issue 13): the disk's sequential write rate in the same run,
+  // uploads one after another against it, the server's memory during each,
+  // and the chat load without and with uploads running back to back
+  double disk_write_mib = 256;     // written for the disk ceiling, MiB
+  double disk_piece_mib = 1;       // write() size, MiB
+  double disk_sync_every_mib = 4;  // the second measurement: an fdatasync every this many MiB
+  size_t disk_repeats = 3;         // passes of each (after one unmeasured pass); the medians count
+  size_t upload_count = 8;         // uploads one after another, nothing else running
+  double upload_mib = 25;          // size of each upload, MiB (the server's default limit)
+  double upload_piece_mib = 8;     // PATCH body size, MiB
+  size_t upload_pairs = 8;         // uploaders: both members of these extra pairs, in turn (per-user quota)
+  double upload_chat_rate = 0;     // msgs/s per member of the chat runs; 0: the first of chat_rates
+  int rss_interval_ms = 50;        // server RSS sampling during the uploads
+
+  // review (issue 13): upload -> SubmitVersion -> ReviewVersion -> ReplyToComment
+  size_t review_quiet_rounds = 300;  // one round trip at a time ...
+  size_t review_quiet_pairs = 10;    // ... cycling through these pairs
+  size_t review_pairs = 200;         // pairs at once in the loaded phase (at most chat + resume pairs)
+  size_t review_rounds = 5;          // round trips each of them makes
+  size_t review_document_kib = 64;   // the submitted document
+  size_t review_comments = 3;        // comments per review
+
   // cold start
   int cold_runs = 3;
   uint64_t cold_burst_messages = 2000;  // written right before each kill -9
@@ -89,9 +111,9 @@ struct SuiteOptions {
   void apply_smoke();
 };
 
-// Runs the scenarios in order (ceilings, sign-in, idle, chat, resume, seed
-// + history, cold start) against one server it starts (or --url), filling a
-// Report. Main thread only.
+// Runs the scenarios in order (ceilings, sign-in, idle, chat, booking,
+// reminders, resume, seed + history, cold start, upload, review) against one
+// server it starts (or --url), filling a Report. Main thread only.
 class Suite {
  public:
   explicit Suite(SuiteOptions options);
@@ -113,6 +135,8 @@ class Suite {
   void run_resume_scenario();
   void run_history_scenario();
   void run_cold_start();
+  void run_upload_scenario();
+  void run_review_scenario();
   void stop_server();
 
   std::unique_ptr<ServerProcess> start_server();
@@ -132,6 +156,7 @@ class Suite {
   ChatLoadOptions chat_options(double rate_per_member, size_t window) const;
   bool wants(const std::string& scenario) const { return options_.scenarios.count(scenario) > 0; }
   size_t total_pairs() const;
+  size_t upload_first_pair() const;
   const BenchPair& history_pair() const;
 
   SuiteOptions options_;
@@ -157,6 +182,7 @@ class Suite {
     MachineCpu machine;
   } observed_start_;
   std::vector<double> others_cores_;  // CPU of other processes during each observed load
+  uint64_t upload_index_ = 0;         // uploads made so far: names them and picks the uploader
 };
 
 }  // namespace preceptor::bench
