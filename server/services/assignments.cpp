@@ -938,27 +938,12 @@ size_t Assignments::run_timed_work() {
     return due.size() < kMaxNudgesPerPass;
   });
   if (!scanned) return 0;  // logged by the store; the next pass tries again
-  // At most kMaxNudgesInFlight wait in the committer at once, so a pass with
-  // thousands due does not queue them all ahead of people's requests.
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t in_flight = 0;
+  // At most kMaxNudgesInFlight wait in the committer at once (BoundedSubmitter).
+  BoundedSubmitter submitter(committer_, kMaxNudgesInFlight);
   for (const keys::WorkDue& entry : due) {
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return in_flight < kMaxNudgesInFlight; });
-      ++in_flight;
-    }
-    committer_.submit([entry](storage::CommitContext& ctx) { return deliver(ctx, entry); },
-                      [&](const Status& st) {
-                        st.ignore_error();  // a failed write is logged by the committer; the entry stays due
-                        std::lock_guard lock(mu);
-                        --in_flight;
-                        cv.notify_one();
-                      });
+    submitter.submit([entry](storage::CommitContext& ctx) { return deliver(ctx, entry); });
   }
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return in_flight == 0; });
+  submitter.wait_all();
   return due.size();
 }
 

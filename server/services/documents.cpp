@@ -822,9 +822,9 @@ size_t Documents::run_timed_work() {
                                   {.max_entries = kMaxDueEntriesPerPass});
   if (!scanned) return 0;  // logged by the store; the next pass tries again
 
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t in_flight = 0;
+  // At most kMaxExpiriesInFlight wait in the committer at once.
+  BoundedSubmitter submitter(core_.committer, kMaxExpiriesInFlight);
+  std::mutex mu;  // guards to_remove
   std::vector<uint64_t> to_remove;
   const StorageQuota quota = core_.quota;
   for (const keys::WorkDue& entry : due) {
@@ -833,13 +833,8 @@ size_t Documents::run_timed_work() {
       auto it = uploads_.find(entry.id);
       if (it != uploads_.end() && it->second->busy) continue;  // bytes are arriving: its record moves
     }
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return in_flight < kMaxExpiriesInFlight; });
-      ++in_flight;
-    }
     auto remove = std::make_shared<bool>(false);
-    core_.committer.submit(
+    submitter.submit(
         [entry, quota, remove](storage::CommitContext& ctx) -> Status {
           const std::string key = entry.encode();
           auto still = ctx.get(Cf::kWorkDue, key);
@@ -872,14 +867,9 @@ size_t Documents::run_timed_work() {
           st.ignore_error();  // a failed write is logged by the committer; the entry stays due
           std::lock_guard lock(mu);
           if (st && *remove) to_remove.push_back(id);
-          --in_flight;
-          cv.notify_one();
         });
   }
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return in_flight == 0; });
-  }
+  submitter.wait_all();
   if (!to_remove.empty()) {
     std::promise<void> removed;
     writer_->post([&] {

@@ -916,27 +916,12 @@ size_t Goals::run_timed_work() {
     return due.size() < kMaxReassessmentsDuePerPass;
   });
   if (!scanned) return 0;  // logged by the store; the next pass tries again
-  // At most kMaxReassessmentsInFlight wait in the committer at once, so a
-  // pass with many due never queues them all ahead of people's requests.
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t in_flight = 0;
+  // At most kMaxReassessmentsInFlight wait in the committer at once (BoundedSubmitter).
+  BoundedSubmitter submitter(committer_, kMaxReassessmentsInFlight);
   for (const keys::WorkDue& entry : due) {
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return in_flight < kMaxReassessmentsInFlight; });
-      ++in_flight;
-    }
-    committer_.submit([entry](storage::CommitContext& ctx) { return deliver_due(ctx, entry); },
-                      [&](const Status& st) {
-                        st.ignore_error();  // a failed write is logged by the committer; the entry stays due
-                        std::lock_guard lock(mu);
-                        --in_flight;
-                        cv.notify_one();
-                      });
+    submitter.submit([entry](storage::CommitContext& ctx) { return deliver_due(ctx, entry); });
   }
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return in_flight == 0; });
+  submitter.wait_all();
   return due.size();
 }
 

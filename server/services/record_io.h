@@ -4,8 +4,11 @@
 // services. Internal to server/services. Keys come from the named codecs in
 // storage/keys.h; ranges are read with Store::scan and CommitContext::scan.
 
+#include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,5 +70,54 @@ void commit_with_result(storage::Committer& committer,
                    },
                    origin);
 }
+
+// Submits the mutations of timed work (reminders, nudges, expiries) with at
+// most `max_in_flight` of them waiting in the committer at once: a pass with
+// thousands due must not queue them all ahead of people's requests (each
+// group would then be timed work only, and a message sent meanwhile would
+// wait for all of it). submit() blocks while the limit is reached; wait_all()
+// and the destructor return once every submitted mutation is done. For the
+// scheduler's thread, never a network thread or the committer's.
+class BoundedSubmitter {
+ public:
+  BoundedSubmitter(storage::Committer& committer, size_t max_in_flight)
+      : committer_(committer), max_in_flight_(max_in_flight) {}
+  BoundedSubmitter(const BoundedSubmitter&) = delete;
+  BoundedSubmitter& operator=(const BoundedSubmitter&) = delete;
+  ~BoundedSubmitter() { wait_all(); }
+
+  // `done` (optional) gets the write's status on the committer's thread. A
+  // failed write is logged by the committer; timed work leaves its entry due
+  // and the next pass tries again.
+  void submit(storage::ApplyFn apply, storage::DoneFn done = {}) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return in_flight_ < max_in_flight_; });
+      ++in_flight_;
+    }
+    committer_.submit(std::move(apply), [this, done = std::move(done)](const Status& st) {
+      if (done) {
+        done(st);
+      } else {
+        st.ignore_error();
+      }
+      std::lock_guard lock(mu_);
+      --in_flight_;
+      cv_.notify_all();
+    });
+  }
+
+  void wait_all() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return in_flight_ == 0; });
+  }
+
+ private:
+  storage::Committer& committer_;
+  const size_t max_in_flight_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t in_flight_ = 0;
+};
 
 }  // namespace preceptor::services

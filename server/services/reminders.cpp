@@ -214,29 +214,12 @@ size_t Reminders::run_timed_work() {
                              },
                              {.max_entries = kMaxRemindersPerPass});
   if (!scanned) return 0;  // logged by the store; the next pass tries again
-  // At most kMaxRemindersInFlight wait in the committer at once: a pass with
-  // thousands due must not queue them all ahead of people's requests (each
-  // group would then be reminders only, and a message sent meanwhile waits
-  // for all of them).
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t in_flight = 0;
+  // At most kMaxRemindersInFlight wait in the committer at once (BoundedSubmitter).
+  BoundedSubmitter submitter(committer_, kMaxRemindersInFlight);
   for (const keys::ReminderByDue& entry : due) {
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return in_flight < kMaxRemindersInFlight; });
-      ++in_flight;
-    }
-    committer_.submit([entry](storage::CommitContext& ctx) { return deliver(ctx, entry); },
-                      [&](const Status& st) {
-                        st.ignore_error();  // a failed write is logged by the committer; the entry stays due
-                        std::lock_guard lock(mu);
-                        --in_flight;
-                        cv.notify_one();
-                      });
+    submitter.submit([entry](storage::CommitContext& ctx) { return deliver(ctx, entry); });
   }
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return in_flight == 0; });
+  submitter.wait_all();
   return due.size();
 }
 

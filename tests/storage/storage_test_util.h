@@ -122,6 +122,9 @@ class ScriptedWrite {
   // Both must be called before fn() is installed.
   void hold_first_call() { state_->hold_first = true; }
   void fail_call(int n) { state_->fail_call = n; }  // 1-based
+  // Fails the next call, however the mutations before it were grouped. Only
+  // while no write is in progress.
+  void fail_next_call() { state_->fail_call = state_->calls.load() + 1; }
 
   Committer::WriteFn fn() {
     return [state = state_](const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch) {
@@ -156,7 +159,7 @@ class ScriptedWrite {
   struct State {
     rocksdb::DB* db = nullptr;
     bool hold_first = false;
-    int fail_call = 0;
+    std::atomic<int> fail_call{0};
     std::atomic<int> calls{0};
     std::mutex mu;
     std::condition_variable cv;
