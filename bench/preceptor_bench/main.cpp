@@ -294,10 +294,10 @@ int main(int argc, char** argv) {
                  "preceptor-bench: booking and reminder sizes must be above 0 (slots 10-240 minutes)\n");
     return 2;
   }
-  if (o.disk_write_mib <= 0 || o.disk_piece_mib <= 0 || o.disk_sync_every_mib <= 0 || o.disk_repeats < 1 || o.upload_count < 1 ||
-      o.upload_mib * 1048576 < 64 || o.upload_piece_mib * 1048576 < 1 || o.upload_pairs < 1 ||
-      o.rss_interval_ms < 1 || o.review_quiet_pairs < 1 || o.review_pairs < 1 || o.review_rounds < 1 ||
-      o.review_document_kib < 1 || o.review_comments < 1 || o.review_comments > 100) {
+  if (o.disk_write_mib <= 0 || o.disk_piece_mib <= 0 || o.disk_sync_every_mib <= 0 || o.disk_repeats < 1 ||
+      o.upload_count < 1 || o.upload_mib * 1048576 < 64 || o.upload_piece_mib * 1048576 < 1 ||
+      o.upload_pairs < 1 || o.rss_interval_ms < 1 || o.review_quiet_pairs < 1 || o.review_pairs < 1 ||
+      o.review_rounds < 1 || o.review_document_kib < 1 || o.review_comments < 1 || o.review_comments > 100) {
     std::fprintf(stderr,
                  "preceptor-bench: upload and review sizes must be above 0 (uploads at least 64 bytes, "
                  "1-100 review comments)\n");
