@@ -450,6 +450,25 @@ Status plan_reassessment(storage::CommitContext& ctx, const v1::Mentorship* befo
   return Status::ok();
 }
 
+Status plan_reassessment_if_unplanned(storage::CommitContext& ctx, uint64_t mentorship_id) {
+  auto work = load_work(ctx, mentorship_id);
+  if (!work) return work.status();
+  if (work->next_reassessment_ms() != 0) return Status::ok();
+  auto m = load_mentorship(ctx, mentorship_id);
+  if (!m) return m.status();
+  if (!m->has_value() || (*m)->mentorship().state() != v1::MENTORSHIP_STATE_ACTIVE) return Status::ok();
+  const v1::Mentorship& mentorship = (*m)->mentorship();
+  // Active for a period or more already: the last period's end, so the
+  // next pass says it at once; otherwise the end of the first period.
+  const int64_t base = period_base(mentorship, *work);
+  const int64_t period = period_ms(mentorship);
+  const int64_t now = ctx.now_ms();
+  const int64_t passed = now > base ? (now - base) / period : 0;
+  move_due_entry(ctx, mentorship_id, *work, base + std::max<int64_t>(passed, 1) * period);
+  save_work(ctx, mentorship_id, *work);
+  return Status::ok();
+}
+
 // ---- requests ----
 
 void Goals::add(const v1::User& actor, const v1::AddGoal& req, Done<v1::Goal> done) {

@@ -107,4 +107,9 @@ Status check_reassess_weeks(uint32_t weeks, std::string_view field);
 Status plan_reassessment(storage::CommitContext& ctx, const v1::Mentorship* before,
                          const v1::Mentorship& after);
 
+// For a store written before "time to reassess" existed: plans mentorship
+// `mentorship_id`'s schedule when it is active and has none yet (as
+// plan_reassessment would have when it became active); nothing otherwise.
+Status plan_reassessment_if_unplanned(storage::CommitContext& ctx, uint64_t mentorship_id);
+
 }  // namespace preceptor::services

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "server/services/goals.h"
 #include "server/services/mentorships.h"
 #include "server/services/record_io.h"
 
@@ -107,6 +108,40 @@ Status conversation_due_changed(storage::CommitContext& ctx, const v1::Conversat
   return Status::ok();
 }
 
+// Plans "time to reassess" (work_due, mentorship_work) for the active
+// mentorships of a store written before it existed, once, in mutations of
+// kMentorshipsPerMutation; "upgrade/reassessment_schedule" in meta records
+// that it is done. Idempotent: a mentorship already planned is left alone.
+Status plan_missing_reassessments(storage::Store& store, storage::Committer& committer) {
+  constexpr size_t kMentorshipsPerMutation = 200;
+  const std::string done_key = keys::UpgradeDone{.name = "reassessment_schedule"}.encode();
+  auto done = store.get(Cf::kMeta, done_key);
+  if (!done) return done.status();
+  if (done->has_value()) return Status::ok();
+  std::vector<uint64_t> active;
+  auto scanned = store.scan(Cf::kMentorships, {}, [&](std::string_view, std::string_view value) {
+    v1::MentorshipRecord rec;
+    if (rec.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
+        rec.mentorship().state() == v1::MENTORSHIP_STATE_ACTIVE)
+      active.push_back(rec.mentorship().id());
+    return true;
+  });
+  if (!scanned) return scanned.status();
+  size_t next = 0;
+  do {
+    const size_t end = std::min(active.size(), next + kMentorshipsPerMutation);
+    const bool last = end == active.size();
+    PRECEPTOR_RETURN_IF_ERROR(commit_and_wait(committer, [&, next, end, last](storage::CommitContext& ctx) {
+      for (size_t i = next; i < end; ++i)
+        PRECEPTOR_RETURN_IF_ERROR(plan_reassessment_if_unplanned(ctx, active[i]));
+      if (last) ctx.put(Cf::kMeta, done_key, "");
+      return Status::ok();
+    }));
+    next = end;
+  } while (next < active.size());
+  return Status::ok();
+}
+
 Status build_missing_indexes(storage::Store& store, storage::Committer& committer) {
   PRECEPTOR_RETURN_IF_ERROR(
       build_once(store, committer, Cf::kUsersByRole, [&]() -> Result<std::vector<std::string>> {
@@ -124,6 +159,7 @@ Status build_missing_indexes(storage::Store& store, storage::Committer& committe
         if (!scanned) return scanned.status();
         return entries;
       }));
+  PRECEPTOR_RETURN_IF_ERROR(plan_missing_reassessments(store, committer));
   return build_once(store, committer, Cf::kMentorshipsByDue, [&]() -> Result<std::vector<std::string>> {
     std::vector<std::string> entries;
     Status st;

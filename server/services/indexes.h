@@ -42,7 +42,8 @@ Status conversation_due_changed(storage::CommitContext& ctx, const v1::Conversat
                                 const v1::ConversationRecord& after);
 
 // Start-up: fills users_by_role and mentorships_by_due from the records of
-// a store written before they existed, once each, and records
+// a store written before they existed, and plans "time to reassess" for the
+// active mentorships of such a store (work_due), once each, and records
 // "upgrade/<family>" in meta when one is complete (an interrupted run starts
 // over; every write is idempotent). Call before requests are served or the
 // scheduler runs; blocks until committed.

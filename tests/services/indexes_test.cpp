@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "server/services/work_book.h"
 #include "storage/keys.h"
 #include "tests/harness/services_harness.h"
 
@@ -222,6 +223,57 @@ TEST(Indexes, AStoreWrittenWithoutThemGetsThemAtStartUp) {
   ASSERT_GT(reminded.size(), before);
   EXPECT_EQ(reminded.back().mentorship_changed().change(), v1::MENTORSHIP_CHANGE_REMINDER);
   EXPECT_EQ(checkins_due(mentee_session->wait_events(mentee_before + 1)), 1u);
+}
+
+// An active mentorship of a store written before "time to reassess" existed
+// (no schedule in mentorship_work, no work_due entry) gets its schedule at
+// start-up, and both members hear about it after 12 weeks.
+TEST(Indexes, AnActiveMentorshipOfAnOlderStoreIsToldToReassess) {
+  ServicesHarness h;
+  const v1::User mentor = h.add_user("mentor.kim", v1::ROLE_MENTOR);
+  const v1::User mentee = h.add_user("mentee.chen", v1::ROLE_MENTEE);
+  const v1::Mentorship m = weekly_pair(h, mentor, mentee);
+  std::promise<Status> written;
+  h.committer().submit(
+      [id = m.id()](storage::CommitContext& ctx) -> Status {
+        std::vector<std::string> keys;
+        auto scanned = ctx.scan(storage::Cf::kWorkDue, {}, [&](std::string_view key, std::string_view) {
+          auto entry = storage::keys::WorkDue::decode(key);
+          if (entry && entry->kind == storage::keys::WorkDue::kReassessment) keys.emplace_back(key);
+          return true;
+        });
+        if (!scanned) return scanned.status();
+        for (const auto& k : keys) ctx.del(storage::Cf::kWorkDue, k);
+        auto work = load_work(ctx, id);
+        if (!work) return work.status();
+        work->set_next_reassessment_ms(0);
+        save_work(ctx, id, *work);
+        ctx.del(storage::Cf::kMeta, storage::keys::UpgradeDone{.name = "reassessment_schedule"}.encode());
+        return Status::ok();
+      },
+      [&](const Status& st) { written.set_value(st); });
+  ASSERT_TRUE(written.get_future().get().is_ok());
+  auto mentee_session = h.connect(mentee, 1);
+  const auto reassess_dues = [&] {
+    size_t n = 0;
+    for (const v1::Event& e : mentee_session->events()) n += e.has_reassessment_due() ? 1 : 0;
+    return n;
+  };
+  h.clock().advance_ms(12 * 7 * kDay + kDay);
+  h.run_timed_work();
+  EXPECT_EQ(reassess_dues(), 0u) << "without a schedule nothing is due";
+
+  ASSERT_TRUE(build_missing_indexes(h.store(), h.committer()).is_ok());
+  const uint64_t commits = h.committer().commits_total();
+  ASSERT_TRUE(build_missing_indexes(h.store(), h.committer()).is_ok());  // once only
+  EXPECT_EQ(h.committer().commits_total(), commits);
+  const size_t seen = mentee_session->events().size();
+  h.run_timed_work();  // 12 weeks after activation have passed: due at once
+  mentee_session->wait_events(seen + 1);
+  EXPECT_EQ(reassess_dues(), 1u);
+  h.clock().advance_ms(11 * 7 * kDay);
+  h.run_timed_work();
+  EXPECT_EQ(reassess_dues(), 1u) << "the next one 24 weeks after activation";
 }
 
 }  // namespace
