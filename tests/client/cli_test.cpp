@@ -14,7 +14,6 @@
 #include <iterator>
 
 #include "tests/client/client_test_util.h"
-#include "tests/client/documents_probe.h"
 
 namespace preceptor::testing {
 namespace {
@@ -151,9 +150,9 @@ TEST_F(CliTest, HelpExplainsEveryCommandWithAnExample) {
   Cli cli({"--help"});
   ASSERT_EQ(cli.wait_exit(), 0) << cli.output();
   for (const char* command :
-       {"login", "logout",  "whoami", "mentorships",   "mentors",  "request",  "accept", "decline",
-        "send",  "history", "tail",   "conversations", "meetings", "propose",  "slots",  "book",
-        "queue", "goals",   "assign", "submit",        "review",   "download", "export"}) {
+       {"login", "logout",  "whoami", "mentorships",   "mentors",  "request", "accept",   "decline",
+        "send",  "history", "tail",   "conversations", "meetings", "propose", "slots",    "book",
+        "queue", "goals",   "assign", "upload",        "submit",   "review",  "download", "export"}) {
     EXPECT_NE(cli.output().find(std::string("preceptor-cli ") + command), std::string::npos) << command;
   }
   Cli one({"send", "--help"});
@@ -408,20 +407,11 @@ class CliWorkTest : public CliTest {
     ASSERT_NO_FATAL_FAILURE(login("mentor.lind"));
     ms_ = std::to_string(mentorship_);
     next_year_ = std::to_string(std::stoi(utc_date_now().substr(0, 4)) + 1);
-    token_ = m->token();
-  }
-
-  // Skips a test that needs the documents service while it is not there.
-  bool documents_missing_here() {
-    const std::string why = documents_missing(server_->port(), token_);
-    if (!why.empty()) std::cout << "[  SKIPPED ] " << why << "\n";
-    return !why.empty();
   }
 
   uint64_t mentorship_ = 0;
   std::string ms_;         // the mentorship id as text
   std::string next_year_;  // for dates to come
-  std::string token_;      // the mentor's
 };
 
 // Goals through the CLI binary: added, noted, edited (what is left out stays),
@@ -489,7 +479,6 @@ TEST_F(CliWorkTest, AssignmentSubmitReviewAndDownload) {
   const std::string ms = ms_;
   const std::string next_year = next_year_;
   // An assignment, acknowledged, submitted with a file, reviewed.
-  if (documents_missing_here()) GTEST_SKIP() << "the documents service is not on this server yet";
   auto [c9, created] =
       run("mentor.lind", {"assign", "create", "--mentorship", ms, "--title", "Revise your CV", "--kind", "cv",
                           "--instructions", "Two pages at most", "--due", next_year + "-01-15 17:00",
@@ -560,8 +549,39 @@ TEST_F(CliWorkTest, AssignmentSubmitReviewAndDownload) {
   EXPECT_NE(refused.find("Only the two members"), std::string::npos) << refused;
 }
 
+// 'upload' stores a file in the mentorship with a progress bar and prints
+// its id; 'submit --document' makes it an assignment's version later.
+TEST_F(CliWorkTest, UploadThenSubmitTheStoredDocument) {
+  std::string draft = "# Study protocol draft\n\n";
+  while (draft.size() < 200 * 1024) draft += "Primary outcome: 30-day readmission after discharge.\n";
+  const auto path = dir_.path() / "protocol.md";
+  std::ofstream(path, std::ios::binary) << draft;
+  auto [c1, uploaded] = run("wei.chen", {"upload", path.string(), "--mentorship", ms_});
+  ASSERT_EQ(c1, 0) << uploaded;
+  EXPECT_NE(uploaded.find("100%"), std::string::npos) << "a progress bar: " << uploaded;
+  EXPECT_NE(uploaded.find("text/markdown"), std::string::npos) << uploaded;
+  const uint64_t document = number_after(uploaded, "as document ");
+  ASSERT_NE(document, 0u) << uploaded;
+  EXPECT_NE(uploaded.find("preceptor-cli submit --document " + std::to_string(document)), std::string::npos)
+      << uploaded;
+
+  auto [c2, created] = run("wei.chen", {"assign", "create", "--mentorship", ms_, "--title",
+                                        "My protocol draft", "--kind", "other"});
+  ASSERT_EQ(c2, 0) << created;
+  const std::string as = std::to_string(number_after(created, "assignment "));
+  auto [c3, submitted] =
+      run("wei.chen", {"submit", "--document", std::to_string(document), "--assignment", as});
+  ASSERT_EQ(c3, 0) << submitted;
+  EXPECT_NE(submitted.find("Submitted version 1"), std::string::npos) << submitted;
+
+  auto [c4, nowhere] = run("wei.chen", {"upload", path.string(), "--mentorship", "999"});
+  EXPECT_EQ(c4, 1) << nowhere;
+  auto [c5, missing] = run("wei.chen", {"upload", (dir_.path() / "nope.pdf").string(), "--mentorship", ms_});
+  EXPECT_EQ(c5, 2) << missing;
+  EXPECT_NE(missing.find("There is no file"), std::string::npos) << missing;
+}
+
 TEST_F(CliWorkTest, SubmitOfARefusedTypeSaysWhatToDo) {
-  if (documents_missing_here()) GTEST_SKIP() << "the documents service is not on this server yet";
   // The mentee opens an assignment for their own work.
   auto [c1, created] =
       run("wei.chen", {"assign", "create", "--mentorship", ms_, "--title", "My CV, please look"});

@@ -14,7 +14,6 @@
 #include "preceptor/client/server_url.h"
 #include "tests/client/client_test_util.h"
 #include "tests/client/cut_proxy.h"
-#include "tests/client/documents_probe.h"
 #include "tests/client/scripted_upload_server.h"
 #include "tests/client/tls_proxy.h"
 
@@ -66,10 +65,6 @@ class DocumentsTest : public ClientFixture {
     auto accepted = mentor_->accept_mentorship_sync(accept);
     EXPECT_TRUE(accepted) << accepted.status().to_string();
     mentorship_ = accept.mentorship_id();
-  }
-
-  void SetUp() override {
-    if (auto why = documents_missing(server_->port(), mentee_->token()); !why.empty()) GTEST_SKIP() << why;
   }
 
   client::DocumentsOptions options_for(const Client& c, uint16_t port = 0) const {

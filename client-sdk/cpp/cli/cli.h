@@ -202,6 +202,7 @@ int cmd_goals(const Global& g, const std::vector<std::string>& args);
 int cmd_assign(const Global& g, const std::vector<std::string>& args);
 int cmd_review(const Global& g, const std::vector<std::string>& args);
 // document_commands.cpp
+int cmd_upload(const Global& g, const std::vector<std::string>& args);
 int cmd_submit(const Global& g, const std::vector<std::string>& args);
 int cmd_download(const Global& g, const std::vector<std::string>& args);
 int cmd_export(const Global& g, const std::vector<std::string>& args);

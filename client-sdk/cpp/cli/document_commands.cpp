@@ -1,5 +1,5 @@
-// preceptor-cli's commands that move files over HTTP: submit (upload and
-// SubmitVersion), download, export (the portfolio).
+// preceptor-cli's commands that move files over HTTP: upload, submit (upload
+// and SubmitVersion), download, export (the portfolio).
 #include <unistd.h>
 
 #include <chrono>
@@ -106,7 +106,70 @@ std::unique_ptr<Documents> documents_for(const Global& g) {
   return d;
 }
 
+// Uploads `file` to the mentorship with a progress bar on stderr and says
+// what was stored; a refusal throws Failed with what to do next.
+v1::Document upload_with_bar(const Global& g, uint64_t mentorship_id, const std::filesystem::path& file,
+                             const std::string& name) {
+  auto docs = documents_for(g);
+  ProgressBar bar("Uploading " + name);
+  auto doc = docs->upload(mentorship_id, file, name, [&](const TransferProgress& p) { bar.update(p); });
+  if (!doc) {
+    std::string then = next_step(doc.status());
+    if (doc.status().field() == "content") {
+      then = "Save it as PDF, DOCX, ODT, plain text or Markdown and upload that.";
+    } else if (doc.status().code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED && then.empty()) {
+      then = "Make the file smaller, or remove documents you no longer need.";
+    } else if (doc.status().code() == v1::ERROR_CODE_UNAVAILABLE ||
+               doc.status().code() == v1::ERROR_CODE_DEADLINE_EXCEEDED) {
+      then =
+          "Run the same command again when the connection is back; the server keeps what it has for a day.";
+    }
+    throw Failed{"The upload of " + file.string() + " failed: " + doc.status().message() +
+                 (then.empty() ? "" : " " + then)};
+  }
+  std::cout << "Uploaded " << doc->name() << " as document " << doc->id() << " (" << doc->size() << " bytes, "
+            << doc->content_type() << ", SHA-256 " << doc->sha256() << ").\n";
+  return *doc;
+}
+
+std::filesystem::path existing_file(const std::string& path) {
+  std::filesystem::path file = path;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw UsageError{"There is no file " + file.string() + "."};
+  return file;
+}
+
 }  // namespace
+
+int cmd_upload(const Global& g, const std::vector<std::string>& args) {
+  po::options_description options("upload options");
+  options.add_options()("help,h", "show this help")("file", po::value<std::string>()->required(),
+                                                    "the file: PDF, DOCX, ODT, plain text or Markdown")(
+      "mentorship", po::value<std::string>()->required(), "the mentorship id (see 'mentorships')")(
+      "name", po::value<std::string>(), "the name the file is shown under (default: its own name)");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  auto vm = parse_command("upload", options, positional, args);
+  if (help_requested(
+          vm, "upload", "FILE --mentorship ID [--name NAME]",
+          "preceptor-cli upload protocol-draft.docx --mentorship 3\n"
+          "\n"
+          "Uploads the file to the mentorship over HTTP (same server and token) with a progress bar on\n"
+          "stderr and prints the document's id; only the two members of the mentorship can download it.\n"
+          "An upload cut off by the network resumes by itself from the last byte the server stored.\n"
+          "Submit it to an assignment later with 'preceptor-cli submit --document ID --assignment A'.",
+          options)) {
+    return kExitOk;
+  }
+  const uint64_t mentorship = parse_id("--mentorship", vm["mentorship"].as<std::string>());
+  const std::filesystem::path file = existing_file(vm["file"].as<std::string>());
+  const std::string name = vm.count("name") ? vm["name"].as<std::string>() : file.filename().string();
+  const v1::Document doc = upload_with_bar(g, mentorship, file, name);
+  std::cout << "Submit it to an assignment with: preceptor-cli submit --document " << doc.id()
+            << " --assignment ID\n";
+  return kExitOk;
+}
 
 int cmd_submit(const Global& g, const std::vector<std::string>& args) {
   po::options_description options("submit options");
@@ -135,12 +198,7 @@ int cmd_submit(const Global& g, const std::vector<std::string>& args) {
   }
   const uint64_t assignment = parse_id("--assignment", vm["assignment"].as<std::string>());
   std::filesystem::path file;
-  if (vm.count("file")) {
-    file = vm["file"].as<std::string>();
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec))
-      throw UsageError{"There is no file " + file.string() + "."};
-  }
+  if (vm.count("file")) file = existing_file(vm["file"].as<std::string>());
   Session s(g, true);
   v1::GetAssignment get;
   get.set_assignment_id(assignment);
@@ -152,27 +210,8 @@ int cmd_submit(const Global& g, const std::vector<std::string>& args) {
   if (vm.count("document")) {
     document_id = parse_id("--document", vm["document"].as<std::string>());
   } else {
-    auto docs = documents_for(g);
     const std::string name = vm.count("name") ? vm["name"].as<std::string>() : file.filename().string();
-    ProgressBar bar("Uploading " + name);
-    auto doc = docs->upload(a.mentorship_id(), file, name, [&](const TransferProgress& p) { bar.update(p); });
-    if (!doc) {
-      std::string then = next_step(doc.status());
-      if (doc.status().field() == "content") {
-        then = "Save it as PDF, DOCX, ODT, plain text or Markdown and submit that.";
-      } else if (doc.status().code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED && then.empty()) {
-        then = "Make the file smaller, or remove documents you no longer need.";
-      } else if (doc.status().code() == v1::ERROR_CODE_UNAVAILABLE ||
-                 doc.status().code() == v1::ERROR_CODE_DEADLINE_EXCEEDED) {
-        then =
-            "Run the same command again when the connection is back; the server keeps what it has for a day.";
-      }
-      throw Failed{"The upload of " + file.string() + " failed: " + doc.status().message() +
-                   (then.empty() ? "" : " " + then)};
-    }
-    document_id = doc->id();
-    std::cout << "Uploaded " << doc->name() << " as document " << doc->id() << " (" << doc->size()
-              << " bytes, " << doc->content_type() << ", SHA-256 " << doc->sha256() << ").\n";
+    document_id = upload_with_bar(g, a.mentorship_id(), file, name).id();
   }
   v1::SubmitVersion req;
   req.set_assignment_id(assignment);

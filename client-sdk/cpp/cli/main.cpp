@@ -104,6 +104,11 @@ Commands:
                     preceptor-cli assign list --mentorship 3
                     preceptor-cli assign show 8
 
+  upload          Upload a file (PDF, DOCX, ODT, text or Markdown) to a
+                  mentorship with a progress bar; prints its document id.
+                  An upload cut off resumes by itself.
+                    preceptor-cli upload protocol-draft.docx --mentorship 3
+
   submit          Mentees: upload a file (PDF, DOCX, ODT, text or Markdown) with
                   a progress bar, and submit it as the assignment's next
                   version with a note. An upload cut off resumes by itself.
@@ -195,9 +200,9 @@ int run(int argc, char** argv) {
       {"meetings", cmd_meetings}, {"propose", cmd_propose},
       {"slots", cmd_slots},       {"book", cmd_book},
       {"queue", cmd_queue},       {"goals", cmd_goals},
-      {"assign", cmd_assign},     {"submit", cmd_submit},
-      {"review", cmd_review},     {"download", cmd_download},
-      {"export", cmd_export},
+      {"assign", cmd_assign},     {"upload", cmd_upload},
+      {"submit", cmd_submit},     {"review", cmd_review},
+      {"download", cmd_download}, {"export", cmd_export},
   };
   std::string names;
   for (const auto& [name, fn] : kCommands) {
