@@ -77,7 +77,7 @@ describe("the call", () => {
   it("from the drop-in queue: the mentor calls the next mentee and starts the call; it rings on the mentee's page", async () => {
     const mentor = await newContext(browser);
     const mentee = await newContext(browser);
-    // mentee.garcia has no mentorship with Dr. Raman.
+    // The drop-in line is open to any mentee (mentee.garcia's demo mentorship with Dr. Raman plays no part).
     await Promise.all([signIn(mentor.page, server.origin, "mentor.raman"), signIn(mentee.page, server.origin, "mentee.garcia")]);
     await openAllDay(mentor.page, 1);
     await mentee.page.goto(`${server.origin}/#/office-hours`);
