@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <initializer_list>
 #include <optional>
@@ -11,7 +12,6 @@
 #include "server/services/assignments.h"
 #include "server/services/documents.h"
 #include "server/services/goals.h"
-#include "server/services/membership.h"
 #include "server/services/mentorships.h"
 #include "server/services/office_hours.h"
 
