@@ -202,6 +202,11 @@ Status Server::start() {
       d.stop_core();
       return Status(hours.code(), "Could not give the demo mentors office hours: " + hours.message());
     }
+    if (Status work = ensure_demo_work(*d.core); !work) {
+      d.stop_core();
+      return Status(work.code(),
+                    "Could not create the demo's goal, assignment and review: " + work.message());
+    }
   }
 
   d.ctx = std::make_unique<ServerContext>(

@@ -856,8 +856,25 @@ Result<v1::ListGoalsResult> Goals::list(const v1::User& actor, const v1::ListGoa
     if (a_open != b_open) return a_open;
     return a.id() < b.id();
   });
+  // A page: the goals after the cursor, in that order, within kMaxPageBytes.
+  const auto position = [](const v1::Goal& g) {
+    return std::make_pair(g.state() != v1::GOAL_STATE_OPEN, g.id());
+  };
+  const auto after = std::make_pair(req.after().closed(), req.after().goal_id());
   v1::ListGoalsResult out;
-  for (auto& g : goals) *out.add_goals() = std::move(g);
+  size_t bytes = 0;
+  for (auto& g : goals) {
+    if (req.has_after() && position(g) <= after) continue;
+    const size_t size = g.ByteSizeLong();
+    if (out.goals_size() > 0 && bytes + size > kMaxPageBytes) {
+      out.set_has_more(true);
+      break;
+    }
+    bytes += size;
+    out.mutable_next_after()->set_closed(g.state() != v1::GOAL_STATE_OPEN);
+    out.mutable_next_after()->set_goal_id(g.id());
+    *out.add_goals() = std::move(g);
+  }
   auto work = load_work(store_, req.mentorship_id());
   if (!work) return work.status();
   out.set_last_reassessment_ms(work->last_reassessment_ms());

@@ -1,6 +1,7 @@
 // The platform as a client sees it: real server, real sockets, real RocksDB.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -793,6 +794,159 @@ TEST(ServerStart, ReadyMeansTheDemoUsersCanSignInAtOnce) {
   EXPECT_EQ(booked.mentor().username(), "mentor.lindqvist");
   EXPECT_EQ(booked.meeting().state(), v1::MEETING_STATE_ACCEPTED);
   EXPECT_TRUE(booked.meeting().office_hours());
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : out) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 0xf]);
+  }
+  return hex;
+}
+
+// What the demo shows of the work between meetings, as Lucia Garcia and Dr.
+// Raman see it over the wire: their mentorship, its goal, the CV assignment
+// with Lucia's draft (downloadable byte for byte) and Dr. Raman's review.
+struct DemoWork {
+  v1::Mentorship mentorship;
+  std::vector<v1::Goal> goals;
+  std::vector<v1::Assignment> assignments;
+  v1::GetAssignmentResult assignment;  // the first one, whole
+  std::string token;                   // Lucia's
+};
+
+DemoWork read_demo_work(uint16_t port) {
+  DemoWork out;
+  TestClient c;
+  EXPECT_EQ(c.connect(port), "");
+  auto login = c.login("mentee.garcia", "demo-mentee.garcia");
+  EXPECT_TRUE(login.has_login()) << login.DebugString();
+  out.token = login.login().token();
+  v1::ClientFrame frame;
+  frame.mutable_list_mentorships();
+  auto mentorships = c.call(frame);
+  EXPECT_TRUE(mentorships && mentorships->has_list_mentorships());
+  int with_raman = 0;
+  if (mentorships) {
+    for (const auto& view : mentorships->list_mentorships().mentorships()) {
+      if (view.mentor().username() != "mentor.raman") continue;
+      ++with_raman;
+      out.mentorship = view.mentorship();
+    }
+  }
+  EXPECT_EQ(with_raman, 1);
+  frame.Clear();
+  frame.mutable_list_goals()->set_mentorship_id(out.mentorship.id());
+  frame.mutable_list_goals()->set_include_closed(true);
+  auto goals = c.call(frame);
+  EXPECT_TRUE(goals && goals->has_list_goals()) << (goals ? goals->DebugString() : "no answer");
+  if (goals) out.goals.assign(goals->list_goals().goals().begin(), goals->list_goals().goals().end());
+  frame.Clear();
+  frame.mutable_list_assignments()->set_mentorship_id(out.mentorship.id());
+  frame.mutable_list_assignments()->set_include_closed(true);
+  auto assignments = c.call(frame);
+  EXPECT_TRUE(assignments && assignments->has_list_assignments());
+  if (assignments) {
+    out.assignments.assign(assignments->list_assignments().assignments().begin(),
+                           assignments->list_assignments().assignments().end());
+  }
+  if (out.assignments.empty()) return out;
+  frame.Clear();
+  frame.mutable_get_assignment()->set_assignment_id(out.assignments[0].id());
+  auto got = c.call(frame);
+  EXPECT_TRUE(got && got->has_get_assignment()) << (got ? got->DebugString() : "no answer");
+  if (got) out.assignment = got->get_assignment();
+  return out;
+}
+
+// The demo program shows the work between meetings at once: Lucia Garcia
+// and Dr. Raman have a goal, a CV assignment with Lucia's draft and Dr.
+// Raman's review asking for changes; a second start adds nothing.
+TEST(ServerStart, TheDemoShowsAGoalAnAssignmentADraftAndAReviewOnce) {
+  TempDir dir;
+  server::ServerConfig config = test_config(dir.path());
+  config.demo = true;
+  auto server = std::make_unique<TestServer>(config);
+  auto raman = server->accounts().find_user("mentor.raman");
+  auto garcia = server->accounts().find_user("mentee.garcia");
+  ASSERT_TRUE(raman.is_ok() && garcia.is_ok());
+  DemoWork work = read_demo_work(server->port());
+  EXPECT_EQ(work.mentorship.state(), v1::MENTORSHIP_STATE_ACTIVE);
+  EXPECT_EQ(work.mentorship.mentee_id(), garcia->id());
+  EXPECT_EQ(work.mentorship.purpose(), v1::PURPOSE_CAREER);
+
+  ASSERT_EQ(work.goals.size(), 1u);
+  EXPECT_EQ(work.goals[0].state(), v1::GOAL_STATE_OPEN);
+  EXPECT_FALSE(work.goals[0].what().empty());
+  EXPECT_FALSE(work.goals[0].target_date().empty());
+
+  ASSERT_EQ(work.assignments.size(), 1u);
+  const v1::Assignment& a = work.assignment.assignment();
+  EXPECT_EQ(a.title(), server::kDemoAssignmentTitle);
+  EXPECT_EQ(a.kind(), v1::ASSIGNMENT_KIND_CV);
+  EXPECT_EQ(a.created_by(), raman->id());
+  EXPECT_EQ(a.state(), v1::ASSIGNMENT_STATE_CHANGES_REQUESTED);
+  EXPECT_EQ(a.goal_id(), work.goals[0].id());
+  EXPECT_EQ(a.version_count(), 1u);
+  EXPECT_EQ(a.review_count(), 1u);
+
+  // Version 1: Lucia's CV, a complete document with its SHA-256, that both download byte for byte.
+  ASSERT_EQ(work.assignment.versions_size(), 1);
+  const v1::AssignmentVersion& version = work.assignment.versions(0);
+  EXPECT_EQ(version.version(), 1u);
+  EXPECT_EQ(version.submitted_by(), garcia->id());
+  const std::string cv = server::kDemoCvDraft;
+  const v1::Document& doc = version.document();
+  EXPECT_EQ(doc.name(), server::kDemoDocumentName);
+  EXPECT_EQ(doc.content_type(), "text/markdown");
+  EXPECT_EQ(doc.size(), cv.size());
+  EXPECT_EQ(doc.sha256(), sha256_hex(cv));
+  const std::string path = "/v1/documents/" + std::to_string(doc.id());
+  HttpResult downloaded =
+      http_request(server->port(), "GET", path, {{"Authorization", "Bearer " + work.token}});
+  EXPECT_EQ(downloaded.status, 200);
+  EXPECT_TRUE(downloaded.body == cv) << downloaded.body.substr(0, 200);
+  {  // The mentor signs out before the restart below.
+    TestClient mentor;
+    ASSERT_EQ(mentor.connect(server->port()), "");
+    auto mentor_login = mentor.login("mentor.raman", "demo-mentor.raman");
+    ASSERT_TRUE(mentor_login.has_login());
+    HttpResult for_mentor = http_request(server->port(), "GET", path,
+                                         {{"Authorization", "Bearer " + mentor_login.login().token()}});
+    EXPECT_EQ(for_mentor.status, 200);
+    EXPECT_TRUE(for_mentor.body == cv);
+  }
+
+  // Dr. Raman's review: changes requested, one comment on page 1 quoting the draft.
+  ASSERT_EQ(work.assignment.reviews_size(), 1);
+  const v1::Review& review = work.assignment.reviews(0);
+  EXPECT_EQ(review.reviewer_id(), raman->id());
+  EXPECT_EQ(review.version(), 1u);
+  EXPECT_EQ(review.verdict(), v1::REVIEW_VERDICT_CHANGES_REQUESTED);
+  EXPECT_FALSE(review.summary().empty());
+  ASSERT_EQ(review.comments_size(), 1);
+  const v1::CommentAnchor& anchor = review.comments(0).anchor();
+  EXPECT_EQ(anchor.version(), 1u);
+  EXPECT_EQ(anchor.page(), 1u);
+  ASSERT_FALSE(anchor.quote().empty());
+  EXPECT_NE(cv.find(anchor.quote()), std::string::npos) << anchor.quote();
+  EXPECT_FALSE(review.comments(0).text().empty());
+
+  // A second start of the same folder finds it all there and adds nothing.
+  server.reset();
+  server = std::make_unique<TestServer>(config);
+  DemoWork again = read_demo_work(server->port());
+  EXPECT_EQ(again.mentorship.id(), work.mentorship.id());
+  ASSERT_EQ(again.goals.size(), 1u);
+  EXPECT_EQ(again.goals[0].revision(), work.goals[0].revision());
+  ASSERT_EQ(again.assignments.size(), 1u);
+  EXPECT_EQ(again.assignment.assignment().revision(), a.revision());
+  EXPECT_EQ(again.assignment.versions_size(), 1);
+  EXPECT_EQ(again.assignment.reviews_size(), 1);
 }
 
 TEST(ServerProcessTest, HelpExplainsOptions) {

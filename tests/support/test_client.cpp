@@ -251,6 +251,42 @@ HttpResult http_get(uint16_t port, const std::string& path, std::chrono::millise
   return result;
 }
 
+HttpResult http_request(uint16_t port, const std::string& method, const std::string& path,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& body, std::chrono::milliseconds timeout) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  HttpResult result;
+  boost::system::error_code ec;
+  stream.socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return result;
+  http::request<http::string_body> req;
+  req.method_string(method);
+  req.target(path);
+  req.version(11);
+  req.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.keep_alive(false);
+  if (!body.empty() || method == "PATCH" || method == "POST") {
+    req.body() = body;
+    req.prepare_payload();
+  }
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  if (method == "HEAD") parser.skip(true);
+  stream.expires_after(timeout);
+  http::async_write(stream, req, [&](boost::system::error_code e, size_t) {
+    if (e) return;
+    http::async_read(stream, buffer, parser, [&](boost::system::error_code e2, size_t) {
+      if (!e2) result.status = static_cast<int>(parser.get().result_int());
+    });
+  });
+  io.run();
+  result.body = parser.get().body();
+  return result;
+}
+
 namespace {
 
 const v1::Mentorship* find_mentorship(const v1::Response& response) {

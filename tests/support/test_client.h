@@ -93,6 +93,11 @@ struct HttpResult {
   std::string body;
 };
 HttpResult http_get(uint16_t port, const std::string& path, std::chrono::milliseconds timeout = 5s);
+// One HTTP/1.1 request with `headers` (name, value) and a body (sent with
+// its Content-Length when not empty, or always for PATCH); HEAD reads no body.
+HttpResult http_request(uint16_t port, const std::string& method, const std::string& path,
+                        const std::vector<std::pair<std::string, std::string>>& headers = {},
+                        const std::string& body = {}, std::chrono::milliseconds timeout = 5s);
 
 // The mentorship in the result of a request that changes one (each such
 // result, RequestMentorshipResult to AcceptAgreementResult, carries it as

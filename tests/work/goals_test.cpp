@@ -468,6 +468,84 @@ TEST_F(Goals, AMentorshipKeepsFiftyOpenAndTwoHundredGoalsAtMost) {
   EXPECT_EQ(all.list_goals().goals_size(), 200);
 }
 
+// 200 goals of about 4 KB each (150 dropped with a 2000-byte reason, 50
+// open; every text at its limit) are about 700 KiB: ListGoals hands them
+// out a page at a time, each page's items within kMaxPageBytes, in order
+// (open first, then by id), every goal exactly once across the pages.
+TEST_F(Goals, ListGoalsPagesByBytesWithACursor) {
+  auto text = [](char c, size_t n, int i) {
+    std::string s = std::to_string(i) + " ";
+    return s + std::string(n - s.size(), c);
+  };
+  std::vector<uint64_t> open, closed;
+  for (int round = 0; round < 4; ++round) {
+    std::vector<uint64_t> batch;
+    for (int i = 0; i < 50; ++i) {
+      const int n = round * 50 + i;
+      auto r = add(n % 2 ? mentor_ : mentee_, m_.id(), text('w', services::kMaxGoalWhatBytes, n),
+                   text('m', services::kMaxGoalMeasureBytes, n));
+      ASSERT_TRUE(r.has_add_goal()) << r.DebugString();
+      batch.push_back(r.add_goal().goal().id());
+    }
+    if (round == 3) {
+      open = batch;
+      break;
+    }
+    for (uint64_t id : batch) {
+      auto r = set_state(mentee_, id, v1::GOAL_STATE_DROPPED, text('r', services::kMaxGoalReasonBytes, 0));
+      ASSERT_TRUE(r.has_set_goal_state()) << r.DebugString();
+      closed.push_back(id);
+    }
+  }
+  std::vector<uint64_t> expected = open;
+  expected.insert(expected.end(), closed.begin(), closed.end());
+
+  std::vector<uint64_t> seen;
+  size_t total_bytes = 0;
+  int pages = 0;
+  v1::ListGoals req;
+  req.set_mentorship_id(m_.id());
+  req.set_include_closed(true);
+  for (bool more = true; more; ++pages) {
+    ASSERT_LT(pages, 20) << "the pages do not end";
+    auto r = call(mentor_, frame(&F::mutable_list_goals, req));
+    ASSERT_TRUE(r.has_list_goals()) << r.DebugString().substr(0, 500);
+    const v1::ListGoalsResult& page = r.list_goals();
+    ASSERT_GT(page.goals_size(), 0);
+    size_t items = 0;
+    for (const auto& g : page.goals()) {
+      items += g.ByteSizeLong();
+      seen.push_back(g.id());
+    }
+    EXPECT_LE(items, services::kMaxPageBytes) << "page " << pages;
+    EXPECT_LE(r.ByteSizeLong(), services::kMaxPageBytes + 2048) << "page " << pages;
+    total_bytes += items;
+    // Every page says where it ended; the schedule comes with each.
+    const v1::Goal& last = page.goals(page.goals_size() - 1);
+    EXPECT_EQ(page.next_after().goal_id(), last.id());
+    EXPECT_EQ(page.next_after().closed(), last.state() != v1::GOAL_STATE_OPEN);
+    EXPECT_EQ(page.next_reassessment_ms(), m_.started_at_ms() + 12 * kWeek);
+    more = page.has_more();
+    *req.mutable_after() = page.next_after();
+  }
+  EXPECT_GT(total_bytes, 600u * 1024);
+  EXPECT_GE(pages, 3);
+  EXPECT_EQ(seen, expected);  // each once, open first, then by id
+
+  // Open ones only: 50 of about 2 KB fit one page.
+  auto only_open = list(mentee_, m_.id(), false);
+  ASSERT_TRUE(only_open.has_list_goals());
+  EXPECT_EQ(only_open.list_goals().goals_size(), 50);
+  EXPECT_FALSE(only_open.list_goals().has_more());
+  // A cursor past the last goal: an empty last page.
+  req.mutable_after()->set_closed(true);
+  req.mutable_after()->set_goal_id(closed.back());
+  auto past = call(mentee_, frame(&F::mutable_list_goals, req));
+  ASSERT_TRUE(past.has_list_goals());
+  EXPECT_EQ(past.list_goals().goals_size(), 0);
+  EXPECT_FALSE(past.list_goals().has_more());
+}
+
 TEST_F(Goals, AGoalFullOfNotesCanStillBeClosed) {
   const v1::Goal g = added(mentee_, "Daily reflection");
   for (int i = 1; i < 990; ++i)

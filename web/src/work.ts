@@ -150,9 +150,14 @@ export class WorkState {
     w.goalsLoading = true;
     this.model.changed();
     try {
-      const r = await this.model.client.call("listGoals", { mentorshipId, includeClosed: true });
+      // A page at a time (about 256 KiB each): 200 long goals take a few.
+      let r = await this.model.client.call("listGoals", { mentorshipId, includeClosed: true });
       const got = new Map<bigint, Goal>();
-      for (const g of r.goals) got.set(g.id, g);
+      for (;;) {
+        for (const g of r.goals) got.set(g.id, g);
+        if (!r.hasMore || !r.nextAfter) break;
+        r = await this.model.client.call("listGoals", { mentorshipId, includeClosed: true, after: r.nextAfter });
+      }
       for (const [id, g] of w.goals) {
         const n = got.get(id);
         if (!n || n.revision < g.revision) got.set(id, g); // an event brought a newer one meanwhile

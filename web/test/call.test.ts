@@ -77,8 +77,8 @@ describe("the call", () => {
   it("from the drop-in queue: the mentor calls the next mentee and starts the call; it rings on the mentee's page", async () => {
     const mentor = await newContext(browser);
     const mentee = await newContext(browser);
-    // mentee.garcia has no mentorship with Dr. Raman.
-    await Promise.all([signIn(mentor.page, server.origin, "mentor.raman"), signIn(mentee.page, server.origin, "mentee.garcia")]);
+    // mentee.novak has no mentorship with Dr. Raman (the demo pairs mentee.garcia with her).
+    await Promise.all([signIn(mentor.page, server.origin, "mentor.raman"), signIn(mentee.page, server.origin, "mentee.novak")]);
     await openAllDay(mentor.page, 1);
     await mentee.page.goto(`${server.origin}/#/office-hours`);
     await mentee.page.getByLabel("Mentor").selectOption({ label: "Dr. Priya Raman" });
@@ -87,10 +87,10 @@ describe("the call", () => {
     await shownOrFailed(q.getByRole("button", { name: "Leave the line" }), q);
 
     const panel = mentor.page.getByTestId("queue-panel");
-    await panel.getByTestId("queue-entry").filter({ hasText: "Lucia Garcia" }).waitFor();
+    await panel.getByTestId("queue-entry").filter({ hasText: "Tomas Novak" }).waitFor();
     await panel.getByRole("button", { name: "Call next" }).click();
-    await shownOrFailed(panel.getByRole("button", { name: "Start call with Lucia Garcia" }), panel);
-    await panel.getByRole("button", { name: "Start call with Lucia Garcia" }).click();
+    await shownOrFailed(panel.getByRole("button", { name: "Start call with Tomas Novak" }), panel);
+    await panel.getByRole("button", { name: "Start call with Tomas Novak" }).click();
     const ringing = mentee.page.getByTestId("call-ringing");
     await ringing.waitFor();
     expect(await ringing.textContent()).toContain("Dr. Priya Raman is calling you.");

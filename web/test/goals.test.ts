@@ -236,7 +236,8 @@ describe("goals", () => {
     const d = await newContext(browser);
     await signIn(d.page, server.origin, "director.okafor");
     const table = d.page.getByTestId("engagement-table");
-    const dRow = table.locator("tbody tr").filter({ hasText: "Lucia Garcia" });
+    // (The demo pairs Lucia Garcia with Dr. Raman too: this test's row is the one with Dr. Lindqvist.)
+    const dRow = table.locator("tbody tr").filter({ hasText: "Lucia Garcia" }).filter({ hasText: "Dr. Erik Lindqvist" });
     await expect.poll(() => dRow.count()).toBe(1);
     const head = await table.locator("thead th").allTextContents();
     const cells = await dRow.locator("td").allTextContents();

@@ -252,7 +252,12 @@ int goals_list(Session& s, uint64_t mentorship, bool all) {
     std::cout << (all ? "No goals yet." : "No open goals.")
               << " Add one with: preceptor-cli goals add --mentorship " << mentorship << " --what \"...\"\n";
   }
-  for (const auto& goal : r.goals()) std::cout << goal_line(goal) << "\n";
+  for (;;) {  // a page at a time (about 256 KiB each)
+    for (const auto& goal : r.goals()) std::cout << goal_line(goal) << "\n";
+    if (!r.has_more()) break;
+    *req.mutable_after() = r.next_after();
+    r = must(s.client().list_goals_sync(req, s.timeout()));
+  }
   std::cout << "Last reassessment: "
             << (r.last_reassessment_ms() ? format_time(r.last_reassessment_ms()) : "never");
   if (r.next_reassessment_ms() > 0) std::cout << "; next due " << format_time(r.next_reassessment_ms());
