@@ -34,7 +34,7 @@ inline constexpr size_t kMaxDocumentNameBytes = 255;
 inline constexpr size_t kUploadPieceBytes = 256 * 1024;
 // Pieces of one body waiting for the writer thread at most (in bytes);
 // beyond, the connection waits before reading on (back-pressure).
-inline constexpr size_t kMaxQueuedUploadBytes = 4 * kUploadPieceBytes;
+inline constexpr size_t kMaxQueuedUploadBytes = 2 * kUploadPieceBytes;
 // Bytes in the document_chunks memtable at most before the writer thread
 // flushes them to disk and records how far each upload got.
 inline constexpr uint64_t kUploadFlushBytes = 2ull << 20;
