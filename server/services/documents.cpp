@@ -630,15 +630,17 @@ void Documents::finish_flush() {
     again = again || (state->closing && state->appended > state->durable && state->body->failure().is_ok());
   }
   if (again) start_flush();
-  // close_body and record_progress may end a body, which leaves `writing`.
-  for (const FlushMark& mark : marks) {
-    if (mark.state->body != mark.body) continue;
-    if (mark.state->closing) {
-      close_body(mark.state);
-    } else {
-      record_progress(mark.state);
-    }
+  // Bodies that ended: done once durable, or failed (also one this flush
+  // did not hold); the others record how far they got. close_body and
+  // record_progress may end a body, which leaves `writing`: walk a copy.
+  std::vector<std::shared_ptr<UploadState>> closing;
+  for (const std::shared_ptr<UploadState>& state : w.writing) {
+    if (state->closing) closing.push_back(state);
   }
+  for (const FlushMark& mark : marks) {
+    if (mark.state->body == mark.body && !mark.state->closing) record_progress(mark.state);
+  }
+  for (const std::shared_ptr<UploadState>& state : closing) close_body(state);
 }
 
 void Documents::record_progress(const std::shared_ptr<UploadState>& state) {
