@@ -129,20 +129,24 @@ struct UploadState {
   Status refused;                        // the type (or the text) was refused: the upload ends
   std::shared_ptr<UploadBody> body;      // the body writing it now
   std::optional<UploadBody::Done> done;  // the body ended: who waits for its answer
-  bool ending = false;                   // the body ended (finished or cut)
+  bool closing = false;                  // the body ended; its last bytes wait for a flush
+  bool ending = false;                   // the body ended and its bytes are durable (or failed)
 };
 
 // A thread that runs jobs in the order they were posted.
 class JobThread {
  public:
   JobThread() : thread_([this] { run(); }) {}
-  ~JobThread() {
+  ~JobThread() { stop(); }
+
+  // Runs what was posted, then ends the thread. Once, from another thread.
+  void stop() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
 
   // Any thread. Jobs posted while stopping still run (the thread drains);
@@ -185,25 +189,49 @@ class JobThread {
   std::thread thread_;                      // last: starts once the rest is built
 };
 
+// One flush of document_chunks under way on the flusher thread: how far
+// each upload being written had got when it began (what it makes durable).
+struct FlushMark {
+  std::shared_ptr<UploadState> state;
+  std::shared_ptr<UploadBody> body;  // the body it counts for (a later body's offsets differ)
+  uint64_t to = 0;
+};
+struct RunningFlush {
+  uint64_t seq = 0;
+  std::vector<FlushMark> marks;
+  std::shared_future<Status> result;
+};
+
 // The one thread that writes documents' bytes: it runs every job of every
 // upload in order, so a body's pieces, its end, and the removal of an
-// abandoned upload's bytes never overtake each other. It also flushes:
-// measured on the 2-core machine, a second thread flushing while this one
-// fills the next memtable was slower (the cores are the limit) and held
-// twice the memtable.
+// abandoned upload's bytes never overtake each other. Flushes run on a
+// thread of their own, one at a time: the writer thread appends into the
+// next memtable while the last one goes to the disk (the flush is mostly
+// waiting for syncs), and waits only when the next one is full before the
+// running flush has ended. Memory: two memtables of kUploadFlushBytes.
 class UploadWriter {
  public:
   explicit UploadWriter(storage::Store& store) : blobs(store) {}
 
   void post(std::function<void()> job) { thread_.post(std::move(job)); }
+  void post_flush(std::function<void()> job) { flusher_.post(std::move(job)); }
+  // Runs every job posted (the writer's, then the flushes'), then ends both threads.
+  void stop() {
+    thread_.stop();
+    flusher_.stop();
+  }
 
   // Writer thread only.
   storage::BlobWriter blobs;
   ContentSniffer sniffer;
   std::unordered_set<std::shared_ptr<UploadState>> writing;  // uploads with a body, for flushes
+  uint64_t unflushed = 0;                                    // bytes appended since the last flush began
+  std::optional<RunningFlush> flush;                         // the flush under way
+  uint64_t flush_seq = 0;
 
  private:
-  JobThread thread_;  // last: stops (draining its jobs) before the rest goes
+  JobThread flusher_;  // stops after the writer thread (whose jobs may wait for a flush)
+  JobThread thread_;   // last: stops (draining its jobs) before the rest goes
 };
 
 // ---------------------------------------------------------------- UploadBody
@@ -295,7 +323,10 @@ void UploadBody::dequeued(size_t bytes) {
 
 Documents::Documents(Core& core) : core_(core), writer_(std::make_unique<UploadWriter>(core.store)) {}
 
-Documents::~Documents() { writer_.reset(); }
+Documents::~Documents() {
+  writer_->stop();  // while writer_ is still set: its jobs use it
+  writer_.reset();
+}
 
 void Documents::start_upload(const v1::User& actor, uint64_t mentorship_id, uint64_t length,
                              const std::string& name, Done<v1::DocumentRecord> done) {
@@ -443,6 +474,7 @@ void Documents::release(const std::shared_ptr<UploadState>& state, bool forget) 
   writer_->writing.erase(state);
   state->body.reset();
   state->done.reset();
+  state->closing = false;
   state->ending = false;
   std::lock_guard lock(mu_);
   state->busy = false;
@@ -544,22 +576,71 @@ void Documents::write_piece(const std::shared_ptr<UploadBody>& body, const std::
   s.text.feed(bytes);
   if (Status written = writer_->blobs.append(s.id, s.appended, bytes); !written) return body->fail(written);
   s.appended += bytes.size();
-  if (writer_->blobs.unflushed_bytes() >= kUploadFlushBytes) flush();
+  writer_->unflushed += bytes.size();
+  if (writer_->unflushed >= kUploadFlushBytes) {
+    // The next memtable is full: wait for the running flush (which starts
+    // the next one), or start one.
+    if (writer_->flush) {
+      finish_flush();
+    } else {
+      start_flush();
+    }
+  }
 }
 
-void Documents::flush() {
-  const Status flushed = writer_->blobs.make_durable();
-  if (!flushed) log::error("upload_flush_failed").kv("error", flushed.to_string());
-  for (const std::shared_ptr<UploadState>& state : writer_->writing) {
-    if (!flushed) {
-      if (state->body) state->body->fail(flushed);
-      continue;
-    }
-    state->durable = state->appended;
+void Documents::start_flush() {
+  UploadWriter& w = *writer_;
+  RunningFlush flush;
+  flush.seq = ++w.flush_seq;
+  for (const std::shared_ptr<UploadState>& state : w.writing) {
+    if (state->body) flush.marks.push_back({.state = state, .body = state->body, .to = state->appended});
   }
+  auto promise = std::make_shared<std::promise<Status>>();
+  flush.result = promise->get_future().share();
+  w.flush = std::move(flush);
+  w.unflushed = 0;
+  const uint64_t seq = w.flush_seq;
+  // make_durable covers what was appended before it is called: every mark.
+  w.post_flush([this, promise, seq] {
+    promise->set_value(writer_->blobs.make_durable());
+    writer_->post([this, seq] {
+      if (writer_->flush && writer_->flush->seq == seq) finish_flush();
+    });
+  });
+}
+
+void Documents::finish_flush() {
+  UploadWriter& w = *writer_;
+  const Status flushed = w.flush->result.get();  // waits while it runs
+  const std::vector<FlushMark> marks = std::move(w.flush->marks);
+  w.flush.reset();
+  if (!flushed) log::error("upload_flush_failed").kv("error", flushed.to_string());
+  for (const FlushMark& mark : marks) {
+    UploadState& s = *mark.state;
+    if (s.body != mark.body) continue;  // that body is over; the upload's offsets moved on
+    if (!flushed) {
+      s.body->fail(flushed);
+    } else {
+      s.durable = std::max(s.durable, mark.to);
+    }
+  }
+  // An ended body waiting for its last bytes, or a full memtable: the next flush.
+  bool again = w.unflushed >= kUploadFlushBytes;
+  for (const std::shared_ptr<UploadState>& state : w.writing) {
+    again = again || (state->closing && state->appended > state->durable && state->body->failure().is_ok());
+  }
+  if (again) start_flush();
+  // Bodies that ended: done once durable, or failed (also one this flush
+  // did not hold); the others record how far they got. close_body and
   // record_progress may end a body, which leaves `writing`: walk a copy.
-  std::vector<std::shared_ptr<UploadState>> writing(writer_->writing.begin(), writer_->writing.end());
-  for (const std::shared_ptr<UploadState>& state : writing) record_progress(state);
+  std::vector<std::shared_ptr<UploadState>> closing;
+  for (const std::shared_ptr<UploadState>& state : w.writing) {
+    if (state->closing) closing.push_back(state);
+  }
+  for (const FlushMark& mark : marks) {
+    if (mark.state->body == mark.body && !mark.state->closing) record_progress(mark.state);
+  }
+  for (const std::shared_ptr<UploadState>& state : closing) close_body(state);
 }
 
 void Documents::record_progress(const std::shared_ptr<UploadState>& state) {
@@ -618,8 +699,28 @@ void Documents::end_body(const std::shared_ptr<UploadBody>& body, std::optional<
     if (done) (*done)(upload_gone());
     return;
   }
-  if (s.appended > s.durable) flush();
-  if (body->failure().is_ok() && s.appended == s.declared && s.durable == s.declared) {
+  s.closing = true;
+  s.done = std::move(done);
+  // The last bytes go with the running flush if it holds them, or with the
+  // next one (started here, or when the running one ends).
+  if (s.appended > s.durable && !writer_->flush) start_flush();
+  close_body(state);
+}
+
+void Documents::close_body(const std::shared_ptr<UploadState>& state) {
+  UploadState& s = *state;
+  if (!s.closing) return;
+  const Status failure = s.body->failure();
+  if (failure.is_ok() && !s.gone && s.appended > s.durable) return;  // a flush will call again
+  s.closing = false;
+  std::optional<UploadBody::Done> done = std::move(s.done);
+  s.done.reset();
+  if (s.gone) {
+    release(state, true);
+    if (done) (*done)(upload_gone());
+    return;
+  }
+  if (failure.is_ok() && s.appended == s.declared && s.durable == s.declared) {
     if (is_text_type(*s.type) && !s.text.complete_text()) {
       return refuse_upload(state, not_utf8_text(), std::move(done));
     }

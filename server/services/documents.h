@@ -34,7 +34,7 @@ inline constexpr size_t kMaxDocumentNameBytes = 255;
 inline constexpr size_t kUploadPieceBytes = 256 * 1024;
 // Pieces of one body waiting for the writer thread at most (in bytes);
 // beyond, the connection waits before reading on (back-pressure).
-inline constexpr size_t kMaxQueuedUploadBytes = 4 * kUploadPieceBytes;
+inline constexpr size_t kMaxQueuedUploadBytes = 2 * kUploadPieceBytes;
 // Bytes in the document_chunks memtable at most before the writer thread
 // flushes them to disk and records how far each upload got.
 inline constexpr uint64_t kUploadFlushBytes = 2ull << 20;
@@ -187,7 +187,15 @@ class Documents {
   // Writer thread helpers.
   // The type from the head: decided, refused (s.refused), or UNAVAILABLE (libmagic).
   Status decide_type(UploadState& s);
-  void flush();  // make_durable here, then record_progress of every upload with a body
+  // A flush of document_chunks on the flusher thread, covering what every
+  // body appended so far; REQUIRES none under way.
+  void start_flush();
+  // Waits for the flush under way to end, moves the durable offsets, starts
+  // the next flush if one is due, and records progress or closes bodies.
+  void finish_flush();
+  // An ended body whose bytes are durable (or that failed): completes the
+  // upload, or records how far it got and answers.
+  void close_body(const std::shared_ptr<UploadState>& state);
   void record_progress(const std::shared_ptr<UploadState>& state);
   void submit_progress(const std::shared_ptr<UploadState>& state, uint64_t to);
   void settle_if_done(const std::shared_ptr<UploadState>& state);  // answers an ended body once recorded
