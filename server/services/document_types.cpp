@@ -55,7 +55,7 @@ ContentSniffer::~ContentSniffer() {
   if (magic_ != nullptr) magic_close(magic_);
 }
 
-Result<std::string> ContentSniffer::sniff(std::string_view head, bool more, std::string_view name) {
+bool ContentSniffer::load() {
   if (!tried_) {
     tried_ = true;
     // The MIME type and its charset; never look inside compressed files.
@@ -66,7 +66,11 @@ Result<std::string> ContentSniffer::sniff(std::string_view head, bool more, std:
       magic_ = nullptr;
     }
   }
-  if (magic_ == nullptr) {
+  return magic_ != nullptr;
+}
+
+Result<std::string> ContentSniffer::sniff(std::string_view head, bool more, std::string_view name) {
+  if (!load()) {
     return unavailable(
         "The server cannot tell file types apart right now (libmagic did not load); tell the operator.");
   }

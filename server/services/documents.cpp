@@ -321,7 +321,10 @@ void UploadBody::dequeued(size_t bytes) {
 
 // ----------------------------------------------------------------- Documents
 
-Documents::Documents(Core& core) : core_(core), writer_(std::make_unique<UploadWriter>(core.store)) {}
+Documents::Documents(Core& core) : core_(core), writer_(std::make_unique<UploadWriter>(core.store)) {
+  // libmagic's database is loaded once, at start-up (ContentSniffer::load).
+  writer_->post([this] { writer_->sniffer.load(); });
+}
 
 Documents::~Documents() {
   writer_->stop();  // while writer_ is still set: its jobs use it
