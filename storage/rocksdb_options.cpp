@@ -25,6 +25,12 @@ rocksdb::Options db_options(const StoreOptions& options) {
   o.WAL_ttl_seconds = 0;
   o.WAL_size_limit_MB = 0;
   o.recycle_log_file_num = 0;
+  // Two flushes at once (IncreaseParallelism gives one): uploads keep two
+  // flushes of document_chunks under way to overlap their syncs, and the
+  // other families' flushes are not held behind them. Compactions: one, as
+  // IncreaseParallelism gives.
+  o.max_background_flushes = 2;
+  o.max_background_compactions = 1;
   o.compaction_style = rocksdb::kCompactionStyleLevel;
   o.level_compaction_dynamic_level_bytes = true;
   // RocksDB's own info LOG: keep it from growing without bound. It holds
@@ -66,6 +72,9 @@ rocksdb::ColumnFamilyOptions family_options(const rocksdb::Options& db_options, 
     // Compactions move the live values out of old blob files, so the space
     // of overwritten and deleted values comes back.
     o.enable_blob_garbage_collection = true;
+    // Flushes under way plus the memtable being filled, and one to spare:
+    // a manual flush that would stall the database's writes waits instead.
+    o.max_write_buffer_number = 4;
   }
   return o;
 }

@@ -1,8 +1,13 @@
 #include "server/services/documents.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -33,6 +38,8 @@ namespace {
 // thousands ahead of people's requests).
 constexpr size_t kMaxDueEntriesPerPass = 4096;
 constexpr size_t kMaxExpiriesInFlight = 64;
+// How far below the other threads the upload threads run (see JobThread).
+constexpr int kUploadNice = 10;
 
 std::string document_key(uint64_t id) { return keys::IdKey{.id = id}.encode(); }
 std::string upload_index_key(uint64_t user_id, uint64_t id) {
@@ -133,10 +140,12 @@ struct UploadState {
   bool ending = false;                   // the body ended and its bytes are durable (or failed)
 };
 
-// A thread that runs jobs in the order they were posted.
+// A thread that runs jobs in the order they were posted, named `name` (as
+// top and the bench show it) and `nice` steps below the server's other
+// threads: uploads yield the CPU to chat when both want it.
 class JobThread {
  public:
-  JobThread() : thread_([this] { run(); }) {}
+  JobThread(const char* name, int nice) : name_(name), nice_(nice), thread_([this] { run(); }) {}
   ~JobThread() { stop(); }
 
   // Runs what was posted, then ends the thread. Once, from another thread.
@@ -165,6 +174,10 @@ class JobThread {
 
  private:
   void run() {
+    pthread_setname_np(pthread_self(), name_);
+    // Linux: a nice value is per thread. Failing to lower it only costs chat
+    // some latency during uploads.
+    if (nice_ != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice_);
     for (;;) {
       std::function<void()> job;
       {
@@ -186,7 +199,9 @@ class JobThread {
   std::deque<std::function<void()>> jobs_;  // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
   bool ended_ = false;                      // guarded by mu_
-  std::thread thread_;                      // last: starts once the rest is built
+  const char* name_;
+  int nice_;
+  std::thread thread_;  // last: starts once the rest is built
 };
 
 // One flush of document_chunks under way on the flusher thread: how far
@@ -204,21 +219,25 @@ struct RunningFlush {
 
 // The one thread that writes documents' bytes: it runs every job of every
 // upload in order, so a body's pieces, its end, and the removal of an
-// abandoned upload's bytes never overtake each other. Flushes run on a
-// thread of their own, one at a time: the writer thread appends into the
-// next memtable while the last one goes to the disk (the flush is mostly
-// waiting for syncs), and waits only when the next one is full before the
-// running flush has ended. Memory: two memtables of kUploadFlushBytes.
+// abandoned upload's bytes never overtake each other. Flushes run on
+// flusher threads, at most kUploadFlushesInFlight at once, and end in the
+// order they began: the writer thread appends into the next memtable while
+// the last ones go to the disk (a flush is mostly waiting for syncs), and
+// waits only when the next one is full while every flusher is busy.
 class UploadWriter {
  public:
   explicit UploadWriter(storage::Store& store) : blobs(store) {}
 
   void post(std::function<void()> job) { thread_.post(std::move(job)); }
-  void post_flush(std::function<void()> job) { flusher_.post(std::move(job)); }
-  // Runs every job posted (the writer's, then the flushes'), then ends both threads.
+  // Flush `seq` runs on flusher seq % kUploadFlushesInFlight: the flush
+  // before it on that thread has ended, so each has at most one job.
+  void post_flush(uint64_t seq, std::function<void()> job) {
+    flushers_[seq % flushers_.size()].post(std::move(job));
+  }
+  // Runs every job posted (the writer's, then the flushes'), then ends the threads.
   void stop() {
     thread_.stop();
-    flusher_.stop();
+    for (JobThread& flusher : flushers_) flusher.stop();
   }
 
   // Writer thread only.
@@ -226,12 +245,15 @@ class UploadWriter {
   ContentSniffer sniffer;
   std::unordered_set<std::shared_ptr<UploadState>> writing;  // uploads with a body, for flushes
   uint64_t unflushed = 0;                                    // bytes appended since the last flush began
-  std::optional<RunningFlush> flush;                         // the flush under way
+  std::deque<RunningFlush> flushes;                          // under way, oldest first
   uint64_t flush_seq = 0;
 
  private:
-  JobThread flusher_;  // stops after the writer thread (whose jobs may wait for a flush)
-  JobThread thread_;   // last: stops (draining its jobs) before the rest goes
+  // Stop after the writer thread (whose jobs may wait for a flush).
+  static_assert(kUploadFlushesInFlight == 2, "one flusher thread per flush under way");
+  std::array<JobThread, kUploadFlushesInFlight> flushers_{JobThread("doc-flush", kUploadNice),
+                                                          JobThread("doc-flush", kUploadNice)};
+  JobThread thread_{"doc-writer", kUploadNice};  // last: stops (draining its jobs) before the rest goes
 };
 
 // ---------------------------------------------------------------- UploadBody
@@ -581,12 +603,12 @@ void Documents::write_piece(const std::shared_ptr<UploadBody>& body, const std::
   s.appended += bytes.size();
   writer_->unflushed += bytes.size();
   if (writer_->unflushed >= kUploadFlushBytes) {
-    // The next memtable is full: wait for the running flush (which starts
-    // the next one), or start one.
-    if (writer_->flush) {
-      finish_flush();
-    } else {
+    // The next memtable is full: start a flush, or wait for the oldest one
+    // under way (which starts the next).
+    if (writer_->flushes.size() < kUploadFlushesInFlight) {
       start_flush();
+    } else {
+      finish_flush();
     }
   }
 }
@@ -600,23 +622,40 @@ void Documents::start_flush() {
   }
   auto promise = std::make_shared<std::promise<Status>>();
   flush.result = promise->get_future().share();
-  w.flush = std::move(flush);
+  w.flushes.push_back(std::move(flush));
   w.unflushed = 0;
-  const uint64_t seq = w.flush_seq;
-  // make_durable covers what was appended before it is called: every mark.
-  w.post_flush([this, promise, seq] {
+  // make_durable covers what was appended before it is called: every mark
+  // (also when a later flush's thread calls it first: this one then waits
+  // for that flush's memtable).
+  w.post_flush(w.flush_seq, [this, promise] {
     promise->set_value(writer_->blobs.make_durable());
-    writer_->post([this, seq] {
-      if (writer_->flush && writer_->flush->seq == seq) finish_flush();
-    });
+    writer_->post([this] { finish_ended_flushes(); });
   });
+}
+
+void Documents::finish_ended_flushes() {
+  UploadWriter& w = *writer_;
+  while (!w.flushes.empty() &&
+         w.flushes.front().result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    finish_flush();
+  }
+}
+
+uint64_t Documents::flushed_or_flushing(const UploadState& s) const {
+  uint64_t to = s.durable;
+  for (const RunningFlush& flush : writer_->flushes) {
+    for (const FlushMark& mark : flush.marks) {
+      if (mark.state.get() == &s && mark.body == s.body) to = std::max(to, mark.to);
+    }
+  }
+  return to;
 }
 
 void Documents::finish_flush() {
   UploadWriter& w = *writer_;
-  const Status flushed = w.flush->result.get();  // waits while it runs
-  const std::vector<FlushMark> marks = std::move(w.flush->marks);
-  w.flush.reset();
+  const Status flushed = w.flushes.front().result.get();  // waits while it runs
+  const std::vector<FlushMark> marks = std::move(w.flushes.front().marks);
+  w.flushes.pop_front();
   if (!flushed) log::error("upload_flush_failed").kv("error", flushed.to_string());
   for (const FlushMark& mark : marks) {
     UploadState& s = *mark.state;
@@ -630,7 +669,8 @@ void Documents::finish_flush() {
   // An ended body waiting for its last bytes, or a full memtable: the next flush.
   bool again = w.unflushed >= kUploadFlushBytes;
   for (const std::shared_ptr<UploadState>& state : w.writing) {
-    again = again || (state->closing && state->appended > state->durable && state->body->failure().is_ok());
+    again = again || (state->closing && state->appended > flushed_or_flushing(*state) &&
+                      state->body->failure().is_ok());
   }
   if (again) start_flush();
   // Bodies that ended: done once durable, or failed (also one this flush
@@ -704,9 +744,9 @@ void Documents::end_body(const std::shared_ptr<UploadBody>& body, std::optional<
   }
   s.closing = true;
   s.done = std::move(done);
-  // The last bytes go with the running flush if it holds them, or with the
-  // next one (started here, or when the running one ends).
-  if (s.appended > s.durable && !writer_->flush) start_flush();
+  // The last bytes go with a flush under way if it holds them, or with the
+  // next one (started here, or when the oldest one under way ends).
+  if (s.appended > flushed_or_flushing(s) && writer_->flushes.size() < kUploadFlushesInFlight) start_flush();
   close_body(state);
 }
 

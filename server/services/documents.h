@@ -38,6 +38,11 @@ inline constexpr size_t kMaxQueuedUploadBytes = 2 * kUploadPieceBytes;
 // Bytes in the document_chunks memtable at most before the writer thread
 // flushes them to disk and records how far each upload got.
 inline constexpr uint64_t kUploadFlushBytes = 2ull << 20;
+// Flushes of document_chunks under way at most, each on a flusher thread of
+// its own: a flush mostly waits for the disk (a new blob file, its sync, the
+// MANIFEST), so two overlap those waits. Memory: this many memtables being
+// flushed and one being filled, of kUploadFlushBytes each.
+inline constexpr size_t kUploadFlushesInFlight = 2;
 
 class UploadWriter;
 struct UploadState;
@@ -187,12 +192,16 @@ class Documents {
   // Writer thread helpers.
   // The type from the head: decided, refused (s.refused), or UNAVAILABLE (libmagic).
   Status decide_type(UploadState& s);
-  // A flush of document_chunks on the flusher thread, covering what every
-  // body appended so far; REQUIRES none under way.
+  // A flush of document_chunks on a flusher thread, covering what every
+  // body appended so far; REQUIRES fewer than kUploadFlushesInFlight under way.
   void start_flush();
-  // Waits for the flush under way to end, moves the durable offsets, starts
-  // the next flush if one is due, and records progress or closes bodies.
+  // Waits for the oldest flush under way to end, moves the durable offsets,
+  // starts the next flush if one is due, and records progress or closes bodies.
   void finish_flush();
+  // Finishes the oldest flushes that have ended, in the order they began.
+  void finish_ended_flushes();
+  // How far the flushes ended or under way make this body's upload durable.
+  uint64_t flushed_or_flushing(const UploadState& s) const;
   // An ended body whose bytes are durable (or that failed): completes the
   // upload, or records how far it got and answers.
   void close_body(const std::shared_ptr<UploadState>& state);
