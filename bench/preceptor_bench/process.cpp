@@ -339,6 +339,7 @@ int64_t status_kib(pid_t pid, const char* field) {
 
 int64_t rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
 int64_t peak_rss_kib(pid_t pid) { return status_kib(pid, "VmHWM"); }
+int64_t anon_rss_kib(pid_t pid) { return status_kib(pid, "RssAnon"); }
 
 int64_t open_files_limit(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/limits");

@@ -127,6 +127,9 @@ double metric(const MetricsSample& sample, const std::string& name);  // 0 when 
 // /proc/<pid>/status VmRSS and VmHWM in KiB (-1 when unreadable).
 int64_t rss_kib(pid_t pid);
 int64_t peak_rss_kib(pid_t pid);
+// The part of VmRSS that is the process's own memory (RssAnon: heap, stacks,
+// buffers), not pages of its program and libraries mapped from files.
+int64_t anon_rss_kib(pid_t pid);
 // The soft "Max open files" of a process (/proc/<pid>/limits); -1 when unknown.
 int64_t open_files_limit(pid_t pid);
 // User + system CPU seconds of a process (/proc/<pid>/stat), and of this one.

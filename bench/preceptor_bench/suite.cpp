@@ -1200,7 +1200,9 @@ void Suite::run_upload_scenario() {
              std::to_string(options_.rss_interval_ms) + " ms) − before; VmHWM − before",
          fmt_kib_as_mib(first.growth_kib()) + "; " + fmt_kib_as_mib(first.hwm_growth_kib()), "≤ 8 MiB",
          "RSS before " + fmt_kib_as_mib(first.rss_before_kib) + ", after " +
-             fmt_kib_as_mib(first.rss_after_kib)});
+             fmt_kib_as_mib(first.rss_after_kib) + "; of it the server's own memory (RssAnon, not " +
+             "program and library pages) after − before " +
+             fmt_kib_as_mib(first.anon_after_kib - first.anon_before_kib)});
     if (seq.memory.size() > 1) {
       report_.add({name, "server RSS growth, the largest of uploads 2-" + std::to_string(seq.memory.size()),
                    fmt_kib_as_mib(later) + "; " + fmt_kib_as_mib(later_hwm), "≤ 8 MiB",

@@ -337,6 +337,8 @@ Json SequentialUploadResult::to_json() const {
     e["rss_before_kib"] = m.rss_before_kib;
     e["rss_max_sampled_kib"] = m.rss_max_kib;
     e["rss_after_kib"] = m.rss_after_kib;
+    e["rss_anon_before_kib"] = m.anon_before_kib;
+    e["rss_anon_after_kib"] = m.anon_after_kib;
     e["vmhwm_after_reset_kib"] = m.hwm_kib;
     e["samples"] = static_cast<uint64_t>(m.samples);
     e["growth_sampled_kib"] = m.growth_kib();
@@ -377,6 +379,7 @@ SequentialUploadResult run_sequential_uploads(const Endpoint& endpoint,
       if (options.server_pid > 0) {
         hwm = reset_peak_rss(options.server_pid);
         mem.rss_before_kib = rss_kib(options.server_pid);
+        mem.anon_before_kib = anon_rss_kib(options.server_pid);
       }
       const int64_t t0 = now_ns();
       if (i == 0) t_first = t0;
@@ -386,6 +389,7 @@ SequentialUploadResult run_sequential_uploads(const Endpoint& endpoint,
       t_last = t1;
       if (options.server_pid > 0) {
         mem.rss_after_kib = rss_kib(options.server_pid);
+        mem.anon_after_kib = anon_rss_kib(options.server_pid);
         if (hwm) mem.hwm_kib = peak_rss_kib(options.server_pid);
         mem.rss_max_kib = std::max(sampler->max_between(t0, t1), mem.rss_after_kib);
         mem.samples = sampler->samples_between(t0, t1);

@@ -125,6 +125,8 @@ struct UploadMemory {
   int64_t rss_max_kib = -1;     // the largest 50 ms sample during the upload
   int64_t hwm_kib = -1;         // VmHWM after the upload, reset right before it (-1: no reset possible)
   int64_t rss_after_kib = -1;
+  int64_t anon_before_kib = -1;  // RssAnon right before the POST and right after the last answer
+  int64_t anon_after_kib = -1;
   size_t samples = 0;
   int64_t growth_kib() const { return rss_max_kib >= 0 ? rss_max_kib - rss_before_kib : -1; }
   int64_t hwm_growth_kib() const { return hwm_kib >= 0 ? hwm_kib - rss_before_kib : -1; }
