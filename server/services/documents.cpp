@@ -226,18 +226,20 @@ struct RunningFlush {
 // waits only when the next one is full while every flusher is busy.
 class UploadWriter {
  public:
-  explicit UploadWriter(storage::Store& store) : blobs(store) {}
+  explicit UploadWriter(storage::Store& store) : blobs(store) {
+    for (auto& flusher : flushers_) flusher = std::make_unique<JobThread>("doc-flush", kUploadNice);
+  }
 
   void post(std::function<void()> job) { thread_.post(std::move(job)); }
   // Flush `seq` runs on flusher seq % kUploadFlushesInFlight: the flush
   // before it on that thread has ended, so each has at most one job.
   void post_flush(uint64_t seq, std::function<void()> job) {
-    flushers_[seq % flushers_.size()].post(std::move(job));
+    flushers_[seq % flushers_.size()]->post(std::move(job));
   }
   // Runs every job posted (the writer's, then the flushes'), then ends the threads.
   void stop() {
     thread_.stop();
-    for (JobThread& flusher : flushers_) flusher.stop();
+    for (auto& flusher : flushers_) flusher->stop();
   }
 
   // Writer thread only.
@@ -250,9 +252,7 @@ class UploadWriter {
 
  private:
   // Stop after the writer thread (whose jobs may wait for a flush).
-  static_assert(kUploadFlushesInFlight == 2, "one flusher thread per flush under way");
-  std::array<JobThread, kUploadFlushesInFlight> flushers_{JobThread("doc-flush", kUploadNice),
-                                                          JobThread("doc-flush", kUploadNice)};
+  std::array<std::unique_ptr<JobThread>, kUploadFlushesInFlight> flushers_;
   JobThread thread_{"doc-writer", kUploadNice};  // last: stops (draining its jobs) before the rest goes
 };
 

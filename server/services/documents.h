@@ -39,10 +39,11 @@ inline constexpr size_t kMaxQueuedUploadBytes = 2 * kUploadPieceBytes;
 // flushes them to disk and records how far each upload got.
 inline constexpr uint64_t kUploadFlushBytes = 2ull << 20;
 // Flushes of document_chunks under way at most, each on a flusher thread of
-// its own: a flush mostly waits for the disk (a new blob file, its sync, the
-// MANIFEST), so two overlap those waits. Memory: this many memtables being
-// flushed and one being filled, of kUploadFlushBytes each.
-inline constexpr size_t kUploadFlushesInFlight = 2;
+// its own. Memory: this many memtables being flushed and one being filled,
+// of kUploadFlushBytes each. Two overlap their syncs, but bought the server
+// only 5% more upload rate for 2 MiB more memory (interleaved runs,
+// bench/results/issue-13), so one it is.
+inline constexpr size_t kUploadFlushesInFlight = 1;
 
 class UploadWriter;
 struct UploadState;
