@@ -1,7 +1,6 @@
 // The platform as a client sees it: real server, real sockets, real RocksDB.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sodium.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -794,18 +793,6 @@ TEST(ServerStart, ReadyMeansTheDemoUsersCanSignInAtOnce) {
   EXPECT_EQ(booked.mentor().username(), "mentor.lindqvist");
   EXPECT_EQ(booked.meeting().state(), v1::MEETING_STATE_ACCEPTED);
   EXPECT_TRUE(booked.meeting().office_hours());
-}
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : out) {
-    hex.push_back(kHex[c >> 4]);
-    hex.push_back(kHex[c & 0xf]);
-  }
-  return hex;
 }
 
 // What the demo shows of the work between meetings, as Lucia Garcia and Dr.

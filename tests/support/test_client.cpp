@@ -1,5 +1,7 @@
 #include "tests/support/test_client.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -228,27 +230,19 @@ void TestClient::drop() {
 }
 
 HttpResult http_get(uint16_t port, const std::string& path, std::chrono::milliseconds timeout) {
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  HttpResult result;
-  boost::system::error_code ec;
-  stream.socket().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  if (ec) return result;
-  http::request<http::empty_body> req{http::verb::get, path, 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.keep_alive(false);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  stream.expires_after(timeout);
-  http::async_write(stream, req, [&](boost::system::error_code e, size_t) {
-    if (e) return;
-    http::async_read(stream, buffer, res, [&](boost::system::error_code e2, size_t) {
-      if (!e2) result.status = static_cast<int>(res.result_int());
-    });
-  });
-  io.run();
-  result.body = res.body();
-  return result;
+  return http_request(port, "GET", path, {}, {}, timeout);
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : out) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 0xf]);
+  }
+  return hex;
 }
 
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& path,

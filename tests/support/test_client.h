@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -98,6 +99,10 @@ HttpResult http_get(uint16_t port, const std::string& path, std::chrono::millise
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& path,
                         const std::vector<std::pair<std::string, std::string>>& headers = {},
                         const std::string& body = {}, std::chrono::milliseconds timeout = 5s);
+
+// The SHA-256 of `bytes` in lower-case hex, as the server stores and returns
+// a document's (and serves it as the ETag).
+std::string sha256_hex(std::string_view bytes);
 
 // The mentorship in the result of a request that changes one (each such
 // result, RequestMentorshipResult to AcceptAgreementResult, carries it as
