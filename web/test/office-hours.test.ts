@@ -39,9 +39,22 @@ describe("office hours", () => {
     await screenshot(mentee.page, "31-slots");
     expect(await contrastFailures(mentee.page)).toEqual([]);
 
-    // Book the third free slot.
-    const label = (await slots.getByTestId("slot").nth(2).textContent())!.split(" ·")[0]!;
-    const slot = slots.getByTestId("slot").filter({ hasText: label }).first();
+    // Book the third free slot. Late in the day it is tomorrow's, whose day
+    // is closed: open it as a person would.
+    const days = slots.getByTestId("slot-day");
+    let day = days.first();
+    let index = 2;
+    const dayCount = await days.count();
+    for (let i = 0; i < dayCount; i++) {
+      day = days.nth(i);
+      const inDay = await day.getByTestId("slot").count();
+      if (index < inDay) break;
+      index -= inDay;
+    }
+    const third = day.getByTestId("slot").nth(index);
+    const label = (await third.textContent())!.split(" ·")[0]!;
+    if (!(await third.isVisible())) await day.locator("summary").click();
+    const slot = day.getByTestId("slot").filter({ hasText: label }).first();
     await slot.click();
     const dialog = mentee.page.getByTestId("book-dialog");
     await dialog.getByLabel("What would you like to talk about?").fill("Choosing a cardiology fellowship");
