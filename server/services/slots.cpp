@@ -177,22 +177,47 @@ Result<std::optional<OpenWindow>> open_window_at(const v1::OfficeHours& oh, int6
   const int64_t local_ms = now_ms + static_cast<int64_t>(info.offset.count()) * 1000;
   const int64_t day = floor_div(local_ms, kDayMs);
   const int64_t in_day = local_ms - day * kDayMs;
+  const DayPlan plan(oh);
   // Windows that touch or overlap are one.
-  std::vector<Window> merged;
-  for (const auto& w : DayPlan(oh).windows(day)) {
-    if (!merged.empty() && w.first <= merged.back().second) {
-      merged.back().second = std::max(merged.back().second, w.second);
-    } else {
-      merged.push_back(w);
+  const auto merged = [&plan](int64_t d) {
+    std::vector<Window> out;
+    for (const auto& w : plan.windows(d)) {
+      if (!out.empty() && w.first <= out.back().second) {
+        out.back().second = std::max(out.back().second, w.second);
+      } else {
+        out.push_back(w);
+      }
     }
-  }
-  for (const auto& [begin, end] : merged) {
+    return out;
+  };
+  for (const auto& [begin, end] : merged(day)) {
     if (in_day < static_cast<int64_t>(begin) * kMinuteMsHere ||
         in_day >= static_cast<int64_t>(end) * kMinuteMsHere)
       continue;
+    // So are a window that ends at midnight and one that starts there the
+    // next day: a line open late into the night does not empty at 00:00.
+    // At most a week either way (hours open around the clock).
+    constexpr uint32_t kMidnight = 24 * 60;
+    constexpr int kMaxDaysJoined = 7;
+    int64_t start_day = day;
+    uint32_t start_minute = begin;
+    for (int i = 0; i < kMaxDaysJoined && start_minute == 0; ++i) {
+      const std::vector<Window> before = merged(start_day - 1);
+      if (before.empty() || before.back().second != kMidnight) break;
+      --start_day;
+      start_minute = before.back().first;
+    }
+    int64_t end_day = day;
+    uint32_t end_minute = end;
+    for (int i = 0; i < kMaxDaysJoined && end_minute == kMidnight; ++i) {
+      const std::vector<Window> after = merged(end_day + 1);
+      if (after.empty() || after.front().first != 0) break;
+      ++end_day;
+      end_minute = after.front().second;
+    }
     OpenWindow w;
-    w.start_ms = ms_of((*zone)->to_sys(local_at(day, begin), date::choose::earliest));
-    w.end_ms = ms_of((*zone)->to_sys(local_at(day, end), date::choose::latest));
+    w.start_ms = ms_of((*zone)->to_sys(local_at(start_day, start_minute), date::choose::earliest));
+    w.end_ms = ms_of((*zone)->to_sys(local_at(end_day, end_minute), date::choose::latest));
     return std::optional<OpenWindow>(w);
   }
   return std::optional<OpenWindow>();

@@ -63,9 +63,10 @@ Result<std::vector<SlotTime>> expand_slots(const v1::OfficeHours& oh, int64_t fr
 // Whether `start_ms` is the start of one of `oh`'s slots; the slot if so.
 Result<std::optional<SlotTime>> find_slot(const v1::OfficeHours& oh, int64_t start_ms);
 
-// The window of `oh` open at `now_ms` (windows of one day that touch or
-// overlap count as one), in UTC; nullopt when none is. A window starting in
-// a skipped hour opens when the clocks jump.
+// The window of `oh` open at `now_ms`, in UTC; nullopt when none is.
+// Windows of one day that touch or overlap count as one, and so do one
+// ending at midnight and the next day's starting there (up to a week either
+// way). A window starting in a skipped hour opens when the clocks jump.
 Result<std::optional<OpenWindow>> open_window_at(const v1::OfficeHours& oh, int64_t now_ms);
 
 }  // namespace preceptor::services

@@ -175,6 +175,27 @@ TEST(Slots, OpenNowFollowsTheLocalWindow) {
   EXPECT_FALSE(open_window_at(oh, utc(2026, 6, 2, 12, 10))->has_value());  // Tuesday
 }
 
+TEST(Slots, AWindowToMidnightAndTheNextDaysFromMidnightAreOneOpenStretch) {
+  // Monday 20:00-24:00 and Tuesday 00:00-02:00 in Stockholm (UTC+2 in June).
+  auto oh = hours_in("Europe/Stockholm",
+                     {rule(v1::WEEKDAY_MONDAY, 20 * 60, 24 * 60), rule(v1::WEEKDAY_TUESDAY, 0, 2 * 60)});
+  for (int64_t now : {utc(2026, 6, 1, 21, 50), utc(2026, 6, 1, 22, 10)}) {  // 23:50 and 00:10 local
+    auto open = open_window_at(oh, now);
+    ASSERT_TRUE(open.is_ok() && open->has_value());
+    EXPECT_EQ((*open)->start_ms, utc(2026, 6, 1, 18));
+    EXPECT_EQ((*open)->end_ms, utc(2026, 6, 2, 0));
+  }
+  EXPECT_FALSE(open_window_at(oh, utc(2026, 6, 2, 0, 1))->has_value());  // 02:01 local
+  // Around the clock every day: the stretch is bounded, a week back and ahead.
+  std::vector<v1::WeeklyRule> always;
+  for (int d = v1::WEEKDAY_MONDAY; d <= v1::WEEKDAY_SUNDAY; ++d)
+    always.push_back(rule(static_cast<v1::Weekday>(d), 0, 24 * 60));
+  auto open = open_window_at(hours_in("UTC", always), utc(2026, 6, 10, 12));
+  ASSERT_TRUE(open.is_ok() && open->has_value());
+  EXPECT_EQ((*open)->start_ms, utc(2026, 6, 3));
+  EXPECT_EQ((*open)->end_ms, utc(2026, 6, 18));
+}
+
 // ---- Through the router ----
 
 // Monday 2026-06-01 08:00 UTC, 10:00 in Stockholm.
@@ -812,6 +833,30 @@ TEST(OfficeHours, TheLineClosesWithTheWindow) {
   auto again = w.join(w.mentee);
   ASSERT_TRUE(again.has_join_queue()) << again.DebugString();
   EXPECT_EQ(again.join_queue().entry().place(), 1u);
+}
+
+TEST(OfficeHours, HoursOpenPastMidnightKeepTheLineAcrossIt) {
+  World w;
+  auto late = hours_in("Europe/Stockholm",
+                       {rule(v1::WEEKDAY_MONDAY, 20 * 60, 24 * 60), rule(v1::WEEKDAY_TUESDAY, 0, 2 * 60)});
+  late.set_audience(v1::AUDIENCE_PROGRAM);
+  w.publish(late);
+  w.h.clock().set_ms(utc(2026, 6, 1, 21, 50));  // 23:50 local
+  auto mentee_session = w.h.connect(w.mentee, 2);
+  ASSERT_TRUE(w.join(w.mentee).has_join_queue());
+  w.h.clock().set_ms(utc(2026, 6, 1, 22, 10));  // 00:10 local, Tuesday
+  w.h.run_timed_work();
+  EXPECT_EQ(queue_events(mentee_session->events()).size(), 1u);  // nothing closed
+  auto waiting = w.queue(w.mentee);
+  EXPECT_TRUE(waiting.get_queue().open());
+  ASSERT_EQ(waiting.get_queue().entries_size(), 1);
+  EXPECT_EQ(waiting.get_queue().entries(0).place(), 1u);
+  // At 02:00 the stretch ends and so does the line.
+  w.h.clock().set_ms(utc(2026, 6, 2, 0, 1));
+  w.h.run_timed_work();
+  auto events = wait_queue_events(*mentee_session, 2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].state(), v1::QUEUE_STATE_CLOSED);
 }
 
 TEST(OfficeHours, AStaleLineIsClosedByTheNextRequestToo) {

@@ -138,8 +138,11 @@ export async function openNav(page: Page, name: string): Promise<void> {
 
 /**
  * The mentor's editor: whatever was there (the demo's hours) removed, then
- * every day open all day in the browser's zone, 30-minute slots, no notice,
- * `seats` seats, open to the whole program, one date away; saved.
+ * every day open all day in the zone the hours already had (the editor keeps
+ * it: Stockholm for Lindqvist, Chicago for Raman), 30-minute slots, no
+ * notice, `seats` seats, open to the whole program, one date away (two weeks
+ * ahead in the browser's zone); saved. The server counts the days as one
+ * opening across midnight, so the drop-in line holds at any hour.
  */
 export async function openAllDay(page: Page, seats: number): Promise<void> {
   await openNav(page, "Office hours");
