@@ -105,11 +105,16 @@ Result<std::optional<v1::UserRecord>> parse_user(uint64_t user_id,
 // the cap existed) is brought under it by sweeps and later logins.
 constexpr size_t kMaxTokensScannedPerLogin = 1000;
 
+struct EndedTokens {
+  std::vector<std::string> hashes;  // of the tokens deleted
+  // When the newest token left was made (created_ms); minimum when none is.
+  int64_t newest_kept_ms = std::numeric_limits<int64_t>::min();
+};
+
 // Inside a mutation: deletes the user's oldest tokens until at most `keep`
-// are left; returns the hashes of those deleted. Entries whose token record
-// is missing or damaged count as oldest.
-Result<std::vector<std::string>> end_oldest_tokens(storage::CommitContext& ctx, uint64_t user_id,
-                                                   size_t keep) {
+// are left. Entries whose token record is missing or damaged count as
+// oldest.
+Result<EndedTokens> end_oldest_tokens(storage::CommitContext& ctx, uint64_t user_id, size_t keep) {
   std::vector<std::pair<int64_t, std::string>> live;  // created_ms, hash
   Status damaged;
   auto scanned = ctx.scan_prefix(
@@ -132,13 +137,13 @@ Result<std::vector<std::string>> end_oldest_tokens(storage::CommitContext& ctx, 
       storage::ScanLimits{.max_entries = kMaxTokensScannedPerLogin});
   if (!scanned) return scanned.status();
   if (!damaged) return damaged;
-  std::vector<std::string> ended;
-  if (live.size() <= keep) return ended;
+  EndedTokens ended;
   std::sort(live.begin(), live.end());
+  if (!live.empty()) ended.newest_kept_ms = live.back().first;
   for (size_t i = 0; i + keep < live.size(); ++i) {
     ctx.del(Cf::kTokens, live[i].second);
     ctx.del(Cf::kUserTokens, storage::user_token_key(user_id, live[i].second));
-    ended.push_back(std::move(live[i].second));
+    ended.hashes.push_back(std::move(live[i].second));
   }
   return ended;
 }
@@ -370,12 +375,18 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
             out.refused = true;
             return Status::ok();
           }
+          v1::TokenRecord stored = token;
           if (max_tokens > 0) {
             auto ended = end_oldest_tokens(ctx, user_id, static_cast<size_t>(max_tokens) - 1);
             if (!ended) return ended.status();
-            out.ended = std::move(*ended);
+            out.ended = std::move(ended->hashes);
+            // Sign-ins within one millisecond: the later is made a millisecond
+            // after, so the oldest is always the one signed in first (ties
+            // would fall to the hashes' order).
+            if (ended->newest_kept_ms >= stored.created_ms())
+              stored.set_created_ms(ended->newest_kept_ms + 1);
           }
-          ctx.put(Cf::kTokens, token_hash, token.SerializeAsString());
+          ctx.put(Cf::kTokens, token_hash, stored.SerializeAsString());
           ctx.put(Cf::kUserTokens, storage::user_token_key(user_id, token_hash), "");
           std::string detail = "device " + token.device_name();
           if (!out.ended.empty())

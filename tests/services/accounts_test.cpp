@@ -602,6 +602,26 @@ TEST(Accounts, LoginPastTheCapEndsTheOldestTokensAndTheirLiveSessions) {
   EXPECT_EQ(count_entries(h.store(), storage::Cf::kTokens), 4u);
 }
 
+// Sign-ins in one millisecond (fast hashing, a quick client): the one ended
+// is still the first, not whichever hash sorts first.
+TEST(Accounts, SignInsInOneMillisecondEndTheFirstOfThem) {
+  AccountsOptions o = fast_options();
+  o.max_tokens_per_user = 3;
+  AccountsHarness h(o);
+  ASSERT_TRUE(h.create("alice"));
+  for (int round = 0; round < 20; ++round) {  // 20 draws of random hashes
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 4; ++i) {  // the clock does not move
+      auto out = h.login("alice", kPassword);
+      ASSERT_TRUE(out) << out.status().to_string();
+      tokens.push_back(out->token);
+    }
+    EXPECT_FALSE(h.accounts().authenticate(tokens[0])) << "round " << round;
+    for (int i = 1; i < 4; ++i)
+      EXPECT_TRUE(h.accounts().authenticate(tokens[i])) << "round " << round << ", " << i;
+  }
+}
+
 TEST(Accounts, SweepDeletesExpiredTokensInBatches) {
   AccountsOptions o = fast_options();
   o.token_sweep_batch = 2;
