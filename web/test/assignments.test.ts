@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Locator, Page } from "playwright-core";
 import type { PreceptorClient } from "@preceptor/client";
-import { closedOrFailed, localInputValue, shownOrFailed } from "./flows.js";
+import { clearOfClockChanges, closedOrFailed, localInputValue, shownOrFailed } from "./flows.js";
 import { DESKTOP, PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 import { pairUp, sdkClient } from "./sdk.js";
 import { openConversationWith, pageToken, pdfBytes, pngBytes, realErrors, uploadAnswer } from "./work.js";
@@ -68,7 +68,7 @@ describe("assignments", () => {
     await dialog.getByLabel("Title").fill(TITLE);
     await dialog.getByLabel("Kind").selectOption({ label: "CV" });
     await dialog.getByLabel("Instructions").fill("Put your research first and cut the CV to two pages.");
-    const due = Math.ceil((Date.now() + 5 * DAY) / 3_600_000) * 3_600_000;
+    const due = clearOfClockChanges(Date.now() + 5 * DAY);
     await dialog.getByLabel(/^Due/).fill(await localInputValue(mentor.page, due));
     await dialog.getByRole("button", { name: "Create assignment" }).click();
     await closedOrFailed(dialog);

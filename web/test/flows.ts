@@ -74,6 +74,26 @@ export async function sendMany(page: Page, texts: string[], spacingMs = 25): Pro
   );
 }
 
+/**
+ * The first whole hour from `ms` on that is more than two hours from any
+ * clock change in the zones the tests' pages use (and the runner's own).
+ * In the hour a clock goes back a local time names two instants, and a
+ * `datetime-local` field picks the first: a time typed there must not be
+ * one of those, or the test would fail on one night a year.
+ */
+export function clearOfClockChanges(ms: number): number {
+  const HOUR = 3_600_000;
+  const zones = ["Europe/Stockholm", "America/Chicago", Intl.DateTimeFormat().resolvedOptions().timeZone];
+  const offset = (zone: string, t: number) =>
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" })
+      .formatToParts(new Date(t))
+      .find((part) => part.type === "timeZoneName")?.value;
+  const near = (t: number) => zones.some((zone) => offset(zone, t - 2 * HOUR) !== offset(zone, t + 2 * HOUR));
+  let t = Math.ceil(ms / HOUR) * HOUR;
+  while (near(t)) t += HOUR;
+  return t;
+}
+
 /** A `datetime-local` value for `ms`, in the page's (browser's) time zone. */
 export async function localInputValue(page: Page, ms: number): Promise<string> {
   return page.evaluate((ms) => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Locator, Page } from "playwright-core";
 import type { PreceptorClient } from "@preceptor/client";
-import { openNav, proposeMeeting, sendMessage, shownOrFailed } from "./flows.js";
+import { clearOfClockChanges, openNav, proposeMeeting, sendMessage, shownOrFailed } from "./flows.js";
 import { contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 import { acceptedMeeting, pairUp, sdkClient } from "./sdk.js";
 
@@ -75,7 +75,7 @@ describe("meetings in the conversation", () => {
     await sendMessage(mentee.page, "Could we meet about my case presentation?");
     await mentor.page.getByTestId("message-body").filter({ hasText: "case presentation?" }).waitFor();
 
-    const start = Math.ceil((Date.now() + 2 * DAY) / HOUR) * HOUR;
+    const start = clearOfClockChanges(Date.now() + 2 * DAY);
     const agenda = "Preparing my first case presentation";
     await proposeMeeting(mentee.page, { startMs: start, agenda, durationLabel: "45 min" });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { closedOrFailed, openNav, pairThroughUi, proposeMeeting, shownOrFailed } from "./flows.js";
+import { clearOfClockChanges, closedOrFailed, openNav, pairThroughUi, proposeMeeting, shownOrFailed } from "./flows.js";
 import { PHONE, contrastFailures, launchBrowser, newContext, screenshot, signIn, startServer, type ServerHandle } from "./harness.js";
 
 let browser: Browser;
@@ -32,7 +32,7 @@ describe("meetings", () => {
     // The mentee waits on the Meetings screen; the mentor proposes from the conversation.
     await openNav(mentee.page, "Meetings");
     await mentee.page.getByRole("heading", { name: "Upcoming" }).waitFor(); // the list is loaded
-    const start = Math.ceil((Date.now() + 2 * DAY) / 3_600_000) * 3_600_000; // on the hour, two days ahead
+    const start = clearOfClockChanges(Date.now() + 2 * DAY); // on the hour, two days ahead
     await proposeMeeting(mentor.page, {
       startMs: start,
       agenda: "Presenting on rounds: your first case",
