@@ -107,8 +107,9 @@ constexpr size_t kMaxTokensScannedPerLogin = 1000;
 
 struct EndedTokens {
   std::vector<std::string> hashes;  // of the tokens deleted
-  // When the newest token left was made (created_ms); minimum when none is.
-  int64_t newest_kept_ms = std::numeric_limits<int64_t>::min();
+  // When the user's newest token was made (created_ms), whether kept or
+  // ended; minimum when they had none.
+  int64_t newest_ms = std::numeric_limits<int64_t>::min();
 };
 
 // Inside a mutation: deletes the user's oldest tokens until at most `keep`
@@ -139,7 +140,7 @@ Result<EndedTokens> end_oldest_tokens(storage::CommitContext& ctx, uint64_t user
   if (!damaged) return damaged;
   EndedTokens ended;
   std::sort(live.begin(), live.end());
-  if (!live.empty()) ended.newest_kept_ms = live.back().first;
+  if (!live.empty()) ended.newest_ms = live.back().first;
   for (size_t i = 0; i + keep < live.size(); ++i) {
     ctx.del(Cf::kTokens, live[i].second);
     ctx.del(Cf::kUserTokens, storage::user_token_key(user_id, live[i].second));
@@ -383,8 +384,7 @@ void Accounts::login(const v1::Login& request, const LoginSource& source,
             // Sign-ins within one millisecond: the later is made a millisecond
             // after, so the oldest is always the one signed in first (ties
             // would fall to the hashes' order).
-            if (ended->newest_kept_ms >= stored.created_ms())
-              stored.set_created_ms(ended->newest_kept_ms + 1);
+            if (ended->newest_ms >= stored.created_ms()) stored.set_created_ms(ended->newest_ms + 1);
           }
           ctx.put(Cf::kTokens, token_hash, stored.SerializeAsString());
           ctx.put(Cf::kUserTokens, storage::user_token_key(user_id, token_hash), "");
